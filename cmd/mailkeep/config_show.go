@@ -1,0 +1,8 @@
+package main
+
+import "fmt"
+
+func runConfig(c *cli, args []string) int {
+	fmt.Fprintln(c.stderr, "mailkeep config: not implemented yet")
+	return exitError
+}

@@ -1,0 +1,123 @@
+// Command mailkeep is backup-policy-as-code for mail servers: it validates,
+// formats and shows backup policies written in HCL, and (in later versions)
+// plans and applies them to the agents that back mail stores up.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Exit codes shared by every command (PRODUCT.md, "Command line").
+const (
+	exitOK      = 0 // success; for plan, nothing to change
+	exitError   = 1 // bad input, unreachable agent, internal failure
+	exitChanges = 2 // plan -detailed-exitcode: changes present
+	exitFmt     = 3 // fmt -check: files would change
+	exitRefused = 4 // stale plan, conflict, destructive change refused, busy
+	exitPartial = 5 // some servers applied, others did not
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// cli is what a command sees of the process: its streams and environment.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	environ        []string
+	// tty reports whether stdout is a terminal (colour, progress).
+	tty bool
+}
+
+// command is one mailkeep subcommand.
+type command struct {
+	name     string
+	synopsis string
+	run      func(c *cli, args []string) int
+}
+
+var commands = []command{
+	{"validate", "check a policy and report every problem", runValidate},
+	{"fmt", "rewrite policy files in the canonical format", runFmt},
+	{"config", "show the effective configuration of each server (config show)", runConfig},
+	{"version", "print the version", runVersion},
+}
+
+func main() {
+	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, environ: os.Environ(), tty: isTerminal(os.Stdout)}
+	os.Exit(c.main(os.Args[1:]))
+}
+
+// main dispatches to a subcommand and returns the exit code.
+func (c *cli) main(args []string) int {
+	if len(args) == 0 {
+		c.usage(c.stderr)
+		return exitError
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		c.usage(c.stdout)
+		return exitOK
+	case "-version", "--version":
+		name = "version"
+	}
+	for _, cmd := range commands {
+		if cmd.name == name {
+			return cmd.run(c, args[1:])
+		}
+	}
+	fmt.Fprintf(c.stderr, "mailkeep: unknown command %q", name)
+	if s := closest(name, commandNames()); s != "" {
+		fmt.Fprintf(c.stderr, "; did you mean %q?", s)
+	}
+	fmt.Fprintf(c.stderr, "\nRun 'mailkeep help' for the list of commands.\n")
+	return exitError
+}
+
+func (c *cli) usage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: mailkeep COMMAND [flags] [args]\n\nCommands:\n")
+	for _, cmd := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", cmd.name, cmd.synopsis)
+	}
+	fmt.Fprintf(w, "\nRun 'mailkeep COMMAND -h' for a command's flags.\n")
+}
+
+func commandNames() []string {
+	var names []string
+	for _, cmd := range commands {
+		names = append(names, cmd.name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func runVersion(c *cli, args []string) int {
+	fmt.Fprintf(c.stdout, "mailkeep %s\n", version)
+	return exitOK
+}
+
+// closest returns the candidate sharing the longest prefix with name, if
+// any shares at least two characters.
+func closest(name string, candidates []string) string {
+	best, bestLen := "", 1
+	for _, cand := range candidates {
+		n := 0
+		for n < len(name) && n < len(cand) && name[n] == cand[n] {
+			n++
+		}
+		if n > bestLen || (strings.Contains(cand, name) && len(name) > 2) {
+			best, bestLen = cand, n
+		}
+	}
+	return best
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,250 @@
+package schema
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// LoadOptions carries the inputs of a policy that do not live in its files.
+type LoadOptions struct {
+	// Vars are the -var and -var-file arguments in command-line order.
+	Vars []VarArg
+	// Env is the environment, as os.Environ returns it; MAILKEEP_VAR_<name>
+	// entries set variables. Nil means no environment.
+	Env []string
+}
+
+// VarArg is one -var NAME=VALUE or -var-file FILE argument.
+type VarArg struct {
+	// File is set for -var-file; Name and Value for -var.
+	File        string
+	Name, Value string
+}
+
+// ParseVarArg splits a -var argument of the form NAME=VALUE.
+func ParseVarArg(s string) (VarArg, error) {
+	name, value, ok := strings.Cut(s, "=")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" {
+		return VarArg{}, fmt.Errorf("-var %q: expected NAME=VALUE", s)
+	}
+	return VarArg{Name: name, Value: value}, nil
+}
+
+// PolicyExt is the extension of policy files; VarsExt that of variable files.
+const (
+	PolicyExt = ".hcl"
+	VarsExt   = ".mkvars"
+)
+
+// loader holds the state of one Load.
+type loader struct {
+	parser *hclparse.Parser
+	dir    string
+	opts   LoadOptions
+	diags  hcl.Diagnostics
+
+	variables map[string]*Variable
+	locals    map[string]*local
+	ctx       *hcl.EvalContext
+}
+
+// Load reads, decodes, validates and merges the policy at path: a directory
+// of *.hcl files or a single file. The returned diagnostics hold every
+// problem found; the policy is nil when any of them is an error.
+func Load(path string, opts LoadOptions) (*Policy, hcl.Diagnostics) {
+	l := &loader{parser: hclparse.NewParser(), opts: opts}
+	files, err := PolicyFiles(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read policy", Detail: err.Error()}}
+	}
+	l.dir = path
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		l.dir = filepath.Dir(path)
+	}
+
+	var bodies []hcl.Body
+	for _, name := range files {
+		f, diags := l.parser.ParseHCLFile(name)
+		l.diags = append(l.diags, diags...)
+		if f != nil {
+			bodies = append(bodies, f.Body)
+		}
+	}
+	if l.diags.HasErrors() {
+		return nil, l.result()
+	}
+
+	var globals []*hcl.Block
+	var serverBlocks []*hcl.Block
+	var localBlocks []*hcl.Block
+	var varBlocks []*hcl.Block
+	for _, body := range bodies {
+		content, diags := body.Content(topSchema)
+		l.diags = append(l.diags, diags...)
+		for _, b := range content.Blocks {
+			switch b.Type {
+			case "global":
+				globals = append(globals, b)
+			case "server":
+				serverBlocks = append(serverBlocks, b)
+			case "locals":
+				localBlocks = append(localBlocks, b)
+			case "variable":
+				varBlocks = append(varBlocks, b)
+			}
+		}
+	}
+
+	l.decodeVariables(varBlocks)
+	l.assignVariables()
+	l.evalLocals(localBlocks)
+
+	var global map[string]Value
+	for i, b := range globals {
+		if i > 0 {
+			l.errorf(b.DefRange, "Duplicate global block",
+				"A policy has one global block; another was defined at %s.", rangeString(globals[0].DefRange))
+			continue
+		}
+		global = l.decodeGlobal(b)
+	}
+
+	var servers []*Server
+	for _, b := range serverBlocks {
+		servers = append(servers, l.decodeServer(b)...)
+	}
+	if len(serverBlocks) == 0 && !l.diags.HasErrors() {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "No servers",
+			Detail: fmt.Sprintf("The policy in %s declares no server block, so it applies to no agent.", path)})
+	}
+	servers = l.merge(global, servers)
+	l.checkServers(servers)
+
+	if l.diags.HasErrors() {
+		return nil, l.result()
+	}
+	p := &Policy{Dir: l.dir, Files: l.parser.Files(), Servers: servers}
+	for _, v := range l.variables {
+		p.Variables = append(p.Variables, v)
+	}
+	sort.Slice(p.Variables, func(i, j int) bool { return p.Variables[i].Name < p.Variables[j].Name })
+	return p, l.result()
+}
+
+// result returns the diagnostics collected so far, without repeats.
+func (l *loader) result() hcl.Diagnostics { return dedupe(l.diags) }
+
+// PolicyFiles lists the policy files at path: the *.hcl files of a
+// directory in lexical order, or the one file named.
+func PolicyFiles(path string) ([]string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("policy path %s: %w", path, err)
+	}
+	if !st.IsDir() {
+		return []string{path}, nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, fmt.Errorf("policy directory %s: %w", path, err)
+	}
+	var files []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), PolicyExt) && !strings.HasPrefix(e.Name(), ".") {
+			files = append(files, filepath.Join(path, e.Name()))
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("policy directory %s holds no *%s files", path, PolicyExt)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+var topSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "global"},
+		{Type: "server", LabelNames: []string{"name"}},
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "locals"},
+	},
+}
+
+func (l *loader) errorf(rng hcl.Range, summary, format string, args ...any) {
+	r := rng
+	l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: &r})
+}
+
+func (l *loader) warnf(rng hcl.Range, summary, format string, args ...any) {
+	r := rng
+	l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: &r})
+}
+
+// rangeString renders a range as FILE:LINE for messages.
+func rangeString(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
+}
+
+// dedupe drops repeated diagnostics: a for_each block reports a problem in
+// its body once, not once per instance.
+func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
+	seen := map[string]bool{}
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		key := fmt.Sprintf("%d|%s|%s", d.Severity, d.Summary, d.Detail)
+		if d.Subject != nil {
+			key += "|" + d.Subject.String()
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, d)
+	}
+	return out
+}
+
+// evalContext returns the evaluation context for policy expressions: the
+// variables, the locals evaluated so far and the functions. Evaluating a
+// local resets the cached context.
+func (l *loader) evalContext() *hcl.EvalContext {
+	if l.ctx != nil {
+		return l.ctx
+	}
+	vars := map[string]cty.Value{}
+	for name, v := range l.variables {
+		val := v.Value
+		if val == cty.NilVal {
+			val = cty.DynamicVal
+		}
+		if v.Sensitive {
+			val = val.Mark(sensitiveMark)
+		}
+		vars[name] = val
+	}
+	locals := map[string]cty.Value{}
+	for name, lc := range l.locals {
+		if lc.value != cty.NilVal {
+			locals[name] = lc.value
+		}
+	}
+	l.ctx = &hcl.EvalContext{
+		Variables: map[string]cty.Value{
+			"var":   cty.ObjectVal(vars),
+			"local": cty.ObjectVal(locals),
+		},
+		Functions: functions,
+	}
+	return l.ctx
+}
+
+// sensitiveMark marks values derived from sensitive variables.
+const sensitiveMark = "sensitive"
