@@ -139,8 +139,23 @@ func Load(path string, opts LoadOptions) (*Policy, hcl.Diagnostics) {
 	return p, l.result()
 }
 
-// result returns the diagnostics collected so far, without repeats.
-func (l *loader) result() hcl.Diagnostics { return dedupe(l.diags) }
+// result returns the diagnostics collected so far without repeats, in
+// source order: diagnostics without a location first, then by file and
+// position.
+func (l *loader) result() hcl.Diagnostics {
+	out := dedupe(l.diags)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].Subject, out[j].Subject
+		switch {
+		case a == nil || b == nil:
+			return a == nil && b != nil
+		case a.Filename != b.Filename:
+			return a.Filename < b.Filename
+		}
+		return a.Start.Byte < b.Start.Byte
+	})
+	return out
+}
 
 // PolicyFiles lists the policy files at path: the *.hcl files of a
 // directory in lexical order, or the one file named.
