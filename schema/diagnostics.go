@@ -34,6 +34,10 @@ func (s *Sources) File(name string) *hcl.File {
 		return f
 	}
 	var f *hcl.File
+	if strings.HasPrefix(name, "<") {
+		// "<stdin>", "<value for var.x>": not a file on disk.
+		return nil
+	}
 	if src, err := os.ReadFile(name); err == nil {
 		f, _ = hclparse.NewParser().ParseHCL(src, name)
 		if f == nil {

@@ -44,7 +44,7 @@ func runConfig(c *cli, args []string) int {
 	if !ok {
 		return exitError
 	}
-	p := c.loadPolicy(path, vars.args, c.color(*noColor))
+	p := c.loadPolicy(path, vars.args, c.errColor(*noColor))
 	if p == nil {
 		return exitError
 	}

@@ -85,8 +85,13 @@ func (c *cli) policyArg(cmd string, pos []string) (string, bool) {
 }
 
 // color reports whether output to stdout may use colour.
-func (c *cli) color(noColor bool) bool {
-	if noColor || !c.tty {
+func (c *cli) color(noColor bool) bool { return c.colorOn(c.tty, noColor) }
+
+// errColor reports whether output to stderr (diagnostics) may use colour.
+func (c *cli) errColor(noColor bool) bool { return c.colorOn(c.errTTY, noColor) }
+
+func (c *cli) colorOn(tty, noColor bool) bool {
+	if noColor || !tty {
 		return false
 	}
 	for _, kv := range c.environ {

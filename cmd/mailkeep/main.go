@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strings"
 )
 
 // Exit codes shared by every command (PRODUCT.md, "Command line").
@@ -29,8 +28,9 @@ type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	environ        []string
-	// tty reports whether stdout is a terminal (colour, progress).
-	tty bool
+	// tty and errTTY report whether stdout and stderr are terminals
+	// (colour, progress bars).
+	tty, errTTY bool
 }
 
 // command is one mailkeep subcommand.
@@ -48,7 +48,7 @@ var commands = []command{
 }
 
 func main() {
-	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, environ: os.Environ(), tty: isTerminal(os.Stdout)}
+	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, environ: os.Environ(), tty: isTerminal(os.Stdout), errTTY: isTerminal(os.Stderr)}
 	os.Exit(c.main(os.Args[1:]))
 }
 
@@ -110,7 +110,7 @@ func closest(name string, candidates []string) string {
 		for n < len(name) && n < len(cand) && name[n] == cand[n] {
 			n++
 		}
-		if n > bestLen || (strings.Contains(cand, name) && len(name) > 2) {
+		if n > bestLen {
 			best, bestLen = cand, n
 		}
 	}

@@ -2,8 +2,8 @@ package main
 
 import (
 	"encoding/json"
-
 	"fmt"
+
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/mailkeep/mailkeep/schema"
@@ -66,7 +66,7 @@ func runValidate(c *cli, args []string) int {
 		return exitOK
 	}
 
-	color := c.color(*noColor)
+	color := c.errColor(*noColor)
 	c.writeDiags(c.stderr, diags, color)
 	if diags.HasErrors() {
 		errs := 0
