@@ -76,17 +76,24 @@ func (l *loader) decodeSettings(content *hcl.BodyContent, ctx *hcl.EvalContext, 
 
 // decodeSetting evaluates, converts and checks one setting attribute.
 func (l *loader) decodeSetting(st *Setting, a *hcl.Attribute, ctx *hcl.EvalContext, kind OriginKind, out map[string]Value) {
+	origin := Origin{Kind: kind, Range: a.Range, Vars: l.references(a.Expr)}
+	// A value that was set but is invalid stays in out as an unknown, so
+	// that merge neither inherits nor reports it missing: its error is
+	// reported once, here or where the variable failed.
+	failed := func() { out[st.Path] = Value{Setting: st, Val: cty.UnknownVal(st.Type), Origin: origin} }
 	val, diags := a.Expr.Value(ctx)
 	l.diags = append(l.diags, diags...)
 	if diags.HasErrors() {
+		failed()
 		return
 	}
-	origin := Origin{Kind: kind, Range: a.Range, Vars: l.references(a.Expr)}
 	val, marks := val.UnmarkDeep()
 	_, origin.Sensitive = marks[sensitiveMark]
 	rng := a.Expr.Range()
 	if !val.IsWhollyKnown() {
-		// Only a failed variable leaves unknowns behind; it is reported.
+		// Only a failed variable or local leaves unknowns behind; it is
+		// reported.
+		failed()
 		return
 	}
 	if val.IsNull() {
@@ -95,12 +102,14 @@ func (l *loader) decodeSetting(st *Setting, a *hcl.Attribute, ctx *hcl.EvalConte
 	cv, err := convert.Convert(val, st.Type)
 	if err != nil {
 		l.errorf(rng, "Incorrect value type", "%s must be %s: %s.%s", st.Path, friendlyType(st.Type), err, l.viaDetail(origin))
+		failed()
 		return
 	}
 	if st.Type.IsListType() {
 		for it := cv.ElementIterator(); it.Next(); {
 			if _, e := it.Element(); e.IsNull() {
 				l.errorf(rng, "Null list element", "%s must not contain null elements.%s", st.Path, l.viaDetail(origin))
+				failed()
 				return
 			}
 		}
@@ -113,6 +122,7 @@ func (l *loader) decodeSetting(st *Setting, a *hcl.Attribute, ctx *hcl.EvalConte
 			}
 			d.Detail += l.viaDetail(origin)
 			l.diags = append(l.diags, d)
+			failed()
 			return
 		}
 	}

@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/robfig/cron/v3"
 )
@@ -12,6 +13,10 @@ import (
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 var cronFields = []string{"minute", "hour", "day-of-month", "month", "day-of-week"}
+
+// neverRef is the instant from which schedules are checked to run at all;
+// fixed, so that validation does not depend on the clock.
+var neverRef = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // ParseCron parses a schedule as the agent will, and returns an error that
 // names the offending field when the expression is invalid.
@@ -37,6 +42,11 @@ func CronSchedule(spec string) (cron.Schedule, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%q is not a known descriptor (use @yearly, @monthly, @weekly, @daily, @hourly or @every DURATION): %v", trimmed, err)
 		}
+		// The parser turns any duration under a second, zero and negative
+		// ones included, into "every second".
+		if d, ok := s.(cron.ConstantDelaySchedule); ok && d.Delay < time.Minute {
+			return nil, fmt.Errorf("%q runs more often than once a minute; @every needs a duration of at least 1m", trimmed)
+		}
 		return s, nil
 	}
 	fields := strings.Fields(trimmed)
@@ -45,6 +55,11 @@ func CronSchedule(spec string) (cron.Schedule, error) {
 	}
 	s, err := cronParser.Parse(trimmed)
 	if err == nil {
+		// "0 4 30 2 *" parses, but February has no 30th: a purge on it
+		// would never run. The parser gives up after five years.
+		if s.Next(neverRef).IsZero() {
+			return nil, fmt.Errorf("%q never runs: no date matches it", spec)
+		}
 		return s, nil
 	}
 	// Find the field at fault by parsing each one alone with the others

@@ -277,3 +277,42 @@ func jsonKind(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+// String returns a string setting's value.
+func (d *Document) String(path string) string {
+	v := d.values[path]
+	if v.IsNull() || v.Type() != cty.String {
+		return ""
+	}
+	return v.AsString()
+}
+
+// Bool returns a bool setting's value.
+func (d *Document) Bool(path string) bool {
+	v := d.values[path]
+	return !v.IsNull() && v.Type() == cty.Bool && v.True()
+}
+
+// Int returns a whole-number setting's value.
+func (d *Document) Int(path string) int64 {
+	v := d.values[path]
+	if v.IsNull() || v.Type() != cty.Number {
+		return 0
+	}
+	i, _ := v.AsBigFloat().Int64()
+	return i
+}
+
+// Strings returns a list setting's value.
+func (d *Document) Strings(path string) []string {
+	v := d.values[path]
+	if v.IsNull() || !v.Type().IsListType() {
+		return nil
+	}
+	out := make([]string, 0, v.LengthInt())
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		out = append(out, e.AsString())
+	}
+	return out
+}

@@ -5,11 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // LoadOptions carries the inputs of a policy that do not live in its files.
@@ -141,9 +143,9 @@ func Load(path string, opts LoadOptions) (*Policy, hcl.Diagnostics) {
 
 // result returns the diagnostics collected so far without repeats, in
 // source order: diagnostics without a location first, then by file and
-// position.
+// position; the values of sensitive variables are redacted.
 func (l *loader) result() hcl.Diagnostics {
-	out := dedupe(l.diags)
+	out := l.redactSensitive(dedupe(l.diags))
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i].Subject, out[j].Subject
 		switch {
@@ -154,6 +156,46 @@ func (l *loader) result() hcl.Diagnostics {
 		}
 		return a.Start.Byte < b.Start.Byte
 	})
+	return out
+}
+
+// minRedacted is the length of the shortest sensitive value redacted from
+// messages; shorter ones would blank out unrelated words and numbers.
+const minRedacted = 3
+
+// redactSensitive replaces the values of sensitive variables in the summary
+// and detail of every diagnostic: the messages of functions and of HCL
+// itself quote the values they were given.
+func (l *loader) redactSensitive(diags hcl.Diagnostics) hcl.Diagnostics {
+	var secrets []string
+	for _, v := range l.sortedVariables() {
+		if !v.Sensitive || v.Value == cty.NilVal || !v.Value.IsWhollyKnown() {
+			continue
+		}
+		_ = cty.Walk(v.Value, func(_ cty.Path, val cty.Value) (bool, error) {
+			if val.IsNull() || !val.Type().IsPrimitiveType() {
+				return true, nil
+			}
+			if sv, err := convert.Convert(val, cty.String); err == nil && len(sv.AsString()) >= minRedacted {
+				quoted := strconv.Quote(sv.AsString())
+				secrets = append(secrets, sv.AsString(), quoted[1:len(quoted)-1])
+			}
+			return true, nil
+		})
+	}
+	if len(secrets) == 0 {
+		return diags
+	}
+	sort.SliceStable(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
+	out := make(hcl.Diagnostics, len(diags))
+	for i, d := range diags {
+		c := *d
+		for _, s := range secrets {
+			c.Summary = strings.ReplaceAll(c.Summary, s, "(sensitive value)")
+			c.Detail = strings.ReplaceAll(c.Detail, s, "(sensitive value)")
+		}
+		out[i] = &c
+	}
 	return out
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -151,7 +152,9 @@ func storeVariable(s string) (string, int) {
 		}
 		return "?", end + 1
 	}
-	return s[:1], 1
+	// A whole character, so that messages never quote half of one.
+	_, n := utf8.DecodeRuneInString(s)
+	return s[:n], n
 }
 
 // ExpandMailStore fills a path template for one account.

@@ -49,8 +49,8 @@ func (l *loader) checkServers(servers []*Server) {
 	byPath := map[place]*Server{}
 	for _, s := range servers {
 		bp := s.values["backup_path"]
-		if bp.Val.IsNull() {
-			continue
+		if s.Client.Address == "" || !bp.Val.IsKnown() || bp.Val.IsNull() {
+			continue // an invalid address or backup_path is reported already
 		}
 		k := place{normalizeAddress(s.Client.Address), strings.TrimRight(bp.Val.AsString(), "/")}
 		prev, ok := byPath[k]

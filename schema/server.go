@@ -145,6 +145,7 @@ func (l *loader) forEach(label string, a *hcl.Attribute, ctx *hcl.EvalContext) (
 // decodeClient decodes a server's client-side fields.
 func (l *loader) decodeClient(name string, content *hcl.BodyContent, ctx *hcl.EvalContext) Client {
 	c := Client{Address: DefaultAgentAddress, Fields: map[string]Origin{}}
+	bad := map[string]bool{} // fields that were set but are invalid, reported
 	str := func(field string, chk func(string) error) (string, bool) {
 		a, ok := content.Attributes[field]
 		if !ok {
@@ -153,6 +154,7 @@ func (l *loader) decodeClient(name string, content *hcl.BodyContent, ctx *hcl.Ev
 		val, diags := a.Expr.Value(ctx)
 		l.diags = append(l.diags, diags...)
 		if diags.HasErrors() || !val.IsWhollyKnown() {
+			bad[field] = true
 			return "", false
 		}
 		val, marks := val.UnmarkDeep()
@@ -169,6 +171,7 @@ func (l *loader) decodeClient(name string, content *hcl.BodyContent, ctx *hcl.Ev
 		cv, err := convert.Convert(val, ty)
 		if err != nil {
 			l.errorf(a.Expr.Range(), "Incorrect value type", "%s of server %q must be %s: %s.", field, name, friendlyType(ty), err)
+			bad[field] = true
 			return "", false
 		}
 		c.Fields[field] = origin
@@ -181,7 +184,11 @@ func (l *loader) decodeClient(name string, content *hcl.BodyContent, ctx *hcl.Ev
 		s := cv.AsString()
 		if chk != nil {
 			if err := chk(s); err != nil {
+				if origin.Sensitive {
+					err = fmt.Errorf("the value of %s is not valid; it comes from a sensitive variable, so it is not shown", field)
+				}
 				l.errorf(a.Expr.Range(), "Invalid "+field, "Server %q: %s.", name, err)
+				bad[field] = true
 				return "", false
 			}
 		}
@@ -189,6 +196,10 @@ func (l *loader) decodeClient(name string, content *hcl.BodyContent, ctx *hcl.Ev
 	}
 	if s, ok := str("address", CheckAddress); ok {
 		c.Address = s
+	} else if bad["address"] {
+		// Not the default agent: checks that compare addresses skip it
+		// rather than report a second error.
+		c.Address = ""
 	}
 	if s, ok := str("token_file", nonEmpty("token_file")); ok {
 		c.TokenFile = s
@@ -206,7 +217,7 @@ func (l *loader) decodeClient(name string, content *hcl.BodyContent, ctx *hcl.Ev
 		l.errorf(content.Attributes["token_env"].NameRange, "Conflicting token references",
 			"Server %q sets both token_file and token_env; keep one.", name)
 	}
-	if c.CAFile != "" && !strings.HasPrefix(c.Address, "https://") {
+	if c.CAFile != "" && c.Address != "" && !strings.HasPrefix(strings.ToLower(c.Address), "https://") {
 		l.errorf(content.Attributes["ca_file"].NameRange, "ca_file without TLS",
 			"Server %q sets ca_file but its address %q is not https://.", name, c.Address)
 	}
@@ -233,11 +244,17 @@ func checkEnvName(s string) error {
 // https://HOST[:PORT] or unix:///ABSOLUTE/PATH.
 func CheckAddress(s string) error {
 	u, err := url.Parse(s)
-	if err != nil {
+	if err != nil || u.Scheme == "" {
+		if !strings.Contains(s, "://") {
+			return fmt.Errorf("the address %q has no scheme; use https://host:port, http://host:port or unix:///path", s)
+		}
 		return fmt.Errorf("the address %q is not a URL; use http(s)://host:port or unix:///path", s)
 	}
 	switch u.Scheme {
 	case "unix":
+		if !strings.HasPrefix(s, "unix:///") {
+			return fmt.Errorf("the address %q is not unix:///absolute/path (three slashes, then the socket's absolute path)", s)
+		}
 		if u.Host != "" || !strings.HasPrefix(u.Path, "/") || u.RawQuery != "" || u.Fragment != "" {
 			return fmt.Errorf("the address %q is not unix:///absolute/path (three slashes, then the socket's absolute path)", s)
 		}
@@ -262,6 +279,10 @@ func CheckAddress(s string) error {
 			return fmt.Errorf("the address %q has a path, query or fragment; give only %s://host:port", s, u.Scheme)
 		}
 	default:
+		if !strings.Contains(s, "://") {
+			// "host:port" parses as scheme "host".
+			return fmt.Errorf("the address %q has no scheme; use https://host:port, http://host:port or unix:///path", s)
+		}
 		return fmt.Errorf("the address %q has scheme %q; use http://, https:// or unix://", s, u.Scheme)
 	}
 	return nil

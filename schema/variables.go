@@ -181,6 +181,9 @@ func (l *loader) assignVariables() {
 		}
 		val, ok := l.assignmentValue(v, a)
 		if !ok {
+			// Reported; the unknown keeps the variable from being reported
+			// missing too, and what depends on it from being checked.
+			v.Value, v.Source = cty.UnknownVal(v.Type), a.source
 			continue
 		}
 		if val.IsNull() && v.Default != cty.NilVal {
@@ -301,7 +304,9 @@ func (l *loader) validateVariables() {
 			}
 			msg := "The value is not valid."
 			if m, diags := vv.ErrorMessage.Value(ctx); !diags.HasErrors() {
-				if m, _ = m.Unmark(); m.Type() == cty.String && !m.IsNull() {
+				if m.IsMarked() {
+					msg = "The value is not valid; the validation's error message is not shown because it contains a sensitive value."
+				} else if m.Type() == cty.String && m.IsKnown() && !m.IsNull() {
 					msg = m.AsString()
 				}
 			}

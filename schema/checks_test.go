@@ -1,0 +1,119 @@
+package schema
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseCronAccepts(t *testing.T) {
+	for _, spec := range []string{
+		"0 4 * * *", "0 4 * * 6", " 30 2 * * 0 ", "*/15 * * * *", "0 4 * * mon-fri", "0 4 1,15 * *",
+		"0 0 29 2 *", // leap days exist
+		"@daily", "@weekly", "@monthly", "@yearly", "@hourly", "@every 6h", "@every 1m",
+	} {
+		if err := ParseCron(spec); err != nil {
+			t.Errorf("ParseCron(%q): %v", spec, err)
+		}
+	}
+}
+
+func TestParseCronRefuses(t *testing.T) {
+	for _, c := range []struct{ spec, err string }{
+		{"", "the schedule is empty"},
+		{"0 4 * * * *", "has 6 fields; a schedule has 5"},
+		{"60 4 * * *", `the minute field "60"`},
+		{"0 4 0 * *", `the day-of-month field "0"`},
+		{"0 4 * 13 *", `the month field "13"`},
+		{"0 4 * * 7", `the day-of-week field "7"`},
+		{"CRON_TZ=UTC 0 4 * * *", "use the timezone attribute instead"},
+		{"@every 0s", "at least 1m"},
+		{"@every -1h", "at least 1m"},
+		{"@every 59s", "at least 1m"},
+		{", * * * *", "never runs"},
+		{"0 4 31 2 *", "never runs"},
+	} {
+		err := ParseCron(c.spec)
+		if err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("ParseCron(%q) = %v, want an error containing %q", c.spec, err, c.err)
+		}
+	}
+}
+
+func TestParseMailStore(t *testing.T) {
+	ms, err := ParseMailStore("maildir:/var/vmail/%d/%n/Maildir:LAYOUT=FS:INDEX=MEMORY:CONTROL=/var/control/%u:VOLATILEDIR=/run/dovecot/%{user}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := MailStore{Driver: "maildir", Path: "/var/vmail/%d/%n/Maildir", Layout: "fs", Index: "MEMORY",
+		Control: "/var/control/%u", VolatileDir: "/run/dovecot/%{user}"}
+	if ms != want {
+		t.Errorf("got %+v\nwant %+v", ms, want)
+	}
+	if ms, err := ParseMailStore("maildir:/m/%u"); err != nil || ms.Layout != "maildir++" {
+		t.Errorf("default layout: %+v, %v", ms, err)
+	}
+	for _, c := range []struct{ store, err string }{
+		{"/var/vmail/%u", "is not DRIVER:PATH"},
+		{"maildir:", "the Maildir path is empty"},
+		{"maildir:~/Maildir", "relative to the user's home directory"},
+		{"maildir:/var/vmail/%h", "uses %h, which mailkeep cannot expand"},
+		{"maildir:/var/vmail/%u%", "ends with a lone %"},
+		{"maildir:/var/vmail/%é/%u", "uses %é, which"}, // the whole character, not half of it
+		{"maildir:/m/%u:LAYOUT=index", "LAYOUT=index is not supported"},
+		{"maildir:/m/%u:INDEX=/i:index=/j", "the option INDEX is given twice"},
+		{"maildir:/m/%u::INDEX=/i", "empty option"},
+		{"maildir:/m/%u:INDEX=relative", "INDEX \"relative\" must be absolute"},
+		{"maildir:/m/%u:NOSELECT", `the option "NOSELECT" is not supported`},
+	} {
+		_, err := ParseMailStore(c.store)
+		if err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("ParseMailStore(%q) = %v, want an error containing %q", c.store, err, c.err)
+		}
+	}
+}
+
+func TestExpandMailStore(t *testing.T) {
+	for _, c := range []struct{ template, user, domain, want string }{
+		{"/var/vmail/%d/%n/Maildir", "alice", "example.com", "/var/vmail/example.com/alice/Maildir"},
+		{"/var/vmail/%u", "alice", "example.com", "/var/vmail/alice@example.com"},
+		{"/var/vmail/%u", "alice", "", "/var/vmail/alice"},
+		{"/var/vmail/%{domain}/%{username}/100%%", "bob", "example.org", "/var/vmail/example.org/bob/100%"},
+		{"/var/vmail/%{user}", "bob", "example.org", "/var/vmail/bob@example.org"},
+		{"/var/%é/%n", "bob", "example.org", "/var/%é/bob"},
+	} {
+		if got := ExpandMailStore(c.template, c.user, c.domain); got != c.want {
+			t.Errorf("ExpandMailStore(%q, %q, %q) = %q, want %q", c.template, c.user, c.domain, got, c.want)
+		}
+	}
+}
+
+func TestCheckAddress(t *testing.T) {
+	for _, a := range []string{
+		"https://mx1.example.com:7443", "http://mx1:80", "https://mx1.example.com", "https://[::1]:7443",
+		"HTTPS://MX1.example.com:7443/", "unix:///run/mailkeep/agent.sock", DefaultAgentAddress,
+	} {
+		if err := CheckAddress(a); err != nil {
+			t.Errorf("CheckAddress(%q): %v", a, err)
+		}
+	}
+	for _, c := range []struct{ addr, err string }{
+		{"mx1.example.com", "has no scheme"},
+		{"mx1.example.com:7443", "has no scheme"},
+		{"10.0.0.1:7443", "has no scheme"},
+		{"ftp://mx1:21", `has scheme "ftp"`},
+		{"unix://run/agent.sock", "is not unix:///absolute/path"},
+		{"unix:///run/agent.sock?x=1", "is not unix:///absolute/path"},
+		{"https://", "has no host"},
+		{"https://mx1:0", `invalid port "0"`},
+		{"https://mx1:70000", `invalid port "70000"`},
+		{"https://mx1:", "empty port"},
+		{"https://mx1:7443/api", "has a path, query or fragment"},
+		{"https://mx1:7443?x=1", "has a path, query or fragment"},
+		{"https://token@mx1:7443", "carries credentials"},
+	} {
+		err := CheckAddress(c.addr)
+		if err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("CheckAddress(%q) = %v, want an error containing %q", c.addr, err, c.err)
+		}
+	}
+}

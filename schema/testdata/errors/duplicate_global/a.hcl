@@ -1,0 +1,5 @@
+global {
+  mail_store = "maildir:/var/vmail/%d/%n/Maildir"
+}
+
+server "mx1" {}

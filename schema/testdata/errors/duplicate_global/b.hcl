@@ -1,0 +1,4 @@
+# The second global block.
+global {
+  realtime_scanner = false
+}

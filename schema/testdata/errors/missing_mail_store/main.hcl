@@ -1,0 +1,5 @@
+global {
+  backup_path = "/srv/mailkeep"
+}
+
+server "mx1" {}
