@@ -44,6 +44,11 @@ var commands = []command{
 	{"validate", "check a policy and report every problem", runValidate},
 	{"fmt", "rewrite policy files in the canonical format", runFmt},
 	{"config", "show the effective configuration of each server (config show)", runConfig},
+	{"agent", "run the backup agent of this mail server", runAgent},
+	{"smartscan", "start a SmartScan on an agent", runSmartScan},
+	{"restore", "restore an account as it was at an instant (restore account)", runRestore},
+	{"backup", "list what an agent's repository holds (backup ls)", runBackup},
+	{"verify", "check an agent's repository", runVerify},
 	{"version", "print the version", runVersion},
 }
 

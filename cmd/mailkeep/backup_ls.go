@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+)
+
+func runBackup(c *cli, args []string) int {
+	if len(args) == 0 || args[0] != "ls" {
+		fmt.Fprintf(c.stderr, "Usage: mailkeep backup ls [-json] TARGET [ACCOUNT]\n")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help") {
+			return exitOK
+		}
+		return exitError
+	}
+	fs := c.newFlags("backup ls", "[-json] TARGET [ACCOUNT]",
+		"Lists the backed-up accounts: items, folders, bytes, first and last backup, and\nwhen a deleted account was deleted.")
+	asJSON := fs.Bool("json", false, "print the listing as JSON")
+	var t targetFlags
+	t.register(fs)
+	pos, code, ok := parse(fs, args[1:])
+	if !ok {
+		return code
+	}
+	if len(pos) > 1 {
+		fmt.Fprintf(c.stderr, "mailkeep backup ls: expected at most one ACCOUNT\n")
+		return exitError
+	}
+	account := ""
+	if len(pos) == 1 {
+		account = pos[0]
+	}
+	cl, ok := t.connect(c, "backup ls")
+	if !ok {
+		return exitError
+	}
+	list, err := cl.Accounts(context.Background(), account)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "mailkeep backup ls: %v\n", err)
+		return exitError
+	}
+	if *asJSON {
+		return c.printJSON("backup ls", map[string]any{"accounts": list})
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACCOUNT\tITEMS\tFOLDERS\tSIZE\tFIRST BACKUP\tLAST BACKUP\tDELETED")
+	for _, a := range list {
+		deleted := "-"
+		if a.DeletedAt != nil {
+			deleted = a.DeletedAt.Local().Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", a.Name, a.Items, a.Folders, humanBytes(a.Bytes),
+			a.FirstBackup.Local().Format(time.DateTime), a.LastBackup.Local().Format(time.DateTime), deleted)
+	}
+	tw.Flush()
+	return exitOK
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/client"
+)
+
+// opRun says how to start and report one agent operation.
+type opRun struct {
+	cmd    string
+	req    agent.OperationRequest
+	wait   bool
+	asJSON bool
+	// render prints a finished operation's result for people.
+	render func(w io.Writer, op *agent.Operation)
+}
+
+// runOperation starts an operation on the agent and, with -wait, follows
+// it to the end with a progress bar on a terminal. Ctrl-C while waiting
+// cancels the operation on the agent.
+func (c *cli) runOperation(cl *client.Client, r opRun) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	op, err := cl.Start(ctx, r.req)
+	if err != nil {
+		if client.Busy(err) {
+			fmt.Fprintf(c.stderr, "mailkeep %s: refused: %v (operation %s, started %s)\n", r.cmd, err,
+				busyOp(err).ID, busyOp(err).Started.Local().Format(time.DateTime))
+			return exitRefused
+		}
+		fmt.Fprintf(c.stderr, "mailkeep %s: %v\n", r.cmd, err)
+		return exitError
+	}
+	if !r.wait {
+		if r.asJSON {
+			return c.printJSON(r.cmd, op)
+		}
+		fmt.Fprintf(c.stdout, "Started %s operation %s on %s.\n", r.req.Type, op.ID, cl.Name())
+		return exitOK
+	}
+	bar := newProgressBar(c.stderr, c.errTTY && !r.asJSON)
+	cancelled := false
+	for op.State == agent.StateRunning {
+		next, err := cl.Operation(context.Background(), op.ID, time.Second)
+		if err != nil {
+			bar.clear()
+			fmt.Fprintf(c.stderr, "mailkeep %s: following operation %s: %v\n", r.cmd, op.ID, err)
+			return exitError
+		}
+		op = next
+		bar.draw(op)
+		if ctx.Err() != nil && !cancelled {
+			cancelled = true
+			bar.clear()
+			fmt.Fprintf(c.stderr, "Interrupted: cancelling operation %s on the agent...\n", op.ID)
+			if _, err := cl.Cancel(context.Background(), op.ID); err != nil {
+				fmt.Fprintf(c.stderr, "mailkeep %s: cancelling: %v\n", r.cmd, err)
+			}
+		}
+	}
+	bar.clear()
+	if r.asJSON {
+		if code := c.printJSON(r.cmd, op); code != exitOK {
+			return code
+		}
+	} else {
+		r.render(c.stdout, op)
+	}
+	switch op.State {
+	case agent.StateSucceeded:
+		return exitOK
+	default:
+		if !r.asJSON {
+			fmt.Fprintf(c.stderr, "mailkeep %s: operation %s %s: %s\n", r.cmd, op.ID, op.State, op.Error)
+		}
+		return exitError
+	}
+}
+
+// busyOp returns the running operation a refused start names.
+func busyOp(err error) *agent.Operation {
+	var ae *client.APIError
+	if errors.As(err, &ae) && ae.Operation != nil {
+		return ae.Operation
+	}
+	return &agent.Operation{}
+}
+
+// printJSON writes v as indented JSON on stdout.
+func (c *cli) printJSON(cmd string, v any) int {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(c.stderr, "mailkeep %s: writing JSON: %v\n", cmd, err)
+		return exitError
+	}
+	return exitOK
+}
+
+// decodeResult re-decodes an operation's result into its concrete type.
+func decodeResult(op *agent.Operation, out any) bool {
+	if op.Result == nil {
+		return false
+	}
+	b, err := json.Marshal(op.Result)
+	return err == nil && json.Unmarshal(b, out) == nil
+}
+
+// progressBar draws an operation's progress on a terminal; it stays
+// silent in pipes.
+type progressBar struct {
+	w     io.Writer
+	on    bool
+	drawn bool
+}
+
+func newProgressBar(w io.Writer, on bool) *progressBar { return &progressBar{w: w, on: on} }
+
+func (p *progressBar) draw(op *agent.Operation) {
+	if !p.on {
+		return
+	}
+	pr := op.Progress
+	line := fmt.Sprintf("%s %s", op.Type, humanCount(pr.ItemsDone))
+	if pr.ItemsTotal > 0 {
+		const width = 30
+		frac := float64(pr.ItemsDone) / float64(pr.ItemsTotal)
+		if frac > 1 {
+			frac = 1
+		}
+		filled := int(frac * width)
+		line = fmt.Sprintf("%s [%s%s] %s/%s items", op.Type, strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
+			humanCount(pr.ItemsDone), humanCount(pr.ItemsTotal))
+	} else {
+		line += " items"
+	}
+	line += fmt.Sprintf("  %s  %s/s", humanBytes(pr.Bytes), humanBytes(int64(pr.RateBytes)))
+	if pr.Phase != "" {
+		line += "  " + pr.Phase
+	}
+	if pr.Errors > 0 {
+		line += fmt.Sprintf("  %d errors", pr.Errors)
+	}
+	fmt.Fprintf(p.w, "\r\x1b[K%s", line)
+	p.drawn = true
+}
+
+func (p *progressBar) clear() {
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.drawn = false
+	}
+}
+
+func humanCount(n int64) string {
+	switch {
+	case n >= 10_000_000:
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	case n >= 100_000:
+		return fmt.Sprintf("%.0fk", float64(n)/1e3)
+	}
+	return fmt.Sprint(n)
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

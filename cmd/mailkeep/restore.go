@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/restore"
+)
+
+func runRestore(c *cli, args []string) int {
+	if len(args) == 0 || args[0] != "account" {
+		fmt.Fprintf(c.stderr, "Usage: mailkeep restore account [-at TIME|last] [-to NEW_ACCOUNT] [-dry-run] [-wait] TARGET ACCOUNT\n")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help") {
+			return exitOK
+		}
+		return exitError
+	}
+	fs := c.newFlags("restore account", "[-at TIME|last] [-to NEW_ACCOUNT] [-dry-run] [-wait] [-json] TARGET ACCOUNT",
+		"Restores an account (user@domain) as it was at an instant: folders, messages, flags,\nkeywords, received dates, subscriptions, ownership and, into an empty account,\nits UIDs and UIDVALIDITY.")
+	at := fs.String("at", "last", "instant: last, RFC 3339, YYYY-MM-DD[ HH:MM[:SS]] (agent's zone) or a duration ago (90m, 2d)")
+	to := fs.String("to", "", "restore into this account instead; the source is left untouched")
+	dryRun := fs.Bool("dry-run", false, "list what would be restored and write nothing")
+	wait := fs.Bool("wait", false, "wait for the restore to finish, showing progress on a terminal")
+	asJSON := fs.Bool("json", false, "print the operation as JSON")
+	var t targetFlags
+	t.register(fs)
+	pos, code, ok := parse(fs, args[1:])
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(c.stderr, "mailkeep restore account: expected one ACCOUNT (user@domain), got %d arguments\n", len(pos))
+		return exitError
+	}
+	if _, err := agent.ParseInstant(*at, time.Now(), time.Local); err != nil {
+		fmt.Fprintf(c.stderr, "mailkeep restore account: -at: %v\n", err)
+		return exitError
+	}
+	cl, ok := t.connect(c, "restore account")
+	if !ok {
+		return exitError
+	}
+	req := agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: pos[0], At: *at, To: *to, DryRun: *dryRun}}
+	return c.runOperation(cl, opRun{cmd: "restore account", req: req, wait: *wait || *dryRun, asJSON: *asJSON, render: renderRestore})
+}
+
+func renderRestore(w io.Writer, op *agent.Operation) {
+	var res restore.Result
+	if !decodeResult(op, &res) {
+		return
+	}
+	verb := "Restored"
+	if res.DryRun {
+		verb = "Would restore"
+	}
+	target := res.Account
+	if res.To != res.Account {
+		target = fmt.Sprintf("%s into %s", res.Account, res.To)
+	}
+	fmt.Fprintf(w, "%s %s as of %s (%s restore): %d messages, %s in %d folders",
+		verb, target, res.At.Local().Format(time.DateTime), res.Mode, res.Messages, humanBytes(res.Bytes), len(res.Folders))
+	if res.Skipped > 0 {
+		fmt.Fprintf(w, "; %d already present, left alone", res.Skipped)
+	}
+	fmt.Fprintln(w, ".")
+	for _, f := range res.Folders {
+		note := ""
+		if f.Created {
+			note = " (created)"
+		}
+		fmt.Fprintf(w, "  %-30s %6d messages %10s%s\n", f.Name, f.Messages, humanBytes(f.Bytes), note)
+	}
+	if pc := res.PostCommand; pc != nil {
+		fmt.Fprintf(w, "post_command %v: %s\n", pc.Command, pc.Outcome())
+	}
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/scan"
+)
+
+func runSmartScan(c *cli, args []string) int {
+	fs := c.newFlags("smartscan", "[-deep] [-wait] [-json] TARGET",
+		"Starts a SmartScan on the agent: every account is walked and what changed since the\nlast scan is backed up. -deep re-reads every message and reports those whose\ncontent differs from the backup.")
+	deep := fs.Bool("deep", false, "re-read and re-hash every message")
+	wait := fs.Bool("wait", false, "wait for the scan to finish, showing progress on a terminal")
+	asJSON := fs.Bool("json", false, "print the operation as JSON")
+	var t targetFlags
+	t.register(fs)
+	pos, code, ok := parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(c.stderr, "mailkeep smartscan: unexpected argument %q (name the agent with -agent or -server)\n", pos[0])
+		return exitError
+	}
+	cl, ok := t.connect(c, "smartscan")
+	if !ok {
+		return exitError
+	}
+	return c.runOperation(cl, opRun{cmd: "smartscan", req: agent.OperationRequest{Type: "smartscan", Deep: *deep},
+		wait: *wait, asJSON: *asJSON, render: renderScan})
+}
+
+func renderScan(w io.Writer, op *agent.Operation) {
+	var res scan.Result
+	if !decodeResult(op, &res) {
+		return
+	}
+	fmt.Fprintf(w, "SmartScan %s: %d accounts, %d messages: %d new, %d changed, %d moved, %d deleted, %d unchanged.\n",
+		op.State, res.Accounts, res.Items, res.New, res.Changed, res.Moved, res.Deleted, res.Unchanged)
+	fmt.Fprintf(w, "Read %s, stored %s in %d new blobs.", humanBytes(res.BytesRead), humanBytes(res.BytesStored), res.NewBlobs)
+	if res.DeletedAccounts > 0 {
+		fmt.Fprintf(w, " %d accounts marked deleted.", res.DeletedAccounts)
+	}
+	if res.Vanished > 0 {
+		fmt.Fprintf(w, " %d messages vanished while being read (the next scan settles them).", res.Vanished)
+	}
+	fmt.Fprintln(w)
+	for _, m := range res.Mismatches {
+		fmt.Fprintf(w, "  content differs from the backup: %s %s/%s (backup %s, live %s)\n", m.Account, m.Folder, m.Name, m.Backup[:12], m.Live[:12])
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(w, "  error: %s\n", e)
+	}
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/repo"
+)
+
+func runVerify(c *cli, args []string) int {
+	fs := c.newFlags("verify", "[-deep] [-json] TARGET",
+		"Checks the agent's repository: every catalog reference resolves to an intact blob,\nno pack is half-written, every history is well formed. -deep decompresses and\nre-hashes every blob. Problems are listed, never repaired.")
+	deep := fs.Bool("deep", false, "decompress and re-hash every blob")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	var t targetFlags
+	t.register(fs)
+	pos, code, ok := parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(c.stderr, "mailkeep verify: unexpected argument %q (name the agent with -agent or -server)\n", pos[0])
+		return exitError
+	}
+	cl, ok := t.connect(c, "verify")
+	if !ok {
+		return exitError
+	}
+	return c.runOperation(cl, opRun{cmd: "verify", req: agent.OperationRequest{Type: "verify", Deep: *deep},
+		wait: true, asJSON: *asJSON, render: renderVerify})
+}
+
+func renderVerify(w io.Writer, op *agent.Operation) {
+	var rep repo.VerifyReport
+	if !decodeResult(op, &rep) {
+		return
+	}
+	mode := "quick"
+	if rep.Deep {
+		mode = "deep"
+	}
+	fmt.Fprintf(w, "Verified (%s) %d packs, %d records, %d blobs, %d item versions: %d problems.\n",
+		mode, rep.Packs, rep.Records, rep.Blobs, rep.Items, len(rep.Problems))
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "  %s %s: %s\n", p.Kind, p.Where, p.Detail)
+	}
+	for _, l := range rep.Leftovers {
+		fmt.Fprintf(w, "  note: %s\n", l)
+	}
+}

@@ -1,0 +1,209 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/schema"
+)
+
+// Defaults of the agent's command-line flags.
+const (
+	DefaultStateDir = "/var/lib/mailkeep"
+	DefaultListen   = schema.DefaultAgentAddress
+)
+
+// Config is how an agent process is started.
+type Config struct {
+	// StateDir holds the agent's state: its config document, revision and
+	// history.
+	StateDir string
+	// Logger receives the agent's log; slog.Default when nil.
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Agent is the mailkeep runtime of one mail server.
+type Agent struct {
+	cfg Config
+	log *slog.Logger
+	ops *opManager
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu  sync.RWMutex
+	st  *state
+	doc *schema.Document
+	// engine is the repository and store of the current config; nil while
+	// unconfigured or when opening failed (engineErr says why).
+	engine    *engine
+	engineErr error
+	// switching is set while a backup_path or mail_store change waits for
+	// running operations to finish.
+	switching bool
+	// spaceStop is the last reserved-space stop, cleared by a successful
+	// write.
+	spaceStop string
+	started   time.Time
+
+	sched *scheduler
+	// bg tracks background work (repository switches) that Close waits for.
+	bg sync.WaitGroup
+}
+
+// engine is what the backup module works with under one config.
+type engine struct {
+	repo  *repo.Repo
+	store *maildir.Store
+	doc   *schema.Document
+}
+
+// New loads the agent's state and, when configured, opens its repository.
+func New(cfg Config) (*Agent, error) {
+	if cfg.StateDir == "" {
+		cfg.StateDir = DefaultStateDir
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	st, doc, err := loadState(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &Agent{cfg: cfg, log: cfg.Logger, st: st, doc: doc, ctx: ctx, cancel: cancel, started: cfg.Now()}
+	a.ops = newOpManager(ctx, func(format string, args ...any) { a.log.Info(fmt.Sprintf(format, args...)) })
+	a.sched = newScheduler(a)
+	if doc == nil {
+		a.log.Info("agent is unconfigured; waiting for a config document (mailkeep apply)")
+		return a, nil
+	}
+	a.activate(doc, true)
+	return a, nil
+}
+
+// activate opens the repository and store of a config and starts its
+// schedules; failures are kept for status and do not stop the agent.
+func (a *Agent) activate(doc *schema.Document, startup bool) {
+	if a.ctx.Err() != nil {
+		return // closing
+	}
+	e, err := openEngine(doc)
+	a.mu.Lock()
+	a.engine, a.engineErr = e, err
+	a.mu.Unlock()
+	if err != nil {
+		a.log.Error("backup module cannot start", "err", err)
+		return
+	}
+	a.log.Info("repository open", "backup_path", e.repo.Path, "mail_store", doc.String("mail_store"))
+	a.recordRepo(e.repo.Path)
+	if startup && !doc.Bool("enabled_at_startup") {
+		a.log.Info("backup module not started: enabled_at_startup is false; operations can still be started by hand")
+		return
+	}
+	a.sched.apply(doc)
+	if startup && doc.Bool("smartscan_at_startup") {
+		if _, err := a.StartSmartScan(false); err != nil {
+			a.log.Warn("SmartScan at startup not started", "err", err)
+		}
+	}
+}
+
+// openEngine opens the store and repository a config names.
+func openEngine(doc *schema.Document) (*engine, error) {
+	ms, err := schema.ParseMailStore(doc.String("mail_store"))
+	if err != nil {
+		return nil, fmt.Errorf("mail_store: %w", err)
+	}
+	store, err := maildir.Open(ms)
+	if err != nil {
+		return nil, fmt.Errorf("mail_store: %w", err)
+	}
+	r, err := repo.Open(doc.String("backup_path"), repo.Options{
+		Purpose: "mailkeep agent",
+		Durable: doc.Bool("metadata.flush_on_save"),
+		Create:  true,
+		Reserve: repo.Reserve{
+			Blobs:    doc.Int("reserved_space.backup_mb") << 20,
+			Metadata: doc.Int("reserved_space.metadata_mb") << 20,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &engine{repo: r, store: store, doc: doc}, nil
+}
+
+// current returns the engine operations use, or why there is none.
+func (a *Agent) current() (*engine, error) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	switch {
+	case a.doc == nil:
+		return nil, ErrUnconfigured
+	case a.switching:
+		return nil, fmt.Errorf("%w: the agent is switching to a new backup_path or mail_store", ErrBusy)
+	case a.engine == nil:
+		return nil, fmt.Errorf("the backup module is not running: %v", a.engineErr)
+	}
+	return a.engine, nil
+}
+
+// ErrUnconfigured is returned while the agent has no config document.
+var ErrUnconfigured = errors.New("the agent is unconfigured: apply a policy first (mailkeep apply)")
+
+// recordRepo remembers a repository path for status.
+func (a *Agent) recordRepo(path string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.cfg.Now().UTC().Truncate(time.Second)
+	for i := range a.st.Repos {
+		if a.st.Repos[i].Path == path {
+			a.st.Repos[i].LastUsed = now
+			a.saveLocked()
+			return
+		}
+	}
+	a.st.Repos = append(a.st.Repos, RepoRecord{Path: path, FirstUsed: now, LastUsed: now})
+	a.saveLocked()
+}
+
+func (a *Agent) saveLocked() {
+	if err := a.st.save(a.cfg.StateDir); err != nil {
+		a.log.Error("saving agent state", "err", err)
+	}
+}
+
+// Close stops schedules, cancels running operations, waits for them and
+// closes the repository.
+func (a *Agent) Close() error {
+	a.sched.stop()
+	a.cancel()
+	a.ops.shutdown()
+	a.bg.Wait()
+	a.sched.stop() // a switch may have started schedules meanwhile
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.engine != nil {
+		err := a.engine.repo.Close()
+		a.engine = nil
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,322 @@
+package agent_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailkeep/mailkeep/internal/corpus"
+	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/client"
+	"github.com/mailkeep/mailkeep/runtime/scan"
+)
+
+const token = "s3cret-token-value"
+
+// testAgent is an in-process agent behind an HTTP test server.
+type testAgent struct {
+	a    *agent.Agent
+	srv  *httptest.Server
+	c    *client.Client
+	dir  string
+	logs *strings.Builder
+	// generated is set once the test's mail store exists.
+	generated bool
+}
+
+func startAgent(t *testing.T) *testAgent {
+	t.Helper()
+	dir := t.TempDir()
+	logs := &strings.Builder{}
+	a, err := agent.New(agent.Config{StateDir: filepath.Join(dir, "state"), Logger: slog.New(slog.NewTextHandler(&syncWriter{b: logs}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler(token))
+	t.Cleanup(func() { srv.Close(); a.Close() })
+	c, err := client.New(client.Target{URL: srv.URL, Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testAgent{a: a, srv: srv, c: c, dir: dir, logs: logs}
+}
+
+type syncWriter struct {
+	b *strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) { return w.b.Write(p) }
+
+// document returns a config document for a generated store under dir.
+func (ta *testAgent) document(t *testing.T, backup string, extra map[string]any) []byte {
+	t.Helper()
+	root := filepath.Join(ta.dir, "vmail")
+	if !ta.generated {
+		if _, err := corpus.Generate(root, corpus.Options{Seed: 5, Accounts: 2, Messages: 60, MaxSize: 64 << 10}); err != nil {
+			t.Fatal(err)
+		}
+		ta.generated = true
+	}
+	doc := map[string]any{
+		"format_version": 1,
+		"mail_store":     "maildir:" + root + "/%d/%n/Maildir",
+		"backup_path":    filepath.Join(ta.dir, backup),
+		"reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0},
+		"description":    "test server",
+	}
+	for k, v := range extra {
+		doc[k] = v
+	}
+	b, _ := json.Marshal(doc)
+	return b
+}
+
+func TestConfigLifecycle(t *testing.T) {
+	ta := startAgent(t)
+	ctx := context.Background()
+	if _, err := ta.c.Config(ctx); !errors.Is(err, client.ErrUnconfigured) {
+		t.Fatalf("unconfigured agent: Config() error %v, want ErrUnconfigured", err)
+	}
+	if st, err := ta.c.Status(ctx); err != nil || st.State != "unconfigured" {
+		t.Fatalf("status of an unconfigured agent: %+v %v", st, err)
+	}
+	doc := ta.document(t, "backup", nil)
+	cs, err := ta.c.PutConfig(ctx, doc, "", "test-apply")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs.Revision != 1 || cs.LastApplied == nil || cs.LastApplied.ETag != cs.ETag || cs.LastApplied.Client != "test-apply" {
+		t.Errorf("first config: %+v", cs)
+	}
+	// The document comes back with every default filled in.
+	var stored map[string]any
+	json.Unmarshal(cs.Document, &stored)
+	if stored["realtime_scanner"] != true || stored["purge"].(map[string]any)["item_retention_days"] != float64(30) {
+		t.Errorf("defaults not filled in: %s", cs.Document)
+	}
+	// A write with a stale ETag is refused with 409.
+	if _, err := ta.c.PutConfig(ctx, doc, "0000", "x"); !client.Conflict(err) {
+		t.Errorf("stale If-Match: %v, want a conflict", err)
+	}
+	// A direct change (no client name) moves the revision but not
+	// last_applied: that is drift.
+	doc2 := ta.document(t, "backup", map[string]any{"description": "changed by hand"})
+	cs2, err := ta.c.PutConfig(ctx, doc2, cs.ETag, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs2.Revision != 2 || cs2.LastApplied.ETag != cs.ETag || cs2.ETag == cs.ETag {
+		t.Errorf("direct change: %+v", cs2)
+	}
+	// The same document again changes nothing.
+	cs3, err := ta.c.PutConfig(ctx, doc2, cs2.ETag, "")
+	if err != nil || cs3.Revision != 2 {
+		t.Errorf("same document: revision %d, %v", cs3.Revision, err)
+	}
+	// Invalid documents are refused with the setting named.
+	bad := strings.Replace(string(doc2), `"description"`, `"purge":{"schedule":"0 99 * * *"},"description"`, 1)
+	_, err = ta.c.PutConfig(ctx, []byte(bad), cs2.ETag, "")
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest || !strings.Contains(ae.Message, "purge.schedule") {
+		t.Errorf("invalid document: %v", err)
+	}
+	// The state survives a restart.
+	ta.a.Close()
+	a2, err := agent.New(agent.Config{StateDir: filepath.Join(ta.dir, "state"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a2.Close()
+	got, err := a2.Config()
+	if err != nil || got.ETag != cs2.ETag || got.Revision != 2 {
+		t.Errorf("after restart: %+v %v", got, err)
+	}
+}
+
+func TestTokenRequired(t *testing.T) {
+	ta := startAgent(t)
+	for _, auth := range []string{"", "Bearer wrong", "Basic " + token} {
+		req, _ := http.NewRequest("GET", ta.srv.URL+"/v1/status", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("Authorization %q: status %d, want 401", auth, resp.StatusCode)
+		}
+	}
+	if strings.Contains(ta.logs.String(), "Bearer wrong") || strings.Contains(ta.logs.String(), token) {
+		t.Errorf("the log shows what the client sent:\n%s", ta.logs.String())
+	}
+	if !strings.Contains(ta.logs.String(), "missing or wrong token") {
+		t.Errorf("refusals are not logged:\n%s", ta.logs.String())
+	}
+}
+
+// waitOp follows an operation to its end.
+func waitOp(t *testing.T, c *client.Client, id string) *agent.Operation {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		op, err := c.Operation(context.Background(), id, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if op.State != agent.StateRunning {
+			return op
+		}
+	}
+	t.Fatalf("operation %s did not finish", id)
+	return nil
+}
+
+func TestOperations(t *testing.T) {
+	ta := startAgent(t)
+	ctx := context.Background()
+	if _, err := ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"}); err == nil || !strings.Contains(err.Error(), "unconfigured") {
+		t.Fatalf("SmartScan on an unconfigured agent: %v", err)
+	}
+	if _, err := ta.c.PutConfig(ctx, ta.document(t, "backup", nil), "", "t"); err != nil {
+		t.Fatal(err)
+	}
+	var op *agent.Operation
+	var err error
+	for i := 0; i < 50; i++ { // the repository opens in the background
+		if op, err = ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"}); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second SmartScan while the first runs is refused and names it.
+	if _, err := ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"}); err != nil && !client.Busy(err) {
+		t.Errorf("second SmartScan: %v, want busy", err)
+	}
+	done := waitOp(t, ta.c, op.ID)
+	if done.State != agent.StateSucceeded {
+		t.Fatalf("SmartScan: %+v", done)
+	}
+	b, _ := json.Marshal(done.Result)
+	var res scan.Result
+	json.Unmarshal(b, &res)
+	if res.New != 60 || res.Accounts != 2 {
+		t.Errorf("SmartScan result: %+v", res)
+	}
+	st, err := ta.c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != "idle" || st.Description != "test server" || st.SmartScan.LastRun == nil || st.SmartScan.LastRun.Outcome != "ok" ||
+		st.SmartScan.LastSuccessAgeSeconds == nil || st.SmartScan.NextRun == nil || st.Space.BackupBytes == 0 || st.Space.MetadataBytes == 0 {
+		t.Errorf("status after a SmartScan: %+v", st)
+	}
+	list, err := ta.c.Accounts(ctx, "")
+	if err != nil || len(list) != 2 || list[0].Items+list[1].Items != 60 {
+		t.Errorf("accounts: %+v %v", list, err)
+	}
+	// Restore one account into another, then verify.
+	op, err = ta.c.Start(ctx, agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: list[0].Name, To: "copy@example.net"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done := waitOp(t, ta.c, op.ID); done.State != agent.StateSucceeded {
+		t.Fatalf("restore: %+v", done)
+	}
+	op, err = ta.c.Start(ctx, agent.OperationRequest{Type: "verify", Deep: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done := waitOp(t, ta.c, op.ID); done.State != agent.StateSucceeded {
+		t.Fatalf("verify: %+v", done)
+	}
+	// Account names are validated: no path escapes.
+	for _, bad := range []string{"../../etc@x", "a/b@example.com", ".hidden@example.com", "x@../y"} {
+		_, err := ta.c.Start(ctx, agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: list[0].Name, To: bad}})
+		var ae *client.APIError
+		if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
+			t.Errorf("restore into %q: %v, want 400", bad, err)
+		}
+	}
+}
+
+func TestBackupPathChange(t *testing.T) {
+	ta := startAgent(t)
+	ctx := context.Background()
+	cs, err := ta.c.PutConfig(ctx, ta.document(t, "backup-a", nil), "", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, ta.c, "idle")
+	if _, err := ta.c.PutConfig(ctx, ta.document(t, "backup-b", nil), cs.ETag, "t"); err != nil {
+		t.Fatal(err)
+	}
+	st := waitState(t, ta.c, "idle")
+	if st.BackupPath != filepath.Join(ta.dir, "backup-b") || len(st.OldRepositories) != 1 ||
+		st.OldRepositories[0].Path != filepath.Join(ta.dir, "backup-a") {
+		t.Errorf("after a backup_path change: %+v", st)
+	}
+}
+
+func waitState(t *testing.T, c *client.Client, want string) *agent.Status {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		st, err := c.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.State == want {
+			return st
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("agent never reached state %q", want)
+	return nil
+}
+
+// TestReservedSpaceStopsWriting: below the reserve, a SmartScan stops
+// cleanly, says why, and status reports it; the repository stays valid.
+func TestReservedSpaceStopsWriting(t *testing.T) {
+	ta := startAgent(t)
+	ctx := context.Background()
+	doc := ta.document(t, "backup", map[string]any{"reserved_space": map[string]any{"backup_mb": 1 << 40, "metadata_mb": 0}})
+	if _, err := ta.c.PutConfig(ctx, doc, "", "t"); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, ta.c, "idle")
+	op, err := ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := waitOp(t, ta.c, op.ID)
+	if done.State != agent.StateFailed || !strings.Contains(done.Error, "reserved_space.backup_mb") {
+		t.Fatalf("SmartScan below the reserve: %+v", done)
+	}
+	st, err := ta.c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(st.ReservedSpace.Stopped, "below the reserved") {
+		t.Errorf("status does not say writing stopped: %+v", st.ReservedSpace)
+	}
+	op, err = ta.c.Start(ctx, agent.OperationRequest{Type: "verify"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done := waitOp(t, ta.c, op.ID); done.State != agent.StateSucceeded {
+		t.Fatalf("verify after the stop: %+v", done)
+	}
+}

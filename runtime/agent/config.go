@@ -1,0 +1,139 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mailkeep/mailkeep/schema"
+)
+
+// ConfigState is the agent's live configuration as the API returns it.
+type ConfigState struct {
+	Document    json.RawMessage `json:"document"`
+	ETag        string          `json:"etag"`
+	Revision    int64           `json:"revision"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+	LastApplied *Applied        `json:"last_applied"`
+}
+
+// ErrStale is returned when a write's If-Match does not match the live ETag.
+var ErrStale = errors.New("the config changed since it was read")
+
+// Config returns the live configuration, or ErrUnconfigured.
+func (a *Agent) Config() (ConfigState, error) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.doc == nil {
+		return ConfigState{}, ErrUnconfigured
+	}
+	return ConfigState{Document: a.st.Document, ETag: a.st.ETag, Revision: a.st.Revision,
+		UpdatedAt: a.st.UpdatedAt, LastApplied: a.st.LastApplied}, nil
+}
+
+// PutConfig replaces the configuration. ifMatch must be the live ETag
+// ("*" or "" only while unconfigured). client, when not empty, names the
+// mailkeep apply run that pushed it and becomes last_applied; direct
+// changes leave last_applied alone, which is how plan tells drift.
+func (a *Agent) PutConfig(body []byte, ifMatch, client string) (ConfigState, error) {
+	doc, err := schema.DecodeDocument(body)
+	if err != nil {
+		return ConfigState{}, &BadRequestError{err}
+	}
+	a.mu.Lock()
+	old := a.doc
+	switch {
+	case old == nil && ifMatch != "" && ifMatch != "*":
+		a.mu.Unlock()
+		return ConfigState{}, fmt.Errorf("%w: the agent is unconfigured, but If-Match names %s", ErrStale, ifMatch)
+	case old != nil && ifMatch == "":
+		a.mu.Unlock()
+		return ConfigState{}, ErrPreconditionRequired
+	case old != nil && ifMatch != a.st.ETag:
+		etag := a.st.ETag
+		a.mu.Unlock()
+		return ConfigState{}, fmt.Errorf("%w: If-Match %s, live ETag %s", ErrStale, ifMatch, etag)
+	}
+	now := a.cfg.Now().UTC()
+	etag := doc.ETag()
+	if old != nil && etag == a.st.ETag {
+		// Same document: nothing changes, but a client apply is recorded.
+		if client != "" {
+			a.st.LastApplied = &Applied{ETag: etag, Time: now, Client: client}
+			a.saveLocked()
+		}
+		cs := a.configLocked()
+		a.mu.Unlock()
+		return cs, nil
+	}
+	prev := *a.st
+	a.st.Document, a.st.ETag, a.st.UpdatedAt = doc.Canonical(), etag, now
+	a.st.Revision++
+	if client != "" {
+		a.st.LastApplied = &Applied{ETag: etag, Time: now, Client: client}
+	}
+	if err := a.st.save(a.cfg.StateDir); err != nil {
+		*a.st = prev
+		a.mu.Unlock()
+		return ConfigState{}, err
+	}
+	a.doc = doc
+	cs := a.configLocked()
+	a.log.Info("config replaced", "revision", a.st.Revision, "etag", etag, "client", client)
+	needsSwitch := old == nil || old.String("backup_path") != doc.String("backup_path") ||
+		old.String("mail_store") != doc.String("mail_store") || old.Bool("metadata.flush_on_save") != doc.Bool("metadata.flush_on_save")
+	if needsSwitch {
+		a.switching = true
+	} else if a.engine != nil {
+		a.engine.doc = doc
+	}
+	a.mu.Unlock()
+
+	if needsSwitch {
+		a.bg.Add(1)
+		go func() {
+			defer a.bg.Done()
+			a.switchEngine(doc, old == nil)
+		}()
+	} else {
+		a.sched.apply(doc)
+	}
+	return cs, nil
+}
+
+func (a *Agent) configLocked() ConfigState {
+	return ConfigState{Document: a.st.Document, ETag: a.st.ETag, Revision: a.st.Revision,
+		UpdatedAt: a.st.UpdatedAt, LastApplied: a.st.LastApplied}
+}
+
+// switchEngine lets running operations finish, closes the old repository
+// (which stays where it is, listed in status) and opens the new one.
+func (a *Agent) switchEngine(doc *schema.Document, first bool) {
+	a.ops.drain()
+	a.mu.Lock()
+	old := a.engine
+	a.engine = nil
+	a.mu.Unlock()
+	if old != nil {
+		if err := old.repo.Close(); err != nil {
+			a.log.Error("closing the previous repository", "path", old.repo.Path, "err", err)
+		} else {
+			a.log.Info("previous repository closed; it stays on disk", "path", old.repo.Path)
+		}
+	}
+	a.activate(doc, first)
+	a.mu.Lock()
+	a.switching = false
+	a.mu.Unlock()
+}
+
+// ErrPreconditionRequired is returned for a write without If-Match to a
+// configured agent.
+var ErrPreconditionRequired = errors.New("If-Match is required to replace a config: read the config first and send its ETag")
+
+// BadRequestError wraps an invalid request body.
+type BadRequestError struct{ Err error }
+
+func (e *BadRequestError) Error() string { return e.Err.Error() }
+func (e *BadRequestError) Unwrap() error { return e.Err }

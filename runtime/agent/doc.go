@@ -1,0 +1,10 @@
+// Package agent is the mailkeep agent: the long-running process on a mail
+// server that holds the server's config document, opens its backup
+// repository, runs SmartScans on schedule and on request, restores
+// accounts and verifies the repository, and reports all of it over an
+// HTTP API (docs/API.md) on a unix socket or TCP with a token.
+//
+// Operations run asynchronously: starting one returns its id at once;
+// its progress and outcome are read, and it can be cancelled, through the
+// API. At most one operation of a kind runs at a time.
+package agent

@@ -1,0 +1,248 @@
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Operation states.
+const (
+	StateRunning   = "running"
+	StateSucceeded = "succeeded"
+	StateFailed    = "failed"
+	StateCancelled = "cancelled"
+)
+
+// ErrBusy is returned when an operation of the same kind is running.
+var ErrBusy = errors.New("an operation of this kind is already running")
+
+// Progress is a snapshot of a running operation's counters.
+type Progress struct {
+	ItemsDone  int64   `json:"items_done"`
+	ItemsTotal int64   `json:"items_total"`
+	Bytes      int64   `json:"bytes"`
+	RateBytes  float64 `json:"rate_bytes_per_second"`
+	Errors     int64   `json:"errors"`
+	// Phase says what the operation is doing, e.g. "scanning accounts".
+	Phase string `json:"phase,omitempty"`
+}
+
+// Operation is an asynchronous job of the agent: a SmartScan, a restore,
+// a verify.
+type Operation struct {
+	ID       string         `json:"id"`
+	Type     string         `json:"type"`
+	Params   map[string]any `json:"params"`
+	State    string         `json:"state"`
+	Started  time.Time      `json:"started"`
+	Finished *time.Time     `json:"finished,omitempty"`
+	Progress Progress       `json:"progress"`
+	// Result is the operation's report once finished (also when it failed
+	// part-way: what was done until then).
+	Result any `json:"result,omitempty"`
+	// Error says why the operation failed or stopped.
+	Error string `json:"error,omitempty"`
+}
+
+// job is the body of an operation. It reports progress through the
+// function it is given and returns its result.
+type job func(ctx context.Context, progress func() Progress) (any, error)
+
+// running is an operation in flight.
+type running struct {
+	op       *Operation
+	cancel   context.CancelFunc
+	progress func() Progress
+	done     chan struct{}
+}
+
+// opManager runs operations, at most one per kind at a time, and keeps the
+// recent history.
+type opManager struct {
+	mu      sync.Mutex
+	ops     map[string]*running
+	order   []string
+	keep    int
+	wg      sync.WaitGroup
+	base    context.Context
+	logf    func(format string, args ...any)
+	onClose []func()
+}
+
+func newOpManager(base context.Context, logf func(string, ...any)) *opManager {
+	return &opManager{ops: map[string]*running{}, keep: 100, base: base, logf: logf}
+}
+
+// start launches an operation of a kind unless one is running. The
+// progress function is read when the operation is listed.
+func (m *opManager) start(kind string, params map[string]any, progress func() Progress, run func(ctx context.Context) (any, error)) (*Operation, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.ops {
+		if r.op.Type == kind && r.op.State == StateRunning {
+			return r.op, fmt.Errorf("%s %s: %w", kind, r.op.ID, ErrBusy)
+		}
+	}
+	ctx, cancel := context.WithCancel(m.base)
+	op := &Operation{ID: newID(), Type: kind, Params: params, State: StateRunning, Started: time.Now().UTC()}
+	r := &running{op: op, cancel: cancel, progress: progress, done: make(chan struct{})}
+	m.ops[op.ID] = r
+	m.order = append(m.order, op.ID)
+	m.trim()
+	m.wg.Add(1)
+	m.logf("operation %s started: %s %v", op.ID, kind, params)
+	go func() {
+		defer m.wg.Done()
+		defer close(r.done)
+		defer cancel()
+		res, err := run(ctx)
+		m.finish(r, res, err)
+	}()
+	return op, nil
+}
+
+func (m *opManager) finish(r *running, res any, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now().UTC()
+	r.op.Finished = &now
+	r.op.Result = res
+	if r.progress != nil {
+		r.op.Progress = r.progress()
+	}
+	switch {
+	case err == nil:
+		r.op.State = StateSucceeded
+	case errors.Is(err, context.Canceled):
+		r.op.State = StateCancelled
+		r.op.Error = "cancelled"
+	default:
+		r.op.State = StateFailed
+		r.op.Error = err.Error()
+	}
+	r.progress = nil
+	m.logf("operation %s %s: %s%s", r.op.ID, r.op.State, r.op.Type, errSuffix(r.op.Error))
+}
+
+func errSuffix(e string) string {
+	if e == "" {
+		return ""
+	}
+	return ": " + e
+}
+
+// trim drops the oldest finished operations beyond the history size.
+func (m *opManager) trim() {
+	for len(m.order) > m.keep {
+		dropped := false
+		for i, id := range m.order {
+			if m.ops[id].op.State != StateRunning {
+				delete(m.ops, id)
+				m.order = append(m.order[:i], m.order[i+1:]...)
+				dropped = true
+				break
+			}
+		}
+		if !dropped {
+			return
+		}
+	}
+}
+
+// get returns a snapshot of an operation.
+func (m *opManager) get(id string) (Operation, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.ops[id]
+	if !ok {
+		return Operation{}, false
+	}
+	return m.snapshot(r), true
+}
+
+func (m *opManager) snapshot(r *running) Operation {
+	op := *r.op
+	if r.progress != nil && op.State == StateRunning {
+		op.Progress = r.progress()
+		if secs := time.Since(op.Started).Seconds(); secs > 0 {
+			op.Progress.RateBytes = float64(op.Progress.Bytes) / secs
+		}
+	}
+	return op
+}
+
+// list returns every kept operation, newest first.
+func (m *opManager) list() []Operation {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Operation, 0, len(m.ops))
+	for _, r := range m.ops {
+		out = append(out, m.snapshot(r))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
+	return out
+}
+
+// cancel asks a running operation to stop.
+func (m *opManager) cancel(id string) (Operation, bool) {
+	m.mu.Lock()
+	r, ok := m.ops[id]
+	m.mu.Unlock()
+	if !ok {
+		return Operation{}, false
+	}
+	r.cancel()
+	return m.get(id)
+}
+
+// wait blocks until the operation ends or ctx is done.
+func (m *opManager) wait(ctx context.Context, id string) (Operation, bool) {
+	m.mu.Lock()
+	r, ok := m.ops[id]
+	m.mu.Unlock()
+	if !ok {
+		return Operation{}, false
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+	}
+	return m.get(id)
+}
+
+// busy reports whether any operation is running.
+func (m *opManager) busy() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.ops {
+		if r.op.State == StateRunning {
+			return true
+		}
+	}
+	return false
+}
+
+// shutdown cancels every running operation and waits for them to stop.
+func (m *opManager) shutdown() {
+	m.mu.Lock()
+	for _, r := range m.ops {
+		r.cancel()
+	}
+	m.mu.Unlock()
+	m.wg.Wait()
+}
+
+// drain waits for running operations to finish without cancelling them.
+func (m *opManager) drain() { m.wg.Wait() }
+
+func newID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

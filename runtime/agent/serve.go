@@ -1,0 +1,145 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// ServeOptions say where and how the API listens.
+type ServeOptions struct {
+	// Listen is unix:///path, tcp://host:port or host:port.
+	Listen string
+	// TokenFile holds the token clients must present; required on TCP.
+	TokenFile string
+	// TLSCert and TLSKey enable HTTPS on TCP.
+	TLSCert, TLSKey string
+	// Ready, when set, is called once the listener is open.
+	Ready func(addr net.Addr)
+}
+
+// Serve runs the API until ctx is cancelled (SIGTERM), then stops taking
+// requests, cancels running operations (a SmartScan keeps every account it
+// finished) and closes the repository.
+func (a *Agent) Serve(ctx context.Context, opts ServeOptions) error {
+	network, address, err := ParseListen(opts.Listen)
+	if err != nil {
+		return err
+	}
+	token, err := readToken(opts.TokenFile)
+	if err != nil {
+		return err
+	}
+	if network == "tcp" && token == "" {
+		return fmt.Errorf("listening on TCP (%s) requires a token: start the agent with -token-file", address)
+	}
+	if (opts.TLSCert == "") != (opts.TLSKey == "") {
+		return errors.New("-tls-cert and -tls-key go together")
+	}
+	if network == "unix" && opts.TLSCert != "" {
+		return errors.New("TLS is for TCP listeners; a unix socket is protected by its file permissions")
+	}
+	ln, err := listen(network, address)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: a.Handler(token), ReadHeaderTimeout: 10 * time.Second}
+	a.log.Info("agent listening", "address", opts.Listen, "tls", opts.TLSCert != "", "token", token != "")
+	if opts.Ready != nil {
+		opts.Ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if opts.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, opts.TLSCert, opts.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		a.Close()
+		return fmt.Errorf("serving %s: %w", opts.Listen, err)
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down: stopping running operations")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutCtx)
+	err = a.Close()
+	if network == "unix" {
+		os.Remove(address)
+	}
+	a.log.Info("agent stopped")
+	return err
+}
+
+// ParseListen splits a -listen value into a network and an address.
+func ParseListen(s string) (network, address string, err error) {
+	switch {
+	case strings.HasPrefix(s, "unix://"):
+		p := strings.TrimPrefix(s, "unix://")
+		if !filepath.IsAbs(p) {
+			return "", "", fmt.Errorf("-listen %q: a unix socket address is unix:///absolute/path", s)
+		}
+		return "unix", p, nil
+	case strings.HasPrefix(s, "tcp://"):
+		s = strings.TrimPrefix(s, "tcp://")
+	case strings.Contains(s, "://"):
+		return "", "", fmt.Errorf("-listen %q: use unix:///path, tcp://host:port or host:port", s)
+	}
+	if _, _, err := net.SplitHostPort(s); err != nil {
+		return "", "", fmt.Errorf("-listen %q: %v", s, err)
+	}
+	return "tcp", s, nil
+}
+
+// listen opens the listener; for a unix socket it removes a stale socket
+// file left by a crash, but never one a live agent answers on.
+func listen(network, address string) (net.Listener, error) {
+	if network == "unix" {
+		if err := os.MkdirAll(filepath.Dir(address), 0o755); err != nil {
+			return nil, fmt.Errorf("creating the socket directory: %w", err)
+		}
+		if _, err := os.Stat(address); err == nil {
+			if c, err := net.DialTimeout("unix", address, time.Second); err == nil {
+				c.Close()
+				return nil, fmt.Errorf("another agent is listening on %s", address)
+			}
+			os.Remove(address)
+		}
+	}
+	ln, err := net.Listen(network, address)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", address, err)
+	}
+	if network == "unix" {
+		if err := os.Chmod(address, 0o660); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("setting permissions on %s: %w", address, err)
+		}
+	}
+	return ln, nil
+}
+
+// readToken reads a token file; "" when none is given.
+func readToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading the token file: %w", err)
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" {
+		return "", fmt.Errorf("the token file %s is empty", path)
+	}
+	return t, nil
+}

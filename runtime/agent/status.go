@@ -1,0 +1,181 @@
+package agent
+
+import (
+	"os"
+	"time"
+
+	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/schema"
+)
+
+// Status is the server listing of one agent (PRODUCT.md §1).
+type Status struct {
+	Version  string `json:"version"`
+	Hostname string `json:"hostname"`
+	// State is "unconfigured", "idle", "running", "switching" or "error".
+	State       string    `json:"state"`
+	Error       string    `json:"error,omitempty"`
+	Started     time.Time `json:"started"`
+	Revision    int64     `json:"revision"`
+	ETag        string    `json:"etag,omitempty"`
+	Description string    `json:"description"`
+	// BackupAtStartup is enabled_at_startup.
+	BackupAtStartup    bool           `json:"backup_at_startup"`
+	SmartScanAtStartup bool           `json:"smartscan_at_startup"`
+	Realtime           RealtimeStatus `json:"realtime"`
+	SmartScan          JobStatus      `json:"smartscan"`
+	Purge              PurgeStatus    `json:"purge"`
+	// Location is "local", or "remote" when a remote copy is configured.
+	Location   string `json:"location"`
+	BackupPath string `json:"backup_path"`
+	Space      struct {
+		MetadataBytes int64 `json:"metadata_bytes"`
+		BackupBytes   int64 `json:"backup_bytes"`
+	} `json:"space"`
+	ReservedSpace struct {
+		BackupMB   int64 `json:"backup_mb"`
+		MetadataMB int64 `json:"metadata_mb"`
+		// Stopped says why writing stopped, when the reserve was reached.
+		Stopped string `json:"stopped,omitempty"`
+	} `json:"reserved_space"`
+	// OldRepositories are repositories left at earlier backup_paths.
+	OldRepositories []RepoRecord `json:"old_repositories"`
+	// Inactive lists the settings accepted and stored but not active in
+	// this version.
+	Inactive []string `json:"inactive_settings"`
+	// Running lists the operations in progress.
+	Running []Operation `json:"running"`
+}
+
+// RealtimeStatus is the realtime scanner's state.
+type RealtimeStatus struct {
+	Enabled bool   `json:"enabled"`
+	State   string `json:"state"`
+}
+
+// JobStatus is a scheduled job's state.
+type JobStatus struct {
+	Enabled  bool       `json:"enabled"`
+	Schedule string     `json:"schedule"`
+	Timezone string     `json:"timezone"`
+	Active   bool       `json:"active"`
+	LastRun  *RunRecord `json:"last_run,omitempty"`
+	NextRun  *time.Time `json:"next_run,omitempty"`
+	// LastSuccessAgeSeconds is the age of the last successful run.
+	LastSuccessAgeSeconds *int64 `json:"last_success_age_seconds,omitempty"`
+}
+
+// PurgeStatus adds the retention to the purge job's state.
+type PurgeStatus struct {
+	JobStatus
+	ItemRetentionDays    int64 `json:"item_retention_days"`
+	AccountRetentionDays int64 `json:"account_retention_days"`
+}
+
+// RunRecord is one finished (or running) job run.
+type RunRecord struct {
+	Started  time.Time  `json:"started"`
+	Finished *time.Time `json:"finished,omitempty"`
+	Outcome  string     `json:"outcome"`
+	Detail   string     `json:"detail,omitempty"`
+}
+
+// Version is the agent's version, set by the binary.
+var Version = "dev"
+
+// Status returns the server listing.
+func (a *Agent) Status() Status {
+	host, _ := os.Hostname()
+	s := Status{Version: Version, Hostname: host, Started: a.started.UTC(), OldRepositories: []RepoRecord{}, Inactive: []string{}, Running: []Operation{}}
+	a.mu.RLock()
+	doc, e, engErr, switching, stop := a.doc, a.engine, a.engineErr, a.switching, a.spaceStop
+	s.Revision, s.ETag = a.st.Revision, a.st.ETag
+	repos := append([]RepoRecord(nil), a.st.Repos...)
+	a.mu.RUnlock()
+	for _, op := range a.ops.list() {
+		if op.State == StateRunning {
+			s.Running = append(s.Running, op)
+		}
+	}
+	if doc == nil {
+		s.State = "unconfigured"
+		return s
+	}
+	now := a.cfg.Now()
+	s.Description = doc.String("description")
+	s.BackupAtStartup = doc.Bool("enabled_at_startup")
+	s.SmartScanAtStartup = doc.Bool("smartscan_at_startup")
+	s.Realtime = RealtimeStatus{Enabled: doc.Bool("realtime_scanner"), State: "not active in this version"}
+	s.SmartScan = JobStatus{Enabled: doc.Bool("smartscan.enabled"), Schedule: doc.String("smartscan.schedule"),
+		Timezone: doc.String("smartscan.timezone"), Active: true}
+	if next := a.sched.next(); !next.IsZero() {
+		s.SmartScan.NextRun = &next
+	}
+	s.Purge = PurgeStatus{
+		JobStatus:         JobStatus{Enabled: doc.Bool("purge.enabled"), Schedule: doc.String("purge.schedule"), Timezone: doc.String("purge.timezone")},
+		ItemRetentionDays: doc.Int("purge.item_retention_days"), AccountRetentionDays: doc.Int("purge.account_retention_days"),
+	}
+	if s.Purge.Enabled {
+		if next := nextRun(s.Purge.Schedule, s.Purge.Timezone, now); !next.IsZero() {
+			s.Purge.NextRun = &next
+		}
+	}
+	s.Location = "local"
+	if doc.Bool("remote.enabled") {
+		s.Location = "remote"
+	}
+	s.BackupPath = doc.String("backup_path")
+	s.ReservedSpace.BackupMB = doc.Int("reserved_space.backup_mb")
+	s.ReservedSpace.MetadataMB = doc.Int("reserved_space.metadata_mb")
+	s.ReservedSpace.Stopped = stop
+	if u, err := repo.DiskUsage(s.BackupPath); err == nil {
+		s.Space.MetadataBytes, s.Space.BackupBytes = u.Metadata, u.Blobs
+	}
+	for _, r := range repos {
+		if r.Path != s.BackupPath {
+			s.OldRepositories = append(s.OldRepositories, r)
+		}
+	}
+	for _, st := range schema.Settings() {
+		if !st.Active {
+			s.Inactive = append(s.Inactive, st.Path)
+		}
+	}
+	switch {
+	case switching:
+		s.State = "switching"
+	case e == nil:
+		s.State = "error"
+		if engErr != nil {
+			s.Error = engErr.Error()
+		}
+	case len(s.Running) > 0:
+		s.State = "running"
+	default:
+		s.State = "idle"
+	}
+	if e != nil {
+		if last, ok, err := e.repo.Catalog.LastScan("smartscan"); err == nil {
+			s.SmartScan.LastRun = runRecord(last)
+			if ok != nil && ok.Finished != 0 {
+				age := int64(now.Sub(time.Unix(0, ok.Finished)).Seconds())
+				s.SmartScan.LastSuccessAgeSeconds = &age
+			}
+		}
+	}
+	return s
+}
+
+// runRecord converts a catalog scan record.
+func runRecord(sc *catalog.Scan) *RunRecord {
+	if sc == nil {
+		return nil
+	}
+	r := &RunRecord{Started: time.Unix(0, sc.Started).UTC(), Outcome: sc.Outcome, Detail: sc.Detail}
+	if sc.Finished != 0 {
+		f := time.Unix(0, sc.Finished).UTC()
+		r.Finished = &f
+	}
+	return r
+}

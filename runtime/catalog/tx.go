@@ -1,0 +1,322 @@
+package catalog
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// BlobID is the SHA-256 of a blob's raw content.
+type BlobID = [32]byte
+
+// BlobRef says where a blob is stored in the pack files.
+type BlobRef struct {
+	Pack   uint32
+	Offset int64
+	Length uint32 // stored record length
+	Size   uint32 // raw length
+}
+
+// Owner is the owner, group and permission bits of a file or directory.
+type Owner struct {
+	UID, GID uint32
+	Mode     uint32
+}
+
+// Account is an account known to the catalog.
+type Account struct {
+	ID        int64
+	Name      string
+	FirstSeen int64
+	LastSeen  int64
+	// DeletedAt is when the account disappeared from the store; 0 while
+	// present.
+	DeletedAt int64
+}
+
+// AccountVersion is the account-level state valid over a time span.
+type AccountVersion struct {
+	ID            int64
+	AccountID     int64
+	Owner         Owner
+	Subscriptions []byte // the subscriptions file as found; nil when absent
+	ValidFrom     int64
+	ValidTo       int64 // 0 while current
+}
+
+// FolderVersion is one folder's state valid over a time span.
+type FolderVersion struct {
+	ID          int64
+	AccountID   int64
+	Name        string // "INBOX", "Projects/2026"
+	Dir         string // directory relative to the Maildir root
+	Owner       Owner
+	UIDValidity uint32
+	NextUID     uint32
+	GUID        string
+	Keywords    []string // dovecot-keywords, index order
+	ValidFrom   int64
+	ValidTo     int64
+}
+
+// Item is one version of one message: its place, flags and content, valid
+// over a time span.
+type Item struct {
+	ID        int64
+	AccountID int64
+	Folder    string // folder name
+	Base      string // Maildir unique name, stable across flag changes
+	Subdir    string // "new" or "cur"
+	Name      string // full file name
+	Blob      BlobID
+	Size      int64
+	MTime     int64 // received date, Unix ns
+	Ino       uint64
+	Flags     string
+	Keywords  []string
+	UID       uint32
+	Owner     Owner
+	ValidFrom int64
+	ValidTo   int64
+}
+
+// Tx is a write transaction. Commit is the commit point of a backup step:
+// blobs must be durable in their packs before it is called.
+type Tx struct {
+	c     *Catalog
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+// Begin starts a write transaction.
+func (c *Catalog) Begin() (*Tx, error) {
+	tx, err := c.db.Begin()
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s: begin: %w", c.path, err)
+	}
+	return &Tx{c: c, tx: tx, stmts: map[string]*sql.Stmt{}}, nil
+}
+
+// Commit commits the transaction.
+func (t *Tx) Commit() error {
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("catalog %s: commit: %w", t.c.path, err)
+	}
+	return nil
+}
+
+// Rollback abandons the transaction; it is a no-op after Commit.
+func (t *Tx) Rollback() { _ = t.tx.Rollback() }
+
+// exec runs a statement, preparing it once per transaction.
+func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
+	st, ok := t.stmts[query]
+	if !ok {
+		var err error
+		if st, err = t.tx.Prepare(query); err != nil {
+			return nil, fmt.Errorf("catalog %s: %w", t.c.path, err)
+		}
+		t.stmts[query] = st
+	}
+	res, err := st.Exec(args...)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s: %w", t.c.path, err)
+	}
+	return res, nil
+}
+
+func (t *Tx) queryRow(query string, args ...any) *sql.Row {
+	st, ok := t.stmts[query]
+	if !ok {
+		var err error
+		if st, err = t.tx.Prepare(query); err != nil {
+			return t.tx.QueryRow(query, args...)
+		}
+		t.stmts[query] = st
+	}
+	return st.QueryRow(args...)
+}
+
+// AddBlob records where a blob is stored; a blob already known is kept.
+func (t *Tx) AddBlob(id BlobID, ref BlobRef) error {
+	_, err := t.exec(`INSERT OR IGNORE INTO blobs(id, pack, offset, length, size) VALUES (?, ?, ?, ?, ?)`,
+		id[:], ref.Pack, ref.Offset, ref.Length, ref.Size)
+	return err
+}
+
+// HasBlob reports whether the catalog knows a blob.
+func (t *Tx) HasBlob(id BlobID) (bool, error) {
+	var n int
+	err := t.queryRow(`SELECT 1 FROM blobs WHERE id = ?`, id[:]).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("catalog %s: %w", t.c.path, err)
+	}
+	return true, nil
+}
+
+// Account returns the account with that name, creating it, or bringing it
+// back from deletion, as seen at now.
+func (t *Tx) Account(name string, now int64) (Account, error) {
+	a := Account{Name: name}
+	var deleted sql.NullInt64
+	err := t.queryRow(`SELECT id, first_seen, last_seen, deleted_at FROM accounts WHERE name = ?`, name).
+		Scan(&a.ID, &a.FirstSeen, &a.LastSeen, &deleted)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		res, err := t.exec(`INSERT INTO accounts(name, first_seen, last_seen) VALUES (?, ?, ?)`, name, now, now)
+		if err != nil {
+			return a, err
+		}
+		a.ID, _ = res.LastInsertId()
+		a.FirstSeen, a.LastSeen = now, now
+		return a, nil
+	case err != nil:
+		return a, fmt.Errorf("catalog %s: account %s: %w", t.c.path, name, err)
+	}
+	if _, err := t.exec(`UPDATE accounts SET last_seen = ?, deleted_at = NULL WHERE id = ?`, now, a.ID); err != nil {
+		return a, err
+	}
+	a.LastSeen = now
+	return a, nil
+}
+
+// DeleteAccount marks an account deleted at the given time and closes
+// every current version of its items, folders and account state.
+func (t *Tx) DeleteAccount(id, at int64) error {
+	if _, err := t.exec(`UPDATE accounts SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`, at, id); err != nil {
+		return err
+	}
+	for _, table := range []string{"items", "folder_versions", "account_versions"} {
+		if _, err := t.exec(`UPDATE `+table+` SET valid_to = ? WHERE account_id = ? AND valid_to IS NULL`, at, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OpenItems returns the current version of every item of an account.
+func (t *Tx) OpenItems(accountID int64) ([]Item, error) {
+	rows, err := t.tx.Query(`SELECT `+itemColumns+` FROM items WHERE account_id = ? AND valid_to IS NULL`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s: %w", t.c.path, err)
+	}
+	return scanItems(rows, t.c.path)
+}
+
+// InsertItem records a new item version and sets its ID.
+func (t *Tx) InsertItem(it *Item) error {
+	res, err := t.exec(`INSERT INTO items(account_id, folder, base, subdir, name, blob, size, mtime, ino, flags, keywords, uid, fuid, fgid, fmode, valid_from)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		it.AccountID, it.Folder, it.Base, it.Subdir, it.Name, it.Blob[:], it.Size, it.MTime, int64(it.Ino),
+		it.Flags, joinList(it.Keywords), it.UID, it.Owner.UID, it.Owner.GID, it.Owner.Mode, it.ValidFrom)
+	if err != nil {
+		return err
+	}
+	it.ID, _ = res.LastInsertId()
+	return nil
+}
+
+// CloseItem ends an item version at the given time.
+func (t *Tx) CloseItem(id, at int64) error {
+	_, err := t.exec(`UPDATE items SET valid_to = ? WHERE id = ?`, at, id)
+	return err
+}
+
+// OpenFolders returns the current version of every folder of an account.
+func (t *Tx) OpenFolders(accountID int64) ([]FolderVersion, error) {
+	rows, err := t.tx.Query(`SELECT `+folderColumns+` FROM folder_versions WHERE account_id = ? AND valid_to IS NULL`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s: %w", t.c.path, err)
+	}
+	return scanFolders(rows, t.c.path)
+}
+
+// InsertFolder records a new folder version and sets its ID.
+func (t *Tx) InsertFolder(f *FolderVersion) error {
+	res, err := t.exec(`INSERT INTO folder_versions(account_id, name, dir, uid, gid, mode, uidvalidity, nextuid, guid, keywords, valid_from)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		f.AccountID, f.Name, f.Dir, f.Owner.UID, f.Owner.GID, f.Owner.Mode, f.UIDValidity, f.NextUID, f.GUID, joinList(f.Keywords), f.ValidFrom)
+	if err != nil {
+		return err
+	}
+	f.ID, _ = res.LastInsertId()
+	return nil
+}
+
+// CloseFolder ends a folder version at the given time.
+func (t *Tx) CloseFolder(id, at int64) error {
+	_, err := t.exec(`UPDATE folder_versions SET valid_to = ? WHERE id = ?`, at, id)
+	return err
+}
+
+// OpenAccountVersion returns the current account-level state, if any.
+func (t *Tx) OpenAccountVersion(accountID int64) (*AccountVersion, error) {
+	rows, err := t.tx.Query(`SELECT `+accountVersionColumns+` FROM account_versions WHERE account_id = ? AND valid_to IS NULL`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s: %w", t.c.path, err)
+	}
+	vs, err := scanAccountVersions(rows, t.c.path)
+	if err != nil || len(vs) == 0 {
+		return nil, err
+	}
+	return &vs[0], nil
+}
+
+// InsertAccountVersion records new account-level state.
+func (t *Tx) InsertAccountVersion(v *AccountVersion) error {
+	res, err := t.exec(`INSERT INTO account_versions(account_id, uid, gid, mode, subscriptions, valid_from) VALUES (?, ?, ?, ?, ?, ?)`,
+		v.AccountID, v.Owner.UID, v.Owner.GID, v.Owner.Mode, v.Subscriptions, v.ValidFrom)
+	if err != nil {
+		return err
+	}
+	v.ID, _ = res.LastInsertId()
+	return nil
+}
+
+// CloseAccountVersion ends an account version at the given time.
+func (t *Tx) CloseAccountVersion(id, at int64) error {
+	_, err := t.exec(`UPDATE account_versions SET valid_to = ? WHERE id = ?`, at, id)
+	return err
+}
+
+// joinList stores a list of names (keywords) as one text column.
+func joinList(names []string) string { return strings.Join(names, "\n") }
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// Savepoint marks a point the transaction can roll back to, so that one
+// account's changes are all kept or all dropped within a larger batch.
+func (t *Tx) Savepoint(name string) error {
+	_, err := t.tx.Exec(`SAVEPOINT ` + name)
+	return wrap(t.c.path, err)
+}
+
+// RollbackTo undoes everything since the savepoint and drops it.
+func (t *Tx) RollbackTo(name string) error {
+	if _, err := t.tx.Exec(`ROLLBACK TO ` + name); err != nil {
+		return wrap(t.c.path, err)
+	}
+	return t.Release(name)
+}
+
+// Release keeps the changes since the savepoint and drops it.
+func (t *Tx) Release(name string) error {
+	_, err := t.tx.Exec(`RELEASE ` + name)
+	return wrap(t.c.path, err)
+}
+
+func wrap(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("catalog %s: %w", path, err)
+}

@@ -1,0 +1,38 @@
+// Package maildir is mailkeep's store driver for Maildir as Dovecot writes
+// it (PRODUCT.md §3).
+//
+// A Store is opened from a parsed mail_store setting (schema.MailStore). It
+// enumerates accounts by globbing the path template, and Scan reads one
+// account: its folders (Maildir++ ".Folder.Sub" directories or, with
+// LAYOUT=fs, "Folder/Sub"; names in modified UTF-7), the messages in new/
+// and cur/ with their flags and keywords, dovecot-uidlist (UIDVALIDITY and
+// UIDs), dovecot-keywords, subscriptions, and the owner, group and mode of
+// every directory and file.
+//
+// Reading never changes the store: Scan lists directories and stats each
+// file once, and never opens a message; OpenMessage opens one for reading
+// and finds it again by its base name when Dovecot renamed it meanwhile (a
+// flag change is a rename). Files that vanish during a scan are skipped.
+//
+// Writing goes only through a Writer, which writes as a Maildir writer
+// must: message files go to tmp/ first, are fsynced, given their owner,
+// mode and received date, and are renamed into new/ or cur/ without ever
+// replacing an existing file; dovecot-uidlist, dovecot-keywords and
+// subscriptions are replaced atomically, under Dovecot's
+// dovecot-uidlist.lock when the caller takes it.
+//
+// Where Dovecot keeps its files:
+//
+//   - Without CONTROL=, dovecot-uidlist and dovecot-keywords live in each
+//     folder's directory and subscriptions in the Maildir root.
+//   - With CONTROL=DIR they live under DIR in the same folder structure,
+//     and INBOX's files are in DIR/.INBOX (Maildir++) or DIR/INBOX
+//     (LAYOUT=fs); subscriptions is DIR/subscriptions.
+//   - Index files (dovecot.index*, wherever INDEX= puts them) are never
+//     read: they are caches Dovecot rebuilds.
+//
+// The file formats (dovecot-uidlist versions 1 and 3, dovecot-keywords,
+// subscriptions with and without the "V\t2" header, the ":2," info part of
+// file names, modified UTF-7) have parsers and writers here, usable on
+// their own.
+package maildir

@@ -1,0 +1,123 @@
+package maildir
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// UIDListLockFile is Dovecot's lock of a folder's dovecot-uidlist.
+const UIDListLockFile = "dovecot-uidlist.lock"
+
+// Timings of Dovecot's dovecot-uidlist.lock protocol.
+const (
+	// LockStale is the age after which a lock file nobody touches is
+	// stale and may be removed (Dovecot's
+	// MAILDIR_UIDLIST_LOCK_STALE_TIMEOUT).
+	LockStale = 2 * time.Minute
+	// DefaultLockTimeout is how long Lock waits by default: long enough
+	// for a stale lock to expire.
+	DefaultLockTimeout = LockStale + 10*time.Second
+)
+
+// lockPoll is how often Lock retries.
+const lockPoll = 50 * time.Millisecond
+
+// Lock takes Dovecot's dovecot-uidlist.lock of a folder, in its control
+// directory: the lock file is created exclusively (O_EXCL), retried until
+// w.LockTimeout, and a lock file older than LockStale is removed as stale,
+// as Dovecot does. While it is held Dovecot neither assigns UIDs nor
+// rewrites the folder's dovecot-uidlist. unlock removes the lock file; it
+// reports an error when the lock was taken over meanwhile.
+func (w *Writer) Lock(folderDir string) (unlock func() error, err error) {
+	if err := checkFolderDir(w.s.layout, folderDir); err != nil {
+		return nil, fmt.Errorf("account %s: %w", w.a.Name, err)
+	}
+	ctl := w.s.ControlDir(w.a, folderDir)
+	path := filepath.Join(ctl, UIDListLockFile)
+	timeout := w.LockTimeout
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			return w.locked(f, path, ctl)
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		var st unix.Stat_t
+		if err := unix.Lstat(path, &st); err == nil {
+			mtime := time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec))
+			if time.Since(mtime) > LockStale {
+				removeIfSame(path, st.Ino)
+				continue
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%s: timed out after %s waiting for the lock (Dovecot holds it; it counts as stale after %s untouched)", path, timeout, LockStale)
+		}
+		time.Sleep(lockPoll)
+	}
+}
+
+// locked finishes taking a lock. The lock file holds "<pid>:<host>" as
+// Dovecot's own dotlocks do, so that Dovecot can tell a lock of a dead
+// process, and gets the owner of its directory.
+func (w *Writer) locked(f *os.File, path, ctl string) (func() error, error) {
+	host, _ := os.Hostname()
+	stamp := fmt.Sprintf("%d:%s", os.Getpid(), host)
+	_, err := f.WriteString(stamp)
+	var st unix.Stat_t
+	if err == nil {
+		err = unix.Fstat(int(f.Fd()), &st)
+	}
+	ino := st.Ino
+	if err == nil {
+		var dst unix.Stat_t
+		if unix.Stat(ctl, &dst) == nil && (dst.Uid != st.Uid || dst.Gid != st.Gid) {
+			err = f.Chown(int(dst.Uid), int(dst.Gid))
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return func() error {
+		var now unix.Stat_t
+		err := unix.Lstat(path, &now)
+		if err == nil && now.Ino == ino {
+			var data []byte
+			if data, err = os.ReadFile(path); err == nil && string(data) != stamp {
+				err = fmt.Errorf("it holds %q", data)
+			}
+		} else if err == nil {
+			err = fmt.Errorf("another file replaced it")
+		}
+		if err != nil {
+			return fmt.Errorf("%s: the lock was taken over while held (older than %s?): %v", path, LockStale, err)
+		}
+		if err := os.Remove(path); err != nil {
+			return err
+		}
+		return nil
+	}, nil
+}
+
+// removeIfSame removes a stale lock file unless it was replaced meanwhile.
+func removeIfSame(path string, ino uint64) {
+	var st unix.Stat_t
+	if unix.Lstat(path, &st) == nil && st.Ino == ino {
+		os.Remove(path)
+	}
+}

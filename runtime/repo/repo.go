@@ -1,0 +1,146 @@
+package repo
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/fsutil"
+	"github.com/mailkeep/mailkeep/runtime/pack"
+)
+
+// FormatVersion is the repository format this mailkeep writes; see
+// docs/REPOSITORY.md.
+const FormatVersion = 1
+
+// Names of the files and directories inside a repository.
+const (
+	ConfigFile  = "mailkeep-repo.json"
+	CatalogFile = "catalog.db"
+	PacksDir    = "packs"
+)
+
+// Config is the repository's identity file.
+type Config struct {
+	FormatVersion int       `json:"format_version"`
+	ID            string    `json:"id"`
+	Created       time.Time `json:"created"`
+}
+
+// Options say how a repository is opened.
+type Options struct {
+	// Purpose names the opener in the lock file ("mailkeep agent").
+	Purpose string
+	// Durable makes each catalog commit durable on disk before it returns
+	// (metadata.flush_on_save).
+	Durable bool
+	// Reserve is the free space to keep on the filesystems of the packs and
+	// of the catalog; writes stop with a *SpaceError below it.
+	Reserve Reserve
+	// Create allows creating a repository at a path that has none.
+	Create bool
+}
+
+// Repo is an open, locked repository.
+type Repo struct {
+	Path    string
+	Config  Config
+	Catalog *catalog.Catalog
+	Packs   *pack.Store
+	opts    Options
+	lock    *lock
+}
+
+// Open opens the repository at path, creating it when allowed, and takes
+// its lock. A second process gets a *LockedError naming the holder.
+func Open(path string, opts Options) (*Repo, error) {
+	if !filepath.IsAbs(path) {
+		return nil, fmt.Errorf("repository path %q is not absolute", path)
+	}
+	cfgPath := filepath.Join(path, ConfigFile)
+	cfg, err := readConfig(cfgPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if !opts.Create {
+			return nil, fmt.Errorf("no mailkeep repository at %s", path)
+		}
+		if err := os.MkdirAll(path, 0o700); err != nil {
+			return nil, fmt.Errorf("creating repository %s: %w", path, err)
+		}
+	case err != nil:
+		return nil, err
+	case cfg.FormatVersion > FormatVersion:
+		return nil, fmt.Errorf("repository %s has format version %d; this mailkeep reads up to %d: upgrade mailkeep", path, cfg.FormatVersion, FormatVersion)
+	}
+	if opts.Purpose == "" {
+		opts.Purpose = "mailkeep"
+	}
+	lk, err := acquireLock(path, opts.Purpose)
+	if err != nil {
+		return nil, err
+	}
+	r := &Repo{Path: path, opts: opts, lock: lk}
+	if cfg == nil {
+		if cfg, err = createConfig(cfgPath); err != nil {
+			lk.release()
+			return nil, err
+		}
+	}
+	r.Config = *cfg
+	if r.Catalog, err = catalog.Open(filepath.Join(path, CatalogFile), catalog.Options{Durable: opts.Durable}); err != nil {
+		lk.release()
+		return nil, err
+	}
+	if r.Packs, err = pack.Open(filepath.Join(path, PacksDir), pack.Options{}); err != nil {
+		r.Catalog.Close()
+		lk.release()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Close closes the catalog and pack store and releases the lock.
+func (r *Repo) Close() error {
+	var errs []error
+	if r.Packs != nil {
+		errs = append(errs, r.Packs.Close())
+	}
+	if r.Catalog != nil {
+		errs = append(errs, r.Catalog.Close())
+	}
+	errs = append(errs, r.lock.release())
+	return errors.Join(errs...)
+}
+
+func readConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil || c.FormatVersion == 0 {
+		return nil, fmt.Errorf("%s is not a mailkeep repository identity file", path)
+	}
+	return &c, nil
+}
+
+// createConfig writes a new identity file atomically.
+func createConfig(path string) (*Config, error) {
+	id := make([]byte, 16)
+	if _, err := rand.Read(id); err != nil {
+		return nil, err
+	}
+	c := &Config{FormatVersion: FormatVersion, ID: hex.EncodeToString(id), Created: time.Now().UTC().Truncate(time.Second)}
+	b, _ := json.MarshalIndent(c, "", "  ")
+	if err := fsutil.WriteFileAtomic(path, append(b, '\n'), 0o600); err != nil {
+		return nil, fmt.Errorf("creating repository: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,257 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/repo"
+)
+
+// Options say what to restore.
+type Options struct {
+	// Account is the account to restore, as backed up (user@domain).
+	Account string
+	// At is the instant to restore; the zero time means the last state.
+	At time.Time
+	// To is the account to restore into; "" means Account itself.
+	To string
+	// DryRun computes what would be restored and writes nothing.
+	DryRun bool
+	// PostCommand runs after the restore; "%u" in an argument is replaced
+	// by the target account.
+	PostCommand []string
+	// Workers read and decompress blobs in parallel; 2 when 0.
+	Workers int
+	// Progress, when set, is updated as the restore goes.
+	Progress *Progress
+}
+
+// Progress is updated atomically while a restore runs.
+type Progress struct {
+	ItemsTotal, ItemsDone atomic.Int64
+	BytesDone             atomic.Int64
+}
+
+// Result says what a restore did (or, for a dry run, would do).
+type Result struct {
+	Account string    `json:"account"`
+	To      string    `json:"to"`
+	At      time.Time `json:"at"`
+	DryRun  bool      `json:"dry_run"`
+	// Mode is "full" when the target was empty or missing (folders, UIDs
+	// and UIDVALIDITY restored as they were) or "merge" when it had mail
+	// (missing messages added, present ones left alone, the server assigns
+	// new UIDs).
+	Mode     string         `json:"mode"`
+	Folders  []FolderResult `json:"folders"`
+	Messages int            `json:"messages"`
+	Skipped  int            `json:"skipped"`
+	Bytes    int64          `json:"bytes"`
+	// PostCommand is the outcome of restore.post_command, when one ran.
+	PostCommand *CommandResult `json:"post_command,omitempty"`
+}
+
+// FolderResult is one folder's share of a restore.
+type FolderResult struct {
+	Name     string `json:"name"`
+	Messages int    `json:"messages"`
+	Skipped  int    `json:"skipped"`
+	Bytes    int64  `json:"bytes"`
+	Created  bool   `json:"created"`
+}
+
+// Store is the mail store as restore writes it.
+type Store interface {
+	Account(name string) (maildir.Account, error)
+	Scan(a maildir.Account) (*maildir.Snapshot, error)
+	Writer(a maildir.Account) *maildir.Writer
+	Layout() string
+}
+
+// ErrNoState is returned when the account did not exist at the instant.
+var ErrNoState = errors.New("account not in the backup at that instant")
+
+// Run restores an account as it was at opts.At into opts.To.
+func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, error) {
+	if opts.To == "" {
+		opts.To = opts.Account
+	}
+	if opts.Progress == nil {
+		opts.Progress = &Progress{}
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 2
+	}
+	target, err := st.Account(opts.To)
+	if err != nil {
+		return nil, err
+	}
+	at, err := instant(r, opts)
+	if err != nil {
+		return nil, err
+	}
+	state, err := r.Catalog.StateAt(opts.Account, at.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	if state.Version == nil {
+		return nil, describeMissing(state, at)
+	}
+	res := &Result{Account: opts.Account, To: opts.To, At: at.UTC(), DryRun: opts.DryRun}
+	existing, err := st.Scan(target)
+	switch {
+	case errors.Is(err, maildir.ErrNoAccount):
+		existing = nil
+	case err != nil:
+		return nil, fmt.Errorf("reading the target account %s: %w", opts.To, err)
+	}
+	plan := newPlan(state, existing)
+	res.Mode = plan.mode
+	opts.Progress.ItemsTotal.Store(int64(plan.messages()))
+	w := &writer{r: r, w: st.Writer(target), opts: opts, res: res, target: target, existing: existing, layout: st.Layout()}
+	if err := w.run(ctx, plan); err != nil {
+		return res, err
+	}
+	if !opts.DryRun && len(opts.PostCommand) > 0 {
+		res.PostCommand = runPostCommand(ctx, opts.PostCommand, opts.To)
+		if res.PostCommand.Error != "" || res.PostCommand.ExitCode != 0 {
+			return res, fmt.Errorf("restore written, but post_command %s", res.PostCommand.Outcome())
+		}
+	}
+	return res, nil
+}
+
+// instant resolves the instant to restore. "last" (the zero time) is now
+// for a live account and the moment before deletion for a deleted one, so
+// that restoring a deleted account brings back its last state.
+func instant(r *repo.Repo, opts Options) (time.Time, error) {
+	if !opts.At.IsZero() {
+		return opts.At, nil
+	}
+	a, err := r.Catalog.AccountByName(opts.Account)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if a.DeletedAt != 0 {
+		return time.Unix(0, a.DeletedAt-1), nil
+	}
+	return time.Now(), nil
+}
+
+// describeMissing explains why an account has no state at an instant.
+func describeMissing(st *State, at time.Time) error {
+	a := st.Account
+	first := time.Unix(0, a.FirstSeen).UTC().Format(time.RFC3339)
+	if at.UnixNano() < a.FirstSeen {
+		return fmt.Errorf("account %s: %w: its first backup is from %s", a.Name, ErrNoState, first)
+	}
+	if a.DeletedAt != 0 && at.UnixNano() >= a.DeletedAt {
+		return fmt.Errorf("account %s: %w: it was deleted at %s; restore an earlier instant",
+			a.Name, ErrNoState, time.Unix(0, a.DeletedAt).UTC().Format(time.RFC3339))
+	}
+	return fmt.Errorf("account %s: %w %s", a.Name, ErrNoState, at.UTC().Format(time.RFC3339))
+}
+
+// State is the catalog's view of an account at an instant.
+type State = catalog.State
+
+// plan is what to write, folder by folder.
+type plan struct {
+	mode    string
+	state   *State
+	folders []folderPlan
+}
+
+type folderPlan struct {
+	version *catalog.FolderVersion
+	// exists is true when the target already has this folder.
+	exists  bool
+	items   []*catalog.Item
+	skipped int
+	// present lists the target's messages in this folder by base name, to
+	// recognise a message already there.
+	present map[string]*maildir.Message
+}
+
+func (p *plan) messages() int {
+	n := 0
+	for _, f := range p.folders {
+		n += len(f.items)
+	}
+	return n
+}
+
+// newPlan decides, for each folder of the backed-up state, which messages
+// to write into the target as it is now.
+func newPlan(st *State, existing *maildir.Snapshot) *plan {
+	p := &plan{mode: "full", state: st}
+	have := map[string]*maildir.Folder{}
+	if existing != nil {
+		for i := range existing.Folders {
+			f := &existing.Folders[i]
+			have[f.Name] = f
+			if len(f.Messages) > 0 {
+				p.mode = "merge"
+			}
+		}
+	}
+	byFolder := map[string][]*catalog.Item{}
+	for i := range st.Items {
+		it := &st.Items[i]
+		byFolder[it.Folder] = append(byFolder[it.Folder], it)
+	}
+	for i := range st.Folders {
+		fv := &st.Folders[i]
+		fp := folderPlan{version: fv, items: byFolder[fv.Name]}
+		if f, ok := have[fv.Name]; ok {
+			fp.exists = true
+			fp.present = make(map[string]*maildir.Message, len(f.Messages))
+			for j := range f.Messages {
+				fp.present[f.Messages[j].Base] = &f.Messages[j]
+			}
+		}
+		delete(byFolder, fv.Name)
+		p.folders = append(p.folders, fp)
+	}
+	// Items whose folder version is missing (should not happen) still come
+	// back, into a folder of that name.
+	var orphans []string
+	for name := range byFolder {
+		orphans = append(orphans, name)
+	}
+	sort.Strings(orphans)
+	for _, name := range orphans {
+		fv := &catalog.FolderVersion{Name: name, Dir: guessDir(name)}
+		p.folders = append(p.folders, folderPlan{version: fv, items: byFolder[name]})
+	}
+	sort.SliceStable(p.folders, func(i, j int) bool {
+		return folderDepth(p.folders[i].version.Name) < folderDepth(p.folders[j].version.Name)
+	})
+	return p
+}
+
+func folderDepth(name string) int {
+	if name == "INBOX" {
+		return 0
+	}
+	return 1 + strings.Count(name, "/")
+}
+
+// guessDir is the Maildir++ directory of a folder name, for the rare item
+// whose folder record is missing.
+func guessDir(name string) string {
+	if name == "INBOX" {
+		return ""
+	}
+	return "." + strings.ReplaceAll(name, "/", ".")
+}
+
+func fileMode(m uint32) fs.FileMode { return fs.FileMode(m) }

@@ -1,0 +1,11 @@
+// Package scan is SmartScan: it walks every account of the mail store and
+// records in the repository what changed since the last scan, reading only
+// messages whose content it does not already know.
+//
+// Change detection follows the Maildir rules: a message keeps its base
+// name across flag changes (a rename), so a known base name with the same
+// size, mtime and inode is the same content; a move keeps the inode, so a
+// new name whose inode, size and mtime match a known item reuses its blob.
+// Everything else is read, hashed (SHA-256) and, when the content is new
+// to the repository, compressed into a pack.
+package scan
