@@ -21,12 +21,13 @@ const maxProblems = 100
 // one. It checks the file header, each record's magic, that its lengths
 // are in bounds and inside the file, and its CRC32C; with deep it also
 // decompresses each record and re-hashes the blob. fn is not called for a
-// damaged record. Check goes past a record whose CRC or hash does not
-// match as long as the next record starts where that one says it ends, and
-// stops at the first record it cannot frame. The problems come back as one
-// error joining *CorruptError values, in file order; a damaged tail (see
-// CorruptError.Torn) is always the last. An error returned by fn stops
-// the walk and is returned as is.
+// damaged record. After damage Check goes on: at the end of a record whose
+// CRC or hash does not match when an intact record starts there, otherwise
+// at the next intact record found by scanning, so that every intact record
+// is reported whatever the damage. The problems come back as one error
+// joining *CorruptError values, in file order; a damaged tail (see
+// CorruptError.Torn) is always the last of them. An error returned by fn
+// stops the walk and is returned as is.
 //
 // For the pack this Store is writing, Check covers the records Put before
 // Check was called.
@@ -110,6 +111,19 @@ func (s *Store) check(pack uint32, deep bool, fn func(id ID, loc Location) error
 	var scratch []byte
 	defer func() { putBufSlice(body); putBufSlice(scratch) }()
 	off := int64(FileHeaderSize)
+	// resync goes on at the next intact record after damage at off that
+	// breaks the framing; false when there is none.
+	resync := func(from int64, reason string) bool {
+		next, ok := findRecord(f, from, limit)
+		if !ok {
+			report(off, false, reason+"; no intact record follows", nil)
+			return false
+		}
+		report(off, false, fmt.Sprintf("%s; %d bytes skipped up to the next intact record at offset %d", reason, next-off, next), nil)
+		off = next
+		r.Reset(io.NewSectionReader(f, next, limit-next))
+		return true
+	}
 	for off < limit {
 		remain := limit - off
 		n := int64(RecordHeaderSize)
@@ -137,17 +151,21 @@ func (s *Store) check(pack uint32, deep bool, fn func(id ID, loc Location) error
 				report(off, true, fmt.Sprintf("%d zero bytes at the end of the file", remain), nil)
 				return done(off)
 			}
-			report(off, false, reason+"; the rest of the pack cannot be read", nil)
-			return done(-1)
+			if !resync(off+1, reason) {
+				return done(-1)
+			}
+			continue
 		}
 		recLen := int64(h.stored) + RecordOverhead
 		if recLen > remain {
-			if next, ok := findRecord(f, off+RecordHeaderSize, limit); ok {
-				report(off, false, fmt.Sprintf("record length %d runs past the end of the file, yet an intact record follows at offset %d: a damaged header; the rest of the pack cannot be framed", recLen, next), nil)
-				return done(-1)
+			// Either an append cut short by a crash, or a length damaged
+			// in place: then intact records follow.
+			if _, ok := findRecord(f, off+1, limit); !ok {
+				report(off, true, fmt.Sprintf("record of %d bytes extends past the end of the file (%d bytes left)", recLen, remain), nil)
+				return done(off)
 			}
-			report(off, true, fmt.Sprintf("record of %d bytes extends past the end of the file (%d bytes left)", recLen, remain), nil)
-			return done(off)
+			resync(off+1, fmt.Sprintf("record length %d runs past the end of the file (a damaged header)", recLen))
+			continue
 		}
 		if int64(cap(body)) < recLen {
 			putBufSlice(body)
@@ -160,41 +178,49 @@ func (s *Store) check(pack uint32, deep bool, fn func(id ID, loc Location) error
 		}
 		loc := Location{Pack: pack, Offset: off, Length: uint32(recLen), Size: h.raw}
 		end := off + recLen
-		good, tornHere := true, false
 		if crc32.Checksum(body[:recLen-RecordTrailerSize], castagnoli) != binary.LittleEndian.Uint32(body[recLen-RecordTrailerSize:]) {
-			// A bad CRC in the last record is what a crash between the
-			// size update and the data write leaves behind.
-			good, tornHere = false, end == limit
-			report(off, tornHere, "record CRC mismatch", nil)
-		} else if deep {
+			if end == limit {
+				// A bad CRC in the last record is what a crash between
+				// the size update and the data write leaves behind.
+				report(off, true, "record CRC mismatch", nil)
+				return done(off)
+			}
+			if !validRecordAt(f, end, limit) {
+				// The length itself may be damaged: find the next record.
+				if !resync(off+1, "record CRC mismatch") {
+					return done(-1)
+				}
+				continue
+			}
+			report(off, false, "record CRC mismatch", nil)
+			off = end
+			continue
+		}
+		if deep {
 			var reason string
 			scratch, reason, err = s.decode(scratch[:0], h, body[RecordHeaderSize:recLen-RecordTrailerSize])
 			if reason != "" {
-				good = false
 				report(off, false, reason, err)
+				off = end
+				continue
 			}
 		}
-		if good && fn != nil {
+		if fn != nil {
 			if err := fn(h.id, loc); err != nil {
 				return -1, err
 			}
-		}
-		if tornHere {
-			return done(off)
 		}
 		off = end
 	}
 	return done(-1)
 }
 
-// findRecord looks for an intact record (magic, believable header, CRC)
-// starting in [from, limit). It tells a damaged length field, which makes
-// a record seem to run past the end of the file, from a torn tail. It runs
-// only on damaged packs.
+// findRecord returns the offset of the first intact record (magic,
+// believable header, CRC) that starts in [from, limit). It runs only on
+// damaged packs.
 func findRecord(f *os.File, from, limit int64) (int64, bool) {
 	const window = 1 << 20
 	buf := make([]byte, window+len(recordMagic)-1)
-	var rec []byte
 	for pos := from; pos < limit; pos += window {
 		n, _ := f.ReadAt(buf[:min(int64(len(buf)), limit-pos)], pos)
 		b := buf[:n]
@@ -205,28 +231,35 @@ func findRecord(f *os.File, from, limit int64) (int64, bool) {
 			}
 			at := pos + int64(i+j)
 			i += j + 1
-			var hdr [RecordHeaderSize]byte
-			if _, err := f.ReadAt(hdr[:], at); err != nil {
-				continue
-			}
-			h, reason := parseRecordHeader(hdr[:])
-			recLen := int64(h.stored) + RecordOverhead
-			if reason != "" || recLen > limit-at {
-				continue
-			}
-			if int64(cap(rec)) < recLen {
-				rec = make([]byte, recLen)
-			}
-			rec = rec[:recLen]
-			if _, err := f.ReadAt(rec, at); err != nil {
-				continue
-			}
-			if crc32.Checksum(rec[:recLen-RecordTrailerSize], castagnoli) == binary.LittleEndian.Uint32(rec[recLen-RecordTrailerSize:]) {
+			if validRecordAt(f, at, limit) {
 				return at, true
 			}
 		}
 	}
 	return 0, false
+}
+
+// validRecordAt reports whether an intact record starts at offset at.
+func validRecordAt(f *os.File, at, limit int64) bool {
+	var hdr [RecordHeaderSize]byte
+	if at+RecordHeaderSize > limit {
+		return false
+	}
+	if _, err := f.ReadAt(hdr[:], at); err != nil {
+		return false
+	}
+	h, reason := parseRecordHeader(hdr[:])
+	recLen := int64(h.stored) + RecordOverhead
+	if reason != "" || recLen > limit-at {
+		return false
+	}
+	bp := getBuf(int(recLen))
+	defer putBuf(bp)
+	rec := (*bp)[:recLen]
+	if _, err := f.ReadAt(rec, at); err != nil {
+		return false
+	}
+	return crc32.Checksum(rec[:recLen-RecordTrailerSize], castagnoli) == binary.LittleEndian.Uint32(rec[recLen-RecordTrailerSize:])
 }
 
 func putBufSlice(b []byte) {

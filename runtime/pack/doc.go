@@ -25,7 +25,10 @@
 // Read (and AppendBlob, which also checks the expected id and reuses the
 // caller's buffer) preads one record, checks its CRC, decompresses it and
 // verifies the SHA-256 of the result against the id in the record header.
-// Check walks a whole pack and reports, precisely, every damaged record;
+// Check walks a whole pack and reports, precisely, every damaged record
+// (after damage that breaks the framing it resumes at the next intact
+// record, found by scanning for a record magic whose record has a good
+// CRC, so that every intact record is still listed);
 // TruncateTorn cuts a torn tail left by a crash once the catalog has made
 // sure nothing refers past it. Every error about damage is a
 // *CorruptError naming the pack file and the offset.

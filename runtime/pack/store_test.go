@@ -483,13 +483,32 @@ func TestFlippedByte(t *testing.T) {
 		t.Fatalf("TruncateTorn of a pack damaged in the middle: %v", err)
 	}
 
-	// A flipped length field cannot be framed past: the walk stops there.
+	// A flipped length field: the walk finds the next intact record and
+	// goes on from there.
 	flipByte(t, path, locs[7].Offset+41)
-	_, err = checkAll(s, 1, false)
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("offset %d", victim.Offset)) {
-		t.Fatalf("Check: %v", err)
+	n, err = checkAll(s, 1, false)
+	if n != len(locs)-2 || err == nil || errors.Is(err, ErrTorn) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("%s: corrupt record at offset %d: ", path, locs[7].Offset)) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("up to the next intact record at offset %d", locs[8].Offset)) {
+		t.Fatalf("Check with a damaged length: %d records, %v", n, err)
 	}
-	t.Log(err)
+
+	// Garbage over a record header.
+	dir3 := t.TempDir()
+	locs3, _ := writeTestPack(t, dir3, 10)
+	f, err := os.OpenFile(packPath(dir3, 1), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(bytes.Repeat([]byte{0xaa}, 100), locs3[5].Offset)
+	f.Close()
+	s3 := openStore(t, dir3, Options{})
+	n, err = checkAll(s3, 1, true)
+	want = fmt.Sprintf("%s: corrupt record at offset %d: bad record magic; %d bytes skipped up to the next intact record at offset %d",
+		packPath(dir3, 1), locs3[5].Offset, locs3[6].Offset-locs3[5].Offset, locs3[6].Offset)
+	if n != len(locs3)-1 || err == nil || err.Error() != want {
+		t.Fatalf("Check with garbage: %d records, %v\nwant %s", n, err, want)
+	}
 
 	// A length field flipped so far that the record seems to run past the
 	// end of the file is not taken for a torn tail: intact records follow.
@@ -498,7 +517,9 @@ func TestFlippedByte(t *testing.T) {
 	flipByte(t, packPath(dir2, 1), locs2[3].Offset+42)
 	s2 := openStore(t, dir2, Options{})
 	n, err = checkAll(s2, 1, false)
-	if n != 3 || err == nil || errors.Is(err, ErrTorn) || !strings.Contains(err.Error(), fmt.Sprintf("an intact record follows at offset %d", locs2[4].Offset)) {
+	if n != len(locs2)-1 || err == nil || errors.Is(err, ErrTorn) ||
+		!strings.Contains(err.Error(), "runs past the end of the file (a damaged header)") ||
+		!strings.Contains(err.Error(), fmt.Sprintf("up to the next intact record at offset %d", locs2[4].Offset)) {
 		t.Fatalf("Check with a damaged length: %d, %v", n, err)
 	}
 	if _, err := s2.TruncateTorn(1); err == nil {
