@@ -147,69 +147,141 @@ func (w *Writer) specDir(f FolderSpec) (string, error) {
 // into place. It never replaces a file: when a file with the same base
 // name is in new/ or cur/ it returns an error wrapping ErrExists.
 func (w *Writer) WriteMessage(folderDir, subdir, name string, r io.Reader, mtime time.Time, o Owner) error {
-	if err := checkFolderDir(w.s.layout, folderDir); err != nil {
-		return fmt.Errorf("account %s: %w", w.a.Name, err)
-	}
-	if subdir != "new" && subdir != "cur" {
-		return fmt.Errorf("account %s: message subdirectory %q is not \"new\" or \"cur\"", w.a.Name, subdir)
-	}
-	if name == "" || name[0] == '.' || strings.ContainsAny(name, "/\x00\n") {
-		return fmt.Errorf("account %s: %q is not a Maildir file name", w.a.Name, name)
-	}
-	dir := filepath.Join(w.a.Root, folderDir)
-	dest := filepath.Join(dir, subdir, name)
-	base := baseOf(name)
-	if exists, err := w.reserveBase(folderDir, base); err != nil {
-		return err
-	} else if exists {
-		return fmt.Errorf("%s: %w", dest, ErrExists)
-	}
-	written := false
-	defer func() {
-		if !written {
-			w.mu.Lock()
-			delete(w.bases[folderDir], base)
-			w.mu.Unlock()
-		}
-	}()
-
-	tmp := filepath.Join(dir, "tmp", uniqueName())
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileModeFor(o.Mode))
+	st, err := w.Stage(folderDir, subdir, name, r, mtime, o)
 	if err != nil {
 		return err
 	}
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return err
+	return w.Publish([]*Staged{st})[0]
+}
+
+// Staged is a message written into its folder's tmp/ but not yet durable
+// nor visible; Publish puts it in place, Discard drops it.
+type Staged struct {
+	f               *os.File
+	tmp, dest       string
+	folderDir, base string
+	dir             string // the directory the message goes to
+}
+
+// Stage writes a message into tmp/<unique> with its owner, mode and
+// modification time, without syncing it, and reserves its base name. A
+// base name already in new/ or cur/ gives an error wrapping ErrExists.
+// Publish many staged messages at once to share the cost of making them
+// durable.
+func (w *Writer) Stage(folderDir, subdir, name string, r io.Reader, mtime time.Time, o Owner) (*Staged, error) {
+	if err := checkFolderDir(w.s.layout, folderDir); err != nil {
+		return nil, fmt.Errorf("account %s: %w", w.a.Name, err)
+	}
+	if subdir != "new" && subdir != "cur" {
+		return nil, fmt.Errorf("account %s: message subdirectory %q is not \"new\" or \"cur\"", w.a.Name, subdir)
+	}
+	if name == "" || name[0] == '.' || strings.ContainsAny(name, "/\x00\n") {
+		return nil, fmt.Errorf("account %s: %q is not a Maildir file name", w.a.Name, name)
+	}
+	dir := filepath.Join(w.a.Root, folderDir)
+	st := &Staged{dest: filepath.Join(dir, subdir, name), folderDir: folderDir, base: baseOf(name), dir: filepath.Join(dir, subdir)}
+	if exists, err := w.reserveBase(folderDir, st.base); err != nil {
+		return nil, err
+	} else if exists {
+		return nil, fmt.Errorf("%s: %w", st.dest, ErrExists)
+	}
+	st.tmp = filepath.Join(dir, "tmp", uniqueName())
+	f, err := os.OpenFile(st.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileModeFor(o.Mode))
+	if err != nil {
+		w.unreserve(st)
+		return nil, err
+	}
+	st.f = f
+	fail := func(err error) (*Staged, error) {
+		w.discard(st)
+		return nil, err
 	}
 	if _, err := io.Copy(f, r); err != nil {
-		return fail(fmt.Errorf("writing %s: %w", tmp, err))
+		return fail(fmt.Errorf("writing %s: %w", st.tmp, err))
 	}
 	if err := applyOwnerFile(f, o); err != nil {
 		return fail(err)
 	}
 	ts := unix.NsecToTimespec(mtime.UnixNano())
-	if err := unix.UtimesNanoAt(unix.AT_FDCWD, tmp, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return fail(&fs.PathError{Op: "utimensat", Path: tmp, Err: err})
+	if err := unix.UtimesNanoAt(unix.AT_FDCWD, st.tmp, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fail(&fs.PathError{Op: "utimensat", Path: st.tmp, Err: err})
 	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
+	return st, nil
+}
+
+// publishSyncers bounds the fsyncs Publish runs at once; concurrent
+// fsyncs let the filesystem share one journal commit among them.
+const publishSyncers = 16
+
+// Publish makes staged messages durable (fsyncing them concurrently) and
+// renames each into place, never over an existing file. It returns one
+// error per message, nil for those now in place; a message whose name was
+// taken meanwhile gets an error wrapping ErrExists. Staged messages are
+// consumed whatever the outcome.
+func (w *Writer) Publish(batch []*Staged) []error {
+	errs := make([]error, len(batch))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for i := 0; i < min(publishSyncers, len(batch)); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				st := batch[j]
+				err := st.f.Sync()
+				if cerr := st.f.Close(); err == nil {
+					err = cerr
+				}
+				st.f = nil
+				errs[j] = err
+			}
+		}()
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
+	for j := range batch {
+		next <- j
 	}
-	if err := renameNoReplace(tmp, dest); err != nil {
-		os.Remove(tmp)
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s: %w", dest, ErrExists)
+	close(next)
+	wg.Wait()
+	for j, st := range batch {
+		if errs[j] != nil {
+			w.discard(st)
+			continue
 		}
-		return err
+		if err := renameNoReplace(st.tmp, st.dest); err != nil {
+			os.Remove(st.tmp)
+			w.unreserve(st)
+			if errors.Is(err, fs.ErrExist) {
+				err = fmt.Errorf("%s: %w", st.dest, ErrExists)
+			}
+			errs[j] = err
+			continue
+		}
+		w.markDirty(st.dir)
 	}
-	written = true
-	w.markDirty(filepath.Join(dir, subdir))
-	return nil
+	return errs
+}
+
+// Discard drops staged messages that will not be published.
+func (w *Writer) Discard(batch []*Staged) {
+	for _, st := range batch {
+		w.discard(st)
+	}
+}
+
+func (w *Writer) discard(st *Staged) {
+	if st.f != nil {
+		st.f.Close()
+		st.f = nil
+	}
+	os.Remove(st.tmp)
+	w.unreserve(st)
+}
+
+// unreserve forgets the base name a failed write reserved.
+func (w *Writer) unreserve(st *Staged) {
+	w.mu.Lock()
+	delete(w.bases[st.folderDir], st.base)
+	w.mu.Unlock()
 }
 
 // reserveBase reports whether a base name is in the folder's new/ or cur/

@@ -117,9 +117,13 @@ func (w *writer) folder(ctx context.Context, p *plan, fp *folderPlan) error {
 	return nil
 }
 
+// publishBatch is how many staged messages a worker publishes at once.
+const publishBatch = 64
+
 // messages writes the messages of one folder with opts.Workers goroutines,
-// each reading its blob from the repository and writing it through tmp/.
-// It returns how many were already present.
+// each reading blobs from the repository and staging them in tmp/, then
+// publishing them by batches: fsynced together, renamed into place. It
+// returns how many were already present.
 func (w *writer) messages(ctx context.Context, fv *catalog.FolderVersion, items []*catalog.Item, table []string, full bool) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -138,23 +142,48 @@ func (w *writer) messages(ctx context.Context, fv *catalog.FolderVersion, items 
 		}
 		mu.Unlock()
 	}
+	note := func(err error) {
+		switch {
+		case errors.Is(err, maildir.ErrExists):
+			mu.Lock()
+			skipped++
+			mu.Unlock()
+		case err != nil:
+			fail(err)
+		}
+	}
 	for i := 0; i < w.opts.Workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for it := range next {
-				err := w.message(fv, it, table, full)
-				switch {
-				case errors.Is(err, maildir.ErrExists):
-					mu.Lock()
-					skipped++
-					mu.Unlock()
-				case err != nil:
-					fail(err)
+			var batch []*maildir.Staged
+			var sizes []int64
+			publish := func() {
+				for i, err := range w.w.Publish(batch) {
+					note(err)
+					w.opts.Progress.ItemsDone.Add(1)
+					w.opts.Progress.BytesDone.Add(sizes[i])
 				}
-				w.opts.Progress.ItemsDone.Add(1)
-				w.opts.Progress.BytesDone.Add(it.Size)
+				batch, sizes = batch[:0], sizes[:0]
 			}
+			var buf []byte
+			for it := range next {
+				st, err := w.stage(fv, it, table, full, &buf)
+				if err != nil {
+					note(err)
+					w.opts.Progress.ItemsDone.Add(1)
+					continue
+				}
+				batch, sizes = append(batch, st), append(sizes, it.Size)
+				if len(batch) == publishBatch {
+					publish()
+				}
+			}
+			if ctx.Err() != nil {
+				w.w.Discard(batch)
+				return
+			}
+			publish()
 		}()
 	}
 feed:
@@ -173,29 +202,30 @@ feed:
 	return skipped, ctx.Err()
 }
 
-// message writes one message.
-func (w *writer) message(fv *catalog.FolderVersion, it *catalog.Item, table []string, full bool) error {
+// stage reads one message's blob and stages it in the folder's tmp/.
+func (w *writer) stage(fv *catalog.FolderVersion, it *catalog.Item, table []string, full bool, buf *[]byte) (*maildir.Staged, error) {
 	ref, err := w.r.Catalog.Blob(it.Blob)
 	if err != nil {
-		return fmt.Errorf("message %s/%s: %w", fv.Name, it.Name, err)
+		return nil, fmt.Errorf("message %s/%s: %w", fv.Name, it.Name, err)
 	}
-	data, err := w.r.Packs.Read(pack.Location{Pack: ref.Pack, Offset: ref.Offset, Length: ref.Length, Size: ref.Size})
+	data, err := w.r.Packs.AppendBlob((*buf)[:0], pack.ID(it.Blob), pack.Location{Pack: ref.Pack, Offset: ref.Offset, Length: ref.Length, Size: ref.Size})
 	if err != nil {
-		return fmt.Errorf("message %s/%s: %w", fv.Name, it.Name, err)
+		return nil, fmt.Errorf("message %s/%s: %w", fv.Name, it.Name, err)
 	}
+	*buf = data
 	name := it.Name
 	if !full && len(it.Keywords) > 0 {
 		letters, err := maildir.KeywordLetters(table, it.Keywords)
 		if err != nil {
-			return fmt.Errorf("message %s/%s: %w", fv.Name, it.Name, err)
+			return nil, fmt.Errorf("message %s/%s: %w", fv.Name, it.Name, err)
 		}
 		name = maildir.FormatName(it.Base, it.Flags, letters)
 	}
-	err = w.w.WriteMessage(fv.Dir, it.Subdir, name, bytes.NewReader(data), time.Unix(0, it.MTime), mdOwner(it.Owner))
+	st, err := w.w.Stage(fv.Dir, it.Subdir, name, bytes.NewReader(data), time.Unix(0, it.MTime), mdOwner(it.Owner))
 	if err != nil && !errors.Is(err, maildir.ErrExists) {
-		return fmt.Errorf("message %s/%s: %w", fv.Name, name, err)
+		return nil, fmt.Errorf("message %s/%s: %w", fv.Name, name, err)
 	}
-	return err
+	return st, err
 }
 
 // existingFolder returns the target's folder of that name, if any.
