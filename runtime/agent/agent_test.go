@@ -320,3 +320,46 @@ func TestReservedSpaceStopsWriting(t *testing.T) {
 		t.Fatalf("verify after the stop: %+v", done)
 	}
 }
+
+// TestCancelSmartScan cancels a running SmartScan: it ends as cancelled,
+// keeps the accounts it finished, and the next one completes the job.
+func TestCancelSmartScan(t *testing.T) {
+	ta := startAgent(t)
+	ctx := context.Background()
+	root := filepath.Join(ta.dir, "big")
+	if _, err := corpus.Generate(root, corpus.Options{Seed: 9, Accounts: 8, Messages: 8000, MaxSize: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := json.Marshal(map[string]any{"format_version": 1, "mail_store": "maildir:" + root + "/%d/%n/Maildir",
+		"backup_path": filepath.Join(ta.dir, "backup"), "reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0}})
+	if _, err := ta.c.PutConfig(ctx, doc, "", "t"); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, ta.c, "idle")
+	op, err := ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ta.c.Cancel(ctx, op.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := waitOp(t, ta.c, op.ID)
+	if done.State != agent.StateCancelled {
+		t.Fatalf("cancelled SmartScan ended %s", done.State)
+	}
+	st, _ := ta.c.Status(ctx)
+	if st.SmartScan.LastRun == nil || st.SmartScan.LastRun.Outcome != "cancelled" {
+		t.Errorf("status after a cancel: %+v", st.SmartScan)
+	}
+	op, err = ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done = waitOp(t, ta.c, op.ID)
+	var res scan.Result
+	b, _ := json.Marshal(done.Result)
+	json.Unmarshal(b, &res)
+	if done.State != agent.StateSucceeded || res.Items != 8000 || res.New+res.Unchanged != 8000 {
+		t.Errorf("SmartScan after the cancel: %s %+v", done.State, res)
+	}
+}
