@@ -72,7 +72,7 @@ var settings = []*Setting{
 		Doc: "the mail store and its layout in Dovecot mail_location syntax, e.g. maildir:/var/vmail/%d/%n/Maildir"},
 	{Path: "backup_path", Type: cty.String, Default: cty.StringVal(DefaultBackupPath), Checks: []check{checkAbsPath}, Active: true,
 		Doc: "where this server's backup repository lives; one per server, never shared"},
-	{Path: "realtime_scanner", Type: cty.Bool, Default: cty.True,
+	{Path: "realtime_scanner", Type: cty.Bool, Default: cty.True, Active: true,
 		Doc: "back up every change as it happens"},
 	{Path: "enabled_at_startup", Type: cty.Bool, Default: cty.True, Active: true,
 		Doc: "the backup module starts with the agent"},

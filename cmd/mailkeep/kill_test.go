@@ -93,7 +93,7 @@ func TestAgentKilledDuringSmartScan(t *testing.T) {
 	}
 	doc, _ := json.Marshal(map[string]any{
 		"format_version": 1, "mail_store": "maildir:" + root + "/%d/%n/Maildir", "backup_path": filepath.Join(dir, "backup"),
-		"reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0}, "smartscan": map[string]any{"enabled": false},
+		"reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0}, "smartscan": map[string]any{"enabled": false}, "realtime_scanner": false,
 	})
 	r := rand.New(rand.NewPCG(42, 7))
 	ctx := context.Background()

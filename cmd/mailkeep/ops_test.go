@@ -20,7 +20,7 @@ func TestOperationalCommands(t *testing.T) {
 	p := startAgentProc(t, dir)
 	doc, _ := json.Marshal(map[string]any{
 		"format_version": 1, "mail_store": "maildir:" + root + "/%d/%n/Maildir", "backup_path": filepath.Join(dir, "backup"),
-		"reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0}, "smartscan": map[string]any{"enabled": false},
+		"reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0}, "smartscan": map[string]any{"enabled": false}, "realtime_scanner": false,
 	})
 	if _, err := p.client(t).PutConfig(t.Context(), doc, "", "test"); err != nil {
 		t.Fatal(err)

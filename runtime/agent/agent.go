@@ -56,6 +56,7 @@ type Agent struct {
 	started   time.Time
 
 	sched *scheduler
+	rt    *realtimeRunner
 	// bg tracks background work (repository switches) that Close waits for.
 	bg sync.WaitGroup
 }
@@ -89,6 +90,7 @@ func New(cfg Config) (*Agent, error) {
 	a := &Agent{cfg: cfg, log: cfg.Logger, st: st, doc: doc, ctx: ctx, cancel: cancel, started: cfg.Now()}
 	a.ops = newOpManager(ctx, func(format string, args ...any) { a.log.Info(fmt.Sprintf(format, args...)) })
 	a.sched = newScheduler(a)
+	a.rt = &realtimeRunner{a: a}
 	if doc == nil {
 		a.log.Info("agent is unconfigured; waiting for a config document (mailkeep apply)")
 		return a, nil
@@ -117,7 +119,7 @@ func (a *Agent) activate(doc *schema.Document, startup bool) {
 		a.log.Info("backup module not started: enabled_at_startup is false; operations can still be started by hand")
 		return
 	}
-	a.sched.apply(doc)
+	a.applyRuntime(doc)
 	if startup && doc.Bool("smartscan_at_startup") {
 		if _, err := a.StartSmartScan(false); err != nil {
 			a.log.Warn("SmartScan at startup not started", "err", err)
@@ -194,10 +196,12 @@ func (a *Agent) saveLocked() {
 // closes the repository.
 func (a *Agent) Close() error {
 	a.sched.stop()
+	a.rt.stop()
 	a.cancel()
 	a.ops.shutdown()
 	a.bg.Wait()
 	a.sched.stop() // a switch may have started schedules meanwhile
+	a.rt.stop()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.engine != nil {

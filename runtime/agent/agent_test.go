@@ -71,6 +71,9 @@ func (ta *testAgent) document(t *testing.T, backup string, extra map[string]any)
 		"backup_path":    filepath.Join(ta.dir, backup),
 		"reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0},
 		"description":    "test server",
+		// SmartScan tests count what a scan finds: keep the realtime
+		// scanner from recording it first.
+		"realtime_scanner": false,
 	}
 	for k, v := range extra {
 		doc[k] = v
@@ -99,7 +102,7 @@ func TestConfigLifecycle(t *testing.T) {
 	// The document comes back with every default filled in.
 	var stored map[string]any
 	json.Unmarshal(cs.Document, &stored)
-	if stored["realtime_scanner"] != true || stored["purge"].(map[string]any)["item_retention_days"] != float64(30) {
+	if stored["enabled_at_startup"] != true || stored["purge"].(map[string]any)["item_retention_days"] != float64(30) {
 		t.Errorf("defaults not filled in: %s", cs.Document)
 	}
 	// A write with a stale ETag is refused with 409.
@@ -331,7 +334,8 @@ func TestCancelSmartScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc, _ := json.Marshal(map[string]any{"format_version": 1, "mail_store": "maildir:" + root + "/%d/%n/Maildir",
-		"backup_path": filepath.Join(ta.dir, "backup"), "reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0}})
+		"backup_path": filepath.Join(ta.dir, "backup"), "reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0},
+		"realtime_scanner": false})
 	if _, err := ta.c.PutConfig(ctx, doc, "", "t"); err != nil {
 		t.Fatal(err)
 	}
@@ -362,4 +366,55 @@ func TestCancelSmartScan(t *testing.T) {
 	if done.State != agent.StateSucceeded || res.Items != 8000 || res.New+res.Unchanged != 8000 {
 		t.Errorf("SmartScan after the cancel: %s %+v", done.State, res)
 	}
+}
+
+// TestRealtimeToggle turns the realtime scanner on and off through the
+// config, without restarting the agent.
+func TestRealtimeToggle(t *testing.T) {
+	ta := startAgent(t)
+	ctx := context.Background()
+	cs, err := ta.c.PutConfig(ctx, ta.document(t, "backup", map[string]any{"realtime_scanner": true}), "", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, ta.c, "idle")
+	waitRealtime := func(want string) *agent.Status {
+		t.Helper()
+		for i := 0; i < 250; i++ {
+			st, err := ta.c.Status(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Realtime.State == want {
+				return st
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("realtime never reached %q", want)
+		return nil
+	}
+	st := waitRealtime("running")
+	// It records the store without any SmartScan.
+	for i := 0; i < 250; i++ {
+		list, _ := ta.c.Accounts(ctx, "")
+		if len(list) == 2 && list[0].Items+list[1].Items == 60 {
+			break
+		}
+		if i == 249 {
+			t.Fatalf("the realtime scanner did not record the store: %+v", list)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st.Realtime.Detail == nil || st.Realtime.Detail.Watches == 0 {
+		t.Errorf("realtime status: %+v", st.Realtime)
+	}
+	cs, err = ta.c.PutConfig(ctx, ta.document(t, "backup", map[string]any{"realtime_scanner": false}), cs.ETag, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRealtime("off")
+	if _, err = ta.c.PutConfig(ctx, ta.document(t, "backup", map[string]any{"realtime_scanner": true}), cs.ETag, "t"); err != nil {
+		t.Fatal(err)
+	}
+	waitRealtime("running")
 }

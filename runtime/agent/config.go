@@ -60,7 +60,7 @@ func (a *Agent) PutConfig(body []byte, ifMatch, client string) (ConfigState, err
 	if old != nil && etag == a.st.ETag {
 		// Same document: nothing changes, but a client apply is recorded.
 		if client != "" {
-			a.st.LastApplied = &Applied{ETag: etag, Time: now, Client: client}
+			a.st.LastApplied = &Applied{ETag: etag, Time: now, Client: client, Document: doc.Canonical()}
 			a.saveLocked()
 		}
 		cs := a.configLocked()
@@ -71,7 +71,7 @@ func (a *Agent) PutConfig(body []byte, ifMatch, client string) (ConfigState, err
 	a.st.Document, a.st.ETag, a.st.UpdatedAt = doc.Canonical(), etag, now
 	a.st.Revision++
 	if client != "" {
-		a.st.LastApplied = &Applied{ETag: etag, Time: now, Client: client}
+		a.st.LastApplied = &Applied{ETag: etag, Time: now, Client: client, Document: doc.Canonical()}
 	}
 	if err := a.st.save(a.cfg.StateDir); err != nil {
 		*a.st = prev
@@ -97,7 +97,7 @@ func (a *Agent) PutConfig(body []byte, ifMatch, client string) (ConfigState, err
 			a.switchEngine(doc, old == nil)
 		}()
 	} else {
-		a.sched.apply(doc)
+		a.applyRuntime(doc)
 	}
 	return cs, nil
 }
@@ -110,6 +110,7 @@ func (a *Agent) configLocked() ConfigState {
 // switchEngine lets running operations finish, closes the old repository
 // (which stays where it is, listed in status) and opens the new one.
 func (a *Agent) switchEngine(doc *schema.Document, first bool) {
+	a.rt.stop()
 	a.ops.drain()
 	a.mu.Lock()
 	old := a.engine

@@ -28,6 +28,7 @@ func (a *Agent) Handler(token string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/config", a.handleGetConfig)
 	mux.HandleFunc("PUT /v1/config", a.handlePutConfig)
+	mux.HandleFunc("POST /v1/config/evaluate", a.handleEvaluate)
 	mux.HandleFunc("GET /v1/status", a.handleStatus)
 	mux.HandleFunc("GET /v1/operations", a.handleListOps)
 	mux.HandleFunc("POST /v1/operations", a.handleStartOp)

@@ -21,6 +21,10 @@ type Applied struct {
 	ETag   string    `json:"etag"`
 	Time   time.Time `json:"time"`
 	Client string    `json:"client"`
+	// Document is the canonical document that was applied, so that plan
+	// can show what changed on the agent since (drift). Absent in state
+	// written by agents older than this field.
+	Document json.RawMessage `json:"document,omitempty"`
 }
 
 // RepoRecord is a repository the agent has used; repositories left behind

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/realtime"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/schema"
 )
@@ -50,8 +51,14 @@ type Status struct {
 
 // RealtimeStatus is the realtime scanner's state.
 type RealtimeStatus struct {
-	Enabled bool   `json:"enabled"`
-	State   string `json:"state"`
+	Enabled bool `json:"enabled"`
+	// State is "running", "degraded", "failed", "not running" or "off".
+	State string `json:"state"`
+	// Problem says why the scanner failed to start.
+	Problem string `json:"problem,omitempty"`
+	// Detail is the running scanner's own status: watches, how far behind
+	// it is, its last change, overflows and rescans.
+	Detail *realtime.Status `json:"detail,omitempty"`
 }
 
 // JobStatus is a scheduled job's state.
@@ -106,7 +113,7 @@ func (a *Agent) Status() Status {
 	s.Description = doc.String("description")
 	s.BackupAtStartup = doc.Bool("enabled_at_startup")
 	s.SmartScanAtStartup = doc.Bool("smartscan_at_startup")
-	s.Realtime = RealtimeStatus{Enabled: doc.Bool("realtime_scanner"), State: "not active in this version"}
+	s.Realtime = a.rt.status(doc.Bool("realtime_scanner"))
 	s.SmartScan = JobStatus{Enabled: doc.Bool("smartscan.enabled"), Schedule: doc.String("smartscan.schedule"),
 		Timezone: doc.String("smartscan.timezone"), Active: true}
 	if next := a.sched.next(); !next.IsZero() {

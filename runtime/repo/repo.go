@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
@@ -54,6 +55,11 @@ type Repo struct {
 	Config  Config
 	Catalog *catalog.Catalog
 	Packs   *pack.Store
+	// WriteMu serialises the catalog writers of this process (SmartScan,
+	// the realtime scanner, purge): a writer holds it while it reads the
+	// mail store, diffs it against the catalog and commits, so that no
+	// writer records a state older than one already committed.
+	WriteMu sync.Mutex
 	opts    Options
 	lock    *lock
 }

@@ -18,6 +18,7 @@ import (
 // Store is the mail store as SmartScan reads it.
 type Store interface {
 	Accounts() ([]maildir.Account, error)
+	Account(name string) (maildir.Account, error)
 	Scan(a maildir.Account) (*maildir.Snapshot, error)
 	OpenMessage(a maildir.Account, f *maildir.Folder, m *maildir.Message) (*os.File, error)
 }
@@ -41,6 +42,15 @@ type Options struct {
 	// BatchItems is how many changed items a catalog transaction holds at
 	// most before it is committed (default 20000).
 	BatchItems int
+	// BatchTime is how long a catalog transaction stays open at most
+	// (default 250ms): other writers, such as the realtime scanner, wait
+	// for it.
+	BatchTime time.Duration
+	// Only, when not nil, limits the scan to these accounts (user@domain):
+	// the realtime scanner rescans the accounts it saw change. An account
+	// of Only that is gone from the store is marked deleted; accounts not
+	// in Only are left alone.
+	Only []string
 }
 
 // Progress is updated atomically while a scan runs.
@@ -95,6 +105,9 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	if opts.BatchItems <= 0 {
 		opts.BatchItems = 20000
 	}
+	if opts.BatchTime <= 0 {
+		opts.BatchTime = 250 * time.Millisecond
+	}
 	if opts.Progress == nil {
 		opts.Progress = &Progress{}
 	}
@@ -102,9 +115,9 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	if err := s.loadBlobs(); err != nil {
 		return s.res, err
 	}
-	accounts, err := st.Accounts()
+	accounts, err := s.accounts()
 	if err != nil {
-		return s.res, fmt.Errorf("listing accounts: %w", err)
+		return s.res, err
 	}
 	opts.Progress.AccountsTotal.Store(int64(len(accounts)))
 	seen := map[string]bool{}
@@ -113,6 +126,7 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 			return s.res, s.finish(err)
 		}
 		seen[a.Name] = true
+		s.lockBatch()
 		if !s.wanted(a.Name) {
 			continue // an excluded account counts as deleted, below
 		}
@@ -135,16 +149,47 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 		}
 		opts.Progress.AccountsDone.Add(1)
 		s.res.Accounts++
-		if s.pending >= opts.BatchItems {
+		if s.pending >= opts.BatchItems || time.Since(s.batchStart) >= opts.BatchTime {
 			if err := s.commit(); err != nil {
 				return s.res, err
 			}
 		}
 	}
+	s.lockBatch()
 	if err := s.deleteMissing(seen); err != nil {
 		return s.res, s.finish(err)
 	}
 	return s.res, s.finish(nil)
+}
+
+// accounts lists the accounts to scan: every account of the store, or
+// those of Options.Only.
+func (s *scanner) accounts() ([]maildir.Account, error) {
+	if s.opts.Only == nil {
+		list, err := s.st.Accounts()
+		if err != nil {
+			return nil, fmt.Errorf("listing accounts: %w", err)
+		}
+		return list, nil
+	}
+	var list []maildir.Account
+	for _, name := range s.opts.Only {
+		a, err := s.st.Account(name)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, a)
+	}
+	return list, nil
+}
+
+// lockBatch takes the repository's writer lock at the start of a batch.
+func (s *scanner) lockBatch() {
+	if !s.locked {
+		s.r.WriteMu.Lock()
+		s.locked = true
+		s.batchStart = time.Now()
+	}
 }
 
 // scanner is the state of one Run.
@@ -158,6 +203,10 @@ type scanner struct {
 	tx      *catalog.Tx
 	pending int
 	lastT   int64
+	// locked is set while the batch holds the repository's writer lock,
+	// taken at batchStart.
+	locked     bool
+	batchStart time.Time
 }
 
 // wanted reports whether an account is selected by the include and
@@ -210,8 +259,15 @@ func (s *scanner) txn() (*catalog.Tx, error) {
 	return s.tx, nil
 }
 
-// commit makes the blobs of the batch durable, then commits the catalog.
+// commit makes the blobs of the batch durable, then commits the catalog,
+// and releases the writer lock.
 func (s *scanner) commit() error {
+	defer func() {
+		if s.locked {
+			s.locked = false
+			s.r.WriteMu.Unlock()
+		}
+	}()
 	if s.tx == nil {
 		return nil
 	}
@@ -257,8 +313,12 @@ func (s *scanner) deleteMissing(seen map[string]bool) error {
 	if err != nil {
 		return err
 	}
+	only := map[string]bool{}
+	for _, name := range s.opts.Only {
+		only[name] = true
+	}
 	for _, a := range known {
-		if a.DeletedAt != 0 || (seen[a.Name] && s.wanted(a.Name)) {
+		if a.DeletedAt != 0 || (seen[a.Name] && s.wanted(a.Name)) || (s.opts.Only != nil && !only[a.Name]) {
 			continue
 		}
 		tx, err := s.txn()

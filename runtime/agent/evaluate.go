@@ -1,0 +1,110 @@
+package agent
+
+import (
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/mailkeep/mailkeep/schema"
+)
+
+// Evaluation is the answer of POST /v1/config/evaluate: what replacing the
+// live config by a candidate document would do to the backup, without
+// applying it.
+type Evaluation struct {
+	// LiveETag is the ETag of the config the candidate was compared with;
+	// "" while the agent is unconfigured (everything is created, nothing
+	// is lost).
+	LiveETag string `json:"live_etag"`
+	// CandidateETag is the ETag of the candidate with defaults filled in.
+	CandidateETag string    `json:"candidate_etag"`
+	EvaluatedAt   time.Time `json:"evaluated_at"`
+	// Impacts lists the changes that matter to the backup's data, one per
+	// setting path; changes that cannot lose data are not listed.
+	Impacts []Impact `json:"impacts"`
+	// Note says why numbers are missing, when the repository could not be
+	// read (the backup module is not running, the agent is switching).
+	Note string `json:"note,omitempty"`
+}
+
+// Impact is what one setting change does to the backup.
+type Impact struct {
+	// Path is the setting the impact is reported on.
+	Path string `json:"path"`
+	// Destructive is true when the change can lose backup data or stop
+	// backing data up.
+	Destructive bool `json:"destructive"`
+	// Reason says what the change does, in a sentence, with the numbers.
+	Reason string `json:"reason"`
+	// Counted is true when Items, Bytes and Accounts were measured in the
+	// repository; false when the impact is known only from the settings.
+	Counted bool `json:"counted"`
+	// Items and Bytes are the messages affected (purgeable at the next
+	// purge, or held by accounts that stop being backed up).
+	Items int64 `json:"items"`
+	Bytes int64 `json:"bytes"`
+	// Accounts names the accounts affected, sorted.
+	Accounts []string `json:"accounts,omitempty"`
+	// NextPurge is when the next purge runs under the candidate, for
+	// retention changes.
+	NextPurge *time.Time `json:"next_purge,omitempty"`
+}
+
+// Evaluate decodes a candidate config document and evaluates it against
+// the live config and the repository's catalog, without applying it.
+func (a *Agent) Evaluate(body []byte) (Evaluation, error) {
+	cand, err := schema.DecodeDocument(body)
+	if err != nil {
+		return Evaluation{}, &BadRequestError{err}
+	}
+	now := a.cfg.Now()
+	ev := Evaluation{CandidateETag: cand.ETag(), EvaluatedAt: now.UTC(), Impacts: []Impact{}}
+	a.mu.RLock()
+	live, e, engErr, switching := a.doc, a.engine, a.engineErr, a.switching
+	if live != nil {
+		ev.LiveETag = a.st.ETag
+	}
+	a.mu.RUnlock()
+	if live == nil {
+		return ev, nil
+	}
+	in := &impactInput{live: live, cand: cand, now: now}
+	switch {
+	case switching:
+		ev.Note = "the agent is switching to a new backup_path or mail_store; impacts are not measured"
+	case e == nil:
+		ev.Note = "the backup module is not running, so impacts are not measured"
+		if engErr != nil {
+			ev.Note += ": " + engErr.Error()
+		}
+	default:
+		in.data = &engineData{e: e}
+	}
+	imps, err := evaluateImpacts(in)
+	if err != nil {
+		// The settings alone still say what is destructive.
+		ev.Note = "impacts are not measured: " + err.Error()
+		in.data = nil
+		imps, _ = evaluateImpacts(in)
+	}
+	ev.Impacts = append(ev.Impacts, imps...)
+	return ev, nil
+}
+
+func (a *Agent) handleEvaluate(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "reading the request: "+err.Error())
+		return
+	}
+	if len(body) > maxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, "config document larger than 1 MiB")
+		return
+	}
+	ev, err := a.Evaluate(body)
+	if err != nil {
+		writeError(w, errorStatus(err), err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, ev)
+}

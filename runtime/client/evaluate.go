@@ -1,0 +1,17 @@
+package client
+
+import (
+	"context"
+
+	"github.com/mailkeep/mailkeep/runtime/agent"
+)
+
+// Evaluate asks the agent what replacing its live config by doc would do
+// to the backup, without applying it (POST /v1/config/evaluate).
+func (c *Client) Evaluate(ctx context.Context, doc []byte) (*agent.Evaluation, error) {
+	var ev agent.Evaluation
+	if _, err := c.do(ctx, "POST", "/config/evaluate", nil, doc, &ev); err != nil {
+		return nil, err
+	}
+	return &ev, nil
+}

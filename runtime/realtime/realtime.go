@@ -1,0 +1,466 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/runtime/scan"
+	"github.com/mailkeep/mailkeep/schema"
+)
+
+// Store is the mail store as the realtime scanner follows it.
+type Store interface {
+	scan.Store
+	MailStore() schema.MailStore
+}
+
+// Options configure a Scanner.
+type Options struct {
+	// Include and Exclude select accounts as in SmartScan.
+	Include, Exclude []string
+	// Settle is how long the scanner waits after the first change of a
+	// batch before recording it, so that a burst is recorded in one
+	// transaction (default 100ms).
+	Settle time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Logger receives the scanner's log.
+	Logger *slog.Logger
+	// OnRecord, when set, is called after each batch is durable with the
+	// time of the oldest change it recorded (tests and benchmarks measure
+	// the delay with it).
+	OnRecord func(oldest time.Time, accounts []string)
+	// pause, when set by tests, blocks the event reader while it returns
+	// true, so that the kernel queue overflows.
+	pause func() bool
+}
+
+// Status is the realtime scanner's state, for the agent's status.
+type Status struct {
+	// State is "running", "degraded" (some directories are not watched:
+	// see Problem) or "stopped".
+	State string `json:"state"`
+	// Problem says why realtime is degraded, naming the limit to raise.
+	Problem string `json:"problem,omitempty"`
+	// Watches is the number of directories watched.
+	Watches int `json:"watches"`
+	// Pending is the number of accounts with changes not yet recorded, and
+	// BehindSeconds the age of the oldest unrecorded change.
+	Pending       int     `json:"pending"`
+	BehindSeconds float64 `json:"behind_seconds"`
+	// LastChange is when the scanner last recorded a change.
+	LastChange *time.Time `json:"last_change,omitempty"`
+	// Overflows counts kernel queue overflows; each one rescans every
+	// account, and LastRescan says when and why the last rescan happened.
+	Overflows  int    `json:"overflows"`
+	LastRescan string `json:"last_rescan,omitempty"`
+	// Recorded counts the batches recorded; Errors the failed ones.
+	Recorded int64  `json:"recorded"`
+	Errors   int64  `json:"errors"`
+	LastErr  string `json:"last_error,omitempty"`
+}
+
+// Scanner follows every change in the mail store with inotify and records
+// it in the repository: each event marks its account dirty, and dirty
+// accounts are rescanned (without reading unchanged messages) and
+// committed together. It never loses a change silently: on a queue
+// overflow or an error every account is rescanned, and status says so.
+type Scanner struct {
+	r    *repo.Repo
+	st   Store
+	opts Options
+	log  *slog.Logger
+	w    *fsnotify.Watcher
+
+	mu      sync.Mutex
+	dirty   map[string]time.Time // account → oldest unrecorded change
+	dirOf   map[string]string    // watched directory → account ("" for a discovery level)
+	status  Status
+	kick    chan struct{}
+	cancel  context.CancelFunc
+	done    chan struct{}
+	limited bool
+}
+
+// Start watches the store and starts recording. The first pass records
+// every account once (so nothing that changed while no scanner ran is
+// missed).
+func Start(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Scanner, error) {
+	if opts.Settle <= 0 {
+		opts.Settle = 100 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	w, err := fsnotify.NewBufferedWatcher(4096)
+	if err != nil {
+		return nil, fmt.Errorf("realtime scanner: %w (raise fs.inotify.max_user_instances)", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s := &Scanner{r: r, st: st, opts: opts, log: opts.Logger, w: w, dirty: map[string]time.Time{}, dirOf: map[string]string{},
+		kick: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
+	s.status.State = "running"
+	if err := s.discover(); err != nil {
+		w.Close()
+		cancel()
+		return nil, err
+	}
+	go s.readEvents(ctx)
+	go s.record(ctx)
+	return s, nil
+}
+
+// Stop stops watching and waits for the recorder to finish its batch.
+func (s *Scanner) Stop() {
+	s.cancel()
+	s.w.Close()
+	<-s.done
+	s.mu.Lock()
+	s.status.State = "stopped"
+	s.mu.Unlock()
+}
+
+// Status returns the scanner's state.
+func (s *Scanner) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.status
+	st.Pending = len(s.dirty)
+	var oldest time.Time
+	for _, t := range s.dirty {
+		if oldest.IsZero() || t.Before(oldest) {
+			oldest = t
+		}
+	}
+	if !oldest.IsZero() {
+		st.BehindSeconds = s.opts.Now().Sub(oldest).Seconds()
+	}
+	st.Watches = len(s.dirOf)
+	return st
+}
+
+// discover lists the accounts, watches every directory that matters and
+// marks every account dirty.
+func (s *Scanner) discover() error {
+	accounts, err := s.st.Accounts()
+	if err != nil {
+		return fmt.Errorf("realtime scanner: listing accounts: %w", err)
+	}
+	now := s.opts.Now()
+	for _, a := range accounts {
+		if !scan.Selected(a.Name, s.opts.Include, s.opts.Exclude) {
+			continue
+		}
+		s.watchAccount(a)
+		s.markDirty(a.Name, now)
+	}
+	for _, d := range discoveryDirs(s.st) {
+		s.watch(d, "")
+	}
+	return nil
+}
+
+// discoveryDirs are the directories where new accounts appear: the fixed
+// part of the mail_store template and every existing directory at each
+// level between it and the accounts' Maildir roots (for
+// /var/vmail/%d/%n/Maildir: /var/vmail, /var/vmail/*, /var/vmail/*/*).
+func discoveryDirs(st Store) []string {
+	tmpl := st.MailStore().Path
+	i := strings.IndexByte(tmpl, '%')
+	if i < 0 {
+		return nil
+	}
+	prefix := filepath.Dir(tmpl[:i+1])
+	rest := strings.Split(strings.TrimPrefix(tmpl, prefix+"/"), "/")
+	out := []string{prefix}
+	pattern := prefix
+	for _, comp := range rest[:len(rest)-1] {
+		if strings.Contains(comp, "%") {
+			comp = "*"
+		}
+		pattern = filepath.Join(pattern, comp)
+		matches, _ := filepath.Glob(pattern)
+		for _, m := range matches {
+			if st, err := os.Stat(m); err == nil && st.IsDir() {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// watchAccount watches an account's root, folder directories and their
+// new/ and cur/.
+func (s *Scanner) watchAccount(a maildir.Account) {
+	snap, err := s.st.Scan(a)
+	if err != nil {
+		return // gone meanwhile; the rescan marks it deleted
+	}
+	s.watch(a.Root, a.Name)
+	if a.Control != a.Root {
+		s.watch(a.Control, a.Name)
+	}
+	for _, f := range snap.Folders {
+		dir := filepath.Join(a.Root, f.Dir)
+		s.watch(dir, a.Name)
+		s.watch(filepath.Join(dir, "new"), a.Name)
+		s.watch(filepath.Join(dir, "cur"), a.Name)
+	}
+}
+
+// watch adds one directory, recording a watch-limit problem for status.
+func (s *Scanner) watch(dir, account string) {
+	s.mu.Lock()
+	_, have := s.dirOf[dir]
+	s.mu.Unlock()
+	if have {
+		return
+	}
+	if err := s.w.Add(dir); err != nil {
+		if errors.Is(err, syscall.ENOSPC) {
+			s.mu.Lock()
+			if !s.limited {
+				s.limited = true
+				s.status.State = "degraded"
+				s.status.Problem = fmt.Sprintf("the inotify watch limit fs.inotify.max_user_watches (%s) is reached: realtime backup is impossible for some folders until it is raised (sysctl -w fs.inotify.max_user_watches=N); SmartScan still covers them", sysctlValue("fs/inotify/max_user_watches"))
+				s.log.Error("realtime scanner degraded", "problem", s.status.Problem)
+			}
+			s.mu.Unlock()
+			return
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("realtime scanner cannot watch a directory", "dir", dir, "err", err)
+		}
+		return
+	}
+	s.mu.Lock()
+	s.dirOf[dir] = account
+	s.mu.Unlock()
+}
+
+func sysctlValue(name string) string {
+	b, err := os.ReadFile("/proc/sys/" + name)
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// markDirty notes a change of an account and wakes the recorder.
+func (s *Scanner) markDirty(account string, at time.Time) {
+	s.mu.Lock()
+	if t, ok := s.dirty[account]; !ok || at.Before(t) {
+		s.dirty[account] = at
+	}
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// readEvents turns filesystem events into dirty accounts.
+func (s *Scanner) readEvents(ctx context.Context) {
+	for {
+		if s.opts.pause != nil {
+			for s.opts.pause() {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-s.w.Events:
+			if !ok {
+				return
+			}
+			s.event(ev)
+		case err, ok := <-s.w.Errors:
+			if !ok {
+				return
+			}
+			s.overflow(err)
+		}
+	}
+}
+
+// event handles one filesystem event.
+func (s *Scanner) event(ev fsnotify.Event) {
+	now := s.opts.Now()
+	dir := filepath.Dir(ev.Name)
+	s.mu.Lock()
+	account, known := s.dirOf[dir]
+	_, isWatched := s.dirOf[ev.Name]
+	s.mu.Unlock()
+	if isWatched && ev.Has(fsnotify.Remove|fsnotify.Rename) {
+		s.mu.Lock()
+		delete(s.dirOf, ev.Name) // the kernel dropped the watch
+		s.mu.Unlock()
+	}
+	switch {
+	case !known:
+		return
+	case account == "":
+		// A discovery level changed: an account may have appeared or gone.
+		if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+			s.rediscover(now)
+		}
+		return
+	}
+	if ev.Has(fsnotify.Create) {
+		if st, err := os.Stat(ev.Name); err == nil && st.IsDir() {
+			// A new folder (or its new/ and cur/): watch it now, before
+			// messages arrive in it; the rescan records what is already
+			// there.
+			if a, err := s.st.Account(account); err == nil {
+				s.watchAccount(a)
+			}
+		}
+	}
+	s.markDirty(account, now)
+}
+
+// rediscover watches accounts that appeared; accounts that vanished are
+// marked dirty so that the rescan records their deletion.
+func (s *Scanner) rediscover(now time.Time) {
+	accounts, err := s.st.Accounts()
+	if err != nil {
+		s.log.Warn("realtime scanner: listing accounts", "err", err)
+		return
+	}
+	present := map[string]bool{}
+	for _, a := range accounts {
+		present[a.Name] = true
+		if !scan.Selected(a.Name, s.opts.Include, s.opts.Exclude) {
+			continue
+		}
+		s.mu.Lock()
+		_, watched := s.dirOf[a.Root]
+		s.mu.Unlock()
+		if !watched {
+			s.watchAccount(a)
+			s.markDirty(a.Name, now)
+		}
+	}
+	for _, d := range discoveryDirs(s.st) {
+		s.watch(d, "")
+	}
+	s.mu.Lock()
+	var gone []string
+	for dir, acct := range s.dirOf {
+		if acct != "" && !present[acct] {
+			gone = append(gone, acct)
+			delete(s.dirOf, dir)
+		}
+	}
+	s.mu.Unlock()
+	for _, a := range gone {
+		s.markDirty(a, now)
+	}
+}
+
+// overflow handles a lost-events condition: every account is rescanned.
+func (s *Scanner) overflow(err error) {
+	now := s.opts.Now()
+	reason := "error: " + err.Error()
+	if errors.Is(err, fsnotify.ErrEventOverflow) {
+		reason = "kernel event queue overflow (fs.inotify.max_queued_events = " + sysctlValue("fs/inotify/max_queued_events") + ")"
+	}
+	s.mu.Lock()
+	s.status.Overflows++
+	s.status.LastRescan = now.UTC().Format(time.RFC3339) + ": " + reason + "; every account rescanned"
+	s.mu.Unlock()
+	s.log.Warn("realtime scanner lost events; rescanning every account", "reason", reason)
+	s.rediscover(now)
+	accounts, lerr := s.st.Accounts()
+	if lerr != nil {
+		return
+	}
+	for _, a := range accounts {
+		if scan.Selected(a.Name, s.opts.Include, s.opts.Exclude) {
+			s.markDirty(a.Name, now)
+		}
+	}
+}
+
+// record rescans dirty accounts and commits them, batch after batch.
+func (s *Scanner) record(ctx context.Context) {
+	defer close(s.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		}
+		// Let a burst settle into one batch.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(s.opts.Settle):
+		}
+		s.mu.Lock()
+		batch := s.dirty
+		s.dirty = map[string]time.Time{}
+		s.mu.Unlock()
+		if len(batch) == 0 {
+			continue
+		}
+		names := make([]string, 0, len(batch))
+		var oldest time.Time
+		for n, t := range batch {
+			names = append(names, n)
+			if oldest.IsZero() || t.Before(oldest) {
+				oldest = t
+			}
+		}
+		sort.Strings(names)
+		_, err := scan.Run(ctx, s.r, s.st, scan.Options{Only: names, Include: s.opts.Include, Exclude: s.opts.Exclude, Now: s.opts.Now})
+		s.mu.Lock()
+		if err != nil {
+			s.status.Errors++
+			s.status.LastErr = err.Error()
+			// Nothing is lost: the accounts go back to the dirty set.
+			for n, t := range batch {
+				if old, ok := s.dirty[n]; !ok || t.Before(old) {
+					s.dirty[n] = t
+				}
+			}
+		} else {
+			s.status.Recorded++
+			now := s.opts.Now()
+			s.status.LastChange = &now
+		}
+		s.mu.Unlock()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.log.Error("realtime scanner: recording changes failed; will retry", "accounts", len(names), "err", err)
+			time.Sleep(time.Second)
+			select {
+			case s.kick <- struct{}{}:
+			default:
+			}
+			continue
+		}
+		if s.opts.OnRecord != nil {
+			s.opts.OnRecord(oldest, names)
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package realtime
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/mailkeep/mailkeep/internal/corpus"
+	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/schema"
+)
+
+// rig is a store followed by a realtime scanner.
+type rig struct {
+	t     *testing.T
+	root  string
+	store *maildir.Store
+	repo  *repo.Repo
+	s     *Scanner
+
+	mu      sync.Mutex
+	batches int
+}
+
+func newRig(t *testing.T, accounts, messages int) *rig {
+	t.Helper()
+	dir := t.TempDir()
+	g := &rig{t: t, root: filepath.Join(dir, "vmail")}
+	if _, err := corpus.Generate(g.root, corpus.Options{Seed: 31, Accounts: accounts, Messages: messages, MaxSize: 64 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := schema.ParseMailStore("maildir:" + g.root + "/%d/%n/Maildir")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.store, err = maildir.Open(ms); err != nil {
+		t.Fatal(err)
+	}
+	if g.repo, err = repo.Open(filepath.Join(dir, "backup"), repo.Options{Create: true, Durable: true}); err != nil {
+		t.Fatal(err)
+	}
+	g.s, err = Start(context.Background(), g.repo, g.store, Options{
+		Settle: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnRecord: func(time.Time, []string) { g.mu.Lock(); g.batches++; g.mu.Unlock() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.s.Stop(); g.repo.Close() })
+	return g
+}
+
+// eventually polls cond for up to five seconds.
+func (g *rig) eventually(what string, cond func() bool) {
+	g.t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	g.t.Fatalf("realtime scanner: %s did not happen within 5s; status %+v", what, g.s.Status())
+}
+
+// items counts the current items of every account in the catalog.
+func (g *rig) items() int64 {
+	stats, err := g.repo.Catalog.Stats("")
+	if err != nil {
+		return -1
+	}
+	var n int64
+	for _, s := range stats {
+		if s.DeletedAt == 0 {
+			n += s.Items
+		}
+	}
+	return n
+}
+
+func (g *rig) account(name string) catalog.AccountStats {
+	stats, err := g.repo.Catalog.Stats(name)
+	if err != nil || len(stats) != 1 {
+		return catalog.AccountStats{}
+	}
+	return stats[0]
+}
+
+func TestRealtimeFollowsChanges(t *testing.T) {
+	g := newRig(t, 2, 80)
+	g.eventually("the first pass", func() bool { return g.items() == 80 })
+
+	if _, err := corpus.Deliver(g.root, 5, 1); err != nil {
+		t.Fatal(err)
+	}
+	g.eventually("recording 5 deliveries", func() bool { return g.items() == 85 })
+
+	n, err := corpus.RenameFlags(g.root, 0.2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var versions int64
+	g.eventually("recording flag changes", func() bool {
+		versions = 0
+		stats, _ := g.repo.Catalog.Stats("")
+		for _, s := range stats {
+			versions += s.Versions
+		}
+		return versions == int64(85+n)
+	})
+
+	if _, err := corpus.Delete(g.root, 0.1, 3); err != nil {
+		t.Fatal(err)
+	}
+	g.eventually("recording deletions", func() bool { return g.items() < 85 })
+
+	// A new account appears (with a new domain), then an account goes.
+	newRoot := filepath.Join(g.root, "example.net", "zoe", "Maildir")
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(newRoot, sub), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(newRoot, "new", "1700000000.M1P1.test"), []byte("Subject: hi\n\nhello\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g.eventually("recording a new account", func() bool { return g.account("zoe@example.net").Items == 1 })
+
+	accounts, _ := g.store.Accounts()
+	victim := accounts[0]
+	if err := os.RemoveAll(victim.Root); err != nil {
+		t.Fatal(err)
+	}
+	g.eventually("recording a deleted account", func() bool { return g.account(victim.Name).DeletedAt != 0 })
+
+	rep, err := g.repo.Verify(context.Background(), repo.VerifyOptions{})
+	if err != nil || len(rep.Problems) > 0 {
+		t.Fatalf("verify: %v %v", err, rep.Problems)
+	}
+	if st := g.s.Status(); st.State != "running" || st.LastChange == nil || st.Watches == 0 {
+		t.Errorf("status: %+v", st)
+	}
+}
+
+// TestRealtimeRecoversFromLostEvents: changes made while events are lost
+// are all recorded by the rescan that follows, and status says so.
+func TestRealtimeRecoversFromLostEvents(t *testing.T) {
+	g := newRig(t, 2, 60)
+	g.eventually("the first pass", func() bool { return g.items() == 60 })
+	// Stop watching (as if the kernel dropped the events), change the
+	// store, then signal the overflow the kernel would have reported.
+	g.s.w.Close()
+	if _, err := corpus.Deliver(g.root, 7, 9); err != nil {
+		t.Fatal(err)
+	}
+	g.s.overflow(fsnotify.ErrEventOverflow)
+	g.eventually("recording what changed while events were lost", func() bool { return g.items() == 67 })
+	st := g.s.Status()
+	if st.Overflows != 1 || st.LastRescan == "" {
+		t.Errorf("status after an overflow: %+v", st)
+	}
+}
