@@ -91,12 +91,34 @@ func (c *Catalog) migrate() error {
 		if _, err := tx.Exec(`INSERT INTO meta(key, value) VALUES ('format_version', ?)`, strconv.Itoa(FormatVersion)); err != nil {
 			return fmt.Errorf("catalog %s: %w", c.path, err)
 		}
-		return tx.Commit()
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("catalog %s: %w", c.path, err)
+		}
 	case v > FormatVersion:
 		return fmt.Errorf("catalog %s has format version %d; this mailkeep reads up to %d: upgrade mailkeep", c.path, v, FormatVersion)
 	}
+	// Caches that a catalog may lack (they hold no history) are created
+	// when missing.
+	if _, err := c.db.Exec(cacheSQL); err != nil {
+		return fmt.Errorf("catalog %s: creating caches: %w", c.path, err)
+	}
 	return nil
 }
+
+// cacheSQL creates the tables that only speed scans up: losing them loses
+// no history.
+const cacheSQL = `
+CREATE TABLE IF NOT EXISTS folder_stamps (
+	account_id     INTEGER NOT NULL,
+	dir            TEXT NOT NULL,
+	new_mtime      INTEGER NOT NULL,
+	cur_mtime      INTEGER NOT NULL,
+	uidlist_mtime  INTEGER NOT NULL,
+	keywords_mtime INTEGER NOT NULL,
+	listed_at      INTEGER NOT NULL,
+	PRIMARY KEY (account_id, dir)
+) WITHOUT ROWID;
+`
 
 func (c *Catalog) checkVersion() error {
 	v, err := c.version()

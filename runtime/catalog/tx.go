@@ -195,7 +195,7 @@ func (t *Tx) DeleteAccount(id, at int64) error {
 			return err
 		}
 	}
-	return nil
+	return t.ForgetStamps(id)
 }
 
 // OpenItems returns the current version of every item of an account.

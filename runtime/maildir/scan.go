@@ -31,6 +31,20 @@ var testHookListed func(dir string)
 // so that a message renamed meanwhile is still reported, under its new
 // name. A missing Maildir root returns an error wrapping ErrNoAccount.
 func (s *Store) Scan(a Account) (*Snapshot, error) {
+	return s.ScanWith(a, ScanOptions{})
+}
+
+// ScanOptions tune ScanWith.
+type ScanOptions struct {
+	// Reuse, when set, is asked about each folder once its stamp is known
+	// (before its messages are listed); when it returns true the folder is
+	// not listed and comes back with Reused set and no messages.
+	Reuse func(dir string, st Stamp) bool
+}
+
+// ScanWith is Scan with options: a caller that remembers each folder's
+// stamp from an earlier scan can skip the folders that did not change.
+func (s *Store) ScanWith(a Account, opts ScanOptions) (*Snapshot, error) {
 	var st unix.Stat_t
 	if err := unix.Stat(a.Root, &st); err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -46,7 +60,7 @@ func (s *Store) Scan(a Account) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := scanner{s: s, a: a, buf: make([]byte, 64<<10), snap: snap}
+	sc := scanner{s: s, a: a, buf: make([]byte, 64<<10), snap: snap, reuse: opts.Reuse}
 	for _, dir := range dirs {
 		f, ok, err := sc.folder(dir)
 		if err != nil {
@@ -157,10 +171,34 @@ func isDirEntry(parent string, e fs.DirEntry) bool {
 
 // scanner holds the state of one Scan.
 type scanner struct {
-	s    *Store
-	a    Account
-	buf  []byte // getdents buffer
-	snap *Snapshot
+	s     *Store
+	a     Account
+	buf   []byte // getdents buffer
+	snap  *Snapshot
+	reuse func(dir string, st Stamp) bool
+}
+
+// mtimeOf returns a path's modification time in Unix ns, 0 when absent.
+func mtimeOf(path string) int64 {
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil {
+		return 0
+	}
+	return st.Mtim.Nano()
+}
+
+// controlFiles returns the paths of a folder's dovecot-uidlist and
+// dovecot-keywords.
+func (sc *scanner) controlFiles(dir string) (uidPath, kwPath string) {
+	ctl := sc.s.ControlDir(sc.a, dir)
+	uidPath, kwPath = filepath.Join(ctl, UIDListFile), filepath.Join(ctl, KeywordsFile)
+	if dir == "" && sc.s.control != nil {
+		// Older Dovecot versions kept INBOX's files in the control root.
+		if _, err := os.Lstat(ctl); errors.Is(err, fs.ErrNotExist) {
+			uidPath, kwPath = filepath.Join(sc.a.Control, UIDListFile), filepath.Join(sc.a.Control, KeywordsFile)
+		}
+	}
+	return uidPath, kwPath
 }
 
 // folder scans one folder directory. ok is false when it is not a
@@ -195,6 +233,29 @@ func (sc *scanner) folder(dir string) (f Folder, ok bool, err error) {
 			return f, false, &fs.PathError{Op: "open", Path: subPath, Err: err}
 		}
 		fds[k] = fd
+		var dst unix.Stat_t
+		if err := unix.Fstat(fd, &dst); err != nil {
+			return f, false, &fs.PathError{Op: "fstat", Path: subPath, Err: err}
+		}
+		if k == 0 {
+			f.Stamp.New = dst.Mtim.Nano()
+		} else {
+			f.Stamp.Cur = dst.Mtim.Nano()
+		}
+	}
+	uidPath, kwPath := sc.controlFiles(dir)
+	f.Stamp.UIDList, f.Stamp.Keywords = mtimeOf(uidPath), mtimeOf(kwPath)
+	if sc.reuse != nil && (dir == "" || fds[1] >= 0) && sc.reuse(dir, f.Stamp) {
+		f.Reused = true
+		return f, true, nil
+	}
+	for k, sub := range subs {
+		fd := fds[k]
+		if fd < 0 {
+			continue
+		}
+		subPath := filepath.Join(path, sub)
+		var err error
 		if names[k], err = sc.list(fd); err != nil {
 			return f, false, &fs.PathError{Op: "getdents", Path: subPath, Err: err}
 		}
@@ -226,14 +287,6 @@ func (sc *scanner) folder(dir string) (f Folder, ok bool, err error) {
 		return f, false, nil
 	}
 
-	ctl := sc.s.ControlDir(sc.a, dir)
-	uidPath, kwPath := filepath.Join(ctl, UIDListFile), filepath.Join(ctl, KeywordsFile)
-	if dir == "" && sc.s.control != nil {
-		// Older Dovecot versions kept INBOX's files in the control root.
-		if _, err := os.Lstat(ctl); errors.Is(err, fs.ErrNotExist) {
-			uidPath, kwPath = filepath.Join(sc.a.Control, UIDListFile), filepath.Join(sc.a.Control, KeywordsFile)
-		}
-	}
 	if data, o, err := readSmall(kwPath); err == nil {
 		f.KeywordsOwner = o
 		f.Keywords, err = ParseKeywords(data)

@@ -68,6 +68,25 @@ type Folder struct {
 	// Messages are the folder's messages, by UID (unlisted ones, UID 0,
 	// last), then by name.
 	Messages []Message
+	// Stamp identifies the state of the folder's directories and files;
+	// Reused is set when ScanWith skipped the folder because its stamp was
+	// unchanged: only Name, Dir and Stamp are then filled in.
+	Stamp  Stamp
+	Reused bool
+}
+
+// Stamp is what changes whenever anything changes in a folder: every
+// delivery, flag change (a rename), move and expunge updates the mtime of
+// new/ or cur/, and every UID or keyword assignment rewrites
+// dovecot-uidlist or dovecot-keywords. Times are Unix nanoseconds; 0 means
+// absent.
+type Stamp struct {
+	New, Cur, UIDList, Keywords int64
+}
+
+// Latest returns the most recent time in the stamp.
+func (s Stamp) Latest() int64 {
+	return max(s.New, s.Cur, s.UIDList, s.Keywords)
 }
 
 // Message is one message file in new/ or cur/.

@@ -28,7 +28,9 @@ type Options struct {
 	// PostCommand runs after the restore; "%u" in an argument is replaced
 	// by the target account.
 	PostCommand []string
-	// Workers read and decompress blobs in parallel; 2 when 0.
+	// Workers read, decompress and write messages in parallel; 8 when 0.
+	// A restore waits mostly on file creation and fsync, which overlap
+	// well beyond the number of cores.
 	Workers int
 	// Progress, when set, is updated as the restore goes.
 	Progress *Progress
@@ -88,7 +90,7 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 		opts.Progress = &Progress{}
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = 2
+		opts.Workers = 8
 	}
 	target, err := st.Account(opts.To)
 	if err != nil {

@@ -392,3 +392,62 @@ func TestDryRunWritesNothing(t *testing.T) {
 		t.Errorf("a dry run created %s", a.Root)
 	}
 }
+
+// touch sets the mtime of every directory and control file of the store
+// to at.
+func touch(t *testing.T, root string, at time.Time) {
+	t.Helper()
+	old := at
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || strings.HasPrefix(d.Name(), "dovecot-") {
+			return os.Chtimes(p, old, old)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUnchangedFoldersAreNotListed: a folder whose new/, cur/ and control
+// files did not change since its last listing is skipped altogether; a
+// change in it (a rename) is still seen; a folder changed too recently to
+// trust its timestamps is always listed.
+func TestUnchangedFoldersAreNotListed(t *testing.T) {
+	f := newFixture(t, 29, 2, 300)
+	// Folders changed just now are too recent to skip: a change in the
+	// same timestamp tick would not move their mtimes.
+	touch(t, f.root, time.Now())
+	_, first := f.smartScan()
+	if first.FoldersSkipped != 0 {
+		t.Fatalf("the first scan skipped %d folders", first.FoldersSkipped)
+	}
+	_, recent := f.smartScan()
+	if recent.FoldersSkipped != 0 || recent.Unchanged != first.Items {
+		t.Fatalf("recent folders were skipped: %+v", recent)
+	}
+	touch(t, f.root, time.Now().Add(-time.Hour))
+	_, listed := f.smartScan() // new stamps: listed, and recorded
+	if listed.FoldersSkipped != 0 {
+		t.Fatalf("folders whose stamps changed were skipped: %+v", listed)
+	}
+	_, skipped := f.smartScan()
+	if skipped.FoldersSkipped == 0 || skipped.Unchanged != first.Items || skipped.Items != first.Items {
+		t.Fatalf("aged, unchanged folders were listed: %+v (previous %+v)", skipped, listed)
+	}
+	n, err := corpus.RenameFlags(f.root, 0.1, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, renamed := f.smartScan()
+	if renamed.Changed != int64(n) || renamed.Items != first.Items {
+		t.Errorf("a rename in a skipped folder was missed: %d renames, %+v", n, renamed)
+	}
+	rep, err := f.repo.Verify(context.Background(), repo.VerifyOptions{})
+	if err != nil || len(rep.Problems) > 0 {
+		t.Fatalf("verify: %v %v", err, rep.Problems)
+	}
+}

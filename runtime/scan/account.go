@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
@@ -22,17 +23,18 @@ type fileKey struct {
 	mtime int64
 }
 
+// racyMargin is how long after a folder's last change its stamp becomes
+// trustworthy: a change within the same timestamp tick as a listing leaves
+// the stamp as it was, so a folder is only skipped when its latest change
+// is older than the listing that recorded its stamp by this margin (as
+// git does with its index). Two seconds covers the coarsest filesystem
+// timestamps.
+const racyMargin = int64(2 * time.Second)
+
 // account records one account's changes inside a savepoint, so that they
 // are kept or dropped as a whole.
 func (s *scanner) account(ctx context.Context, a maildir.Account) error {
 	t := s.now()
-	snap, err := s.st.Scan(a)
-	if err != nil {
-		if errors.Is(err, maildir.ErrNoAccount) {
-			return err
-		}
-		return &storeError{err}
-	}
 	tx, err := s.txn()
 	if err != nil {
 		return err
@@ -41,7 +43,7 @@ func (s *scanner) account(ctx context.Context, a maildir.Account) error {
 		return err
 	}
 	mark := s.blobs.mark()
-	if err := s.record(ctx, tx, snap, t); err != nil {
+	if err := s.recordAccount(ctx, tx, a, t); err != nil {
 		s.blobs.undo(mark)
 		if rerr := tx.RollbackTo("account"); rerr != nil {
 			return rerr
@@ -51,20 +53,61 @@ func (s *scanner) account(ctx context.Context, a maildir.Account) error {
 	return tx.Release("account")
 }
 
-// record writes the differences between the catalog's current state of an
-// account and the snapshot taken at time t.
-func (s *scanner) record(ctx context.Context, tx *catalog.Tx, snap *maildir.Snapshot, t int64) error {
-	acct, err := tx.Account(snap.Account.Name, t)
+// recordAccount reads one account from the store, skipping the folders
+// whose stamp shows they did not change since they were last listed, and
+// records the differences.
+func (s *scanner) recordAccount(ctx context.Context, tx *catalog.Tx, a maildir.Account, t int64) error {
+	acct, err := tx.Account(a.Name, t)
 	if err != nil {
 		return err
+	}
+	open, err := tx.OpenFolders(acct.ID)
+	if err != nil {
+		return err
+	}
+	var opts maildir.ScanOptions
+	if !s.opts.Deep {
+		stamps, err := tx.Stamps(acct.ID)
+		if err != nil {
+			return err
+		}
+		known := make(map[string]bool, len(open))
+		for _, f := range open {
+			known[f.Dir] = true
+		}
+		opts.Reuse = func(dir string, st maildir.Stamp) bool {
+			old, ok := stamps[dir]
+			return ok && known[dir] && old.New == st.New && old.Cur == st.Cur && old.UIDList == st.UIDList &&
+				old.Keywords == st.Keywords && st.Latest() < old.ListedAt-racyMargin
+		}
+	}
+	listedAt := time.Now().UnixNano() // wall clock: compared with file mtimes
+	snap, err := s.st.ScanWith(a, opts)
+	if err != nil {
+		if errors.Is(err, maildir.ErrNoAccount) {
+			return err
+		}
+		return &storeError{err}
 	}
 	if err := s.recordAccountState(tx, acct.ID, snap, t); err != nil {
 		return err
 	}
-	if err := s.recordFolders(tx, acct.ID, snap, t); err != nil {
+	if err := s.recordFolders(tx, acct.ID, open, snap, t); err != nil {
 		return err
 	}
-	return s.recordItems(ctx, tx, acct.ID, snap, t)
+	if err := s.recordItems(ctx, tx, acct.ID, snap, t); err != nil {
+		return err
+	}
+	for _, f := range snap.Folders {
+		if f.Reused {
+			continue
+		}
+		st := catalog.Stamp{New: f.Stamp.New, Cur: f.Stamp.Cur, UIDList: f.Stamp.UIDList, Keywords: f.Stamp.Keywords, ListedAt: listedAt}
+		if err := tx.SetStamp(acct.ID, f.Dir, st); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *scanner) recordAccountState(tx *catalog.Tx, id int64, snap *maildir.Snapshot, t int64) error {
@@ -85,17 +128,17 @@ func (s *scanner) recordAccountState(tx *catalog.Tx, id int64, snap *maildir.Sna
 	return tx.InsertAccountVersion(&want)
 }
 
-func (s *scanner) recordFolders(tx *catalog.Tx, id int64, snap *maildir.Snapshot, t int64) error {
-	open, err := tx.OpenFolders(id)
-	if err != nil {
-		return err
-	}
+func (s *scanner) recordFolders(tx *catalog.Tx, id int64, open []catalog.FolderVersion, snap *maildir.Snapshot, t int64) error {
 	byName := make(map[string]*catalog.FolderVersion, len(open))
 	for i := range open {
 		byName[open[i].Name] = &open[i]
 	}
 	for i := range snap.Folders {
 		f := &snap.Folders[i]
+		if f.Reused {
+			delete(byName, f.Name) // unchanged since its last listing
+			continue
+		}
 		want := catalog.FolderVersion{AccountID: id, Name: f.Name, Dir: f.Dir, Owner: owner(f.Owner),
 			UIDValidity: f.UIDValidity, NextUID: f.NextUID, GUID: f.GUID, Keywords: f.Keywords, ValidFrom: t}
 		cur := byName[f.Name]
@@ -140,6 +183,23 @@ func (s *scanner) recordItems(ctx context.Context, tx *catalog.Tx, id int64, sna
 		it := &open[i]
 		byKey[itemKey{it.Folder, it.Base}] = it
 		byFile[fileKey{it.Ino, it.Size, it.MTime}] = it
+	}
+	reused := map[string]bool{}
+	for _, f := range snap.Folders {
+		if f.Reused {
+			reused[f.Name] = true
+			s.res.FoldersSkipped++
+		}
+	}
+	if len(reused) > 0 {
+		for k := range byKey {
+			if reused[k.folder] {
+				delete(byKey, k)
+				s.res.Items++
+				s.res.Unchanged++
+				s.opts.Progress.ItemsSeen.Add(1)
+			}
+		}
 	}
 	var jobs []readJob
 	for fi := range snap.Folders {

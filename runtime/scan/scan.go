@@ -20,6 +20,7 @@ type Store interface {
 	Accounts() ([]maildir.Account, error)
 	Account(name string) (maildir.Account, error)
 	Scan(a maildir.Account) (*maildir.Snapshot, error)
+	ScanWith(a maildir.Account, opts maildir.ScanOptions) (*maildir.Snapshot, error)
 	OpenMessage(a maildir.Account, f *maildir.Folder, m *maildir.Message) (*os.File, error)
 }
 
@@ -71,10 +72,13 @@ type Result struct {
 	Moved           int64 `json:"moved"`
 	Deleted         int64 `json:"deleted"`
 	Unchanged       int64 `json:"unchanged"`
-	Vanished        int64 `json:"vanished"`
-	BytesRead       int64 `json:"bytes_read"`
-	BytesStored     int64 `json:"bytes_stored"`
-	NewBlobs        int64 `json:"new_blobs"`
+	// FoldersSkipped counts the folders not listed at all because their
+	// stamp showed they had not changed since their last listing.
+	FoldersSkipped int   `json:"folders_skipped"`
+	Vanished       int64 `json:"vanished"`
+	BytesRead      int64 `json:"bytes_read"`
+	BytesStored    int64 `json:"bytes_stored"`
+	NewBlobs       int64 `json:"new_blobs"`
 	// Mismatches lists, for a deep scan, the items whose content differs
 	// from their backup.
 	Mismatches []Mismatch `json:"mismatches,omitempty"`
