@@ -39,13 +39,23 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives the scanner's log.
 	Logger *slog.Logger
-	// OnRecord, when set, is called after each batch is durable with the
-	// time of the oldest change it recorded (tests and benchmarks measure
-	// the delay with it).
-	OnRecord func(oldest time.Time, accounts []string)
-	// pause, when set by tests, blocks the event reader while it returns
-	// true, so that the kernel queue overflows.
-	pause func() bool
+	// OnRecord, when set, is called after each batch is durable (tests and
+	// benchmarks measure the delay with it).
+	OnRecord func(Batch)
+	// Pause, when set (tests and benchmarks only), blocks the event reader
+	// while it returns true, so that the kernel's queue overflows.
+	Pause func() bool
+}
+
+// Batch describes one recorded batch of changes.
+type Batch struct {
+	// Oldest is the time of the oldest change the batch recorded.
+	Oldest time.Time
+	// Started is when the rescan began: every change made to the
+	// batch's accounts before it is now durable.
+	Started time.Time
+	// Accounts are the accounts rescanned.
+	Accounts []string
 }
 
 // Status is the realtime scanner's state, for the agent's status.
@@ -278,8 +288,8 @@ func (s *Scanner) markDirty(account string, at time.Time) {
 // readEvents turns filesystem events into dirty accounts.
 func (s *Scanner) readEvents(ctx context.Context) {
 	for {
-		if s.opts.pause != nil {
-			for s.opts.pause() {
+		if s.opts.Pause != nil {
+			for s.opts.Pause() {
 				time.Sleep(10 * time.Millisecond)
 			}
 		}
@@ -430,6 +440,7 @@ func (s *Scanner) record(ctx context.Context) {
 			}
 		}
 		sort.Strings(names)
+		started := time.Now()
 		_, err := scan.Run(ctx, s.r, s.st, scan.Options{Only: names, Include: s.opts.Include, Exclude: s.opts.Exclude, Now: s.opts.Now})
 		s.mu.Lock()
 		if err != nil {
@@ -460,7 +471,7 @@ func (s *Scanner) record(ctx context.Context) {
 			continue
 		}
 		if s.opts.OnRecord != nil {
-			s.opts.OnRecord(oldest, names)
+			s.opts.OnRecord(Batch{Oldest: oldest, Started: started, Accounts: names})
 		}
 	}
 }

@@ -50,7 +50,7 @@ func newRig(t *testing.T, accounts, messages int) *rig {
 	}
 	g.s, err = Start(context.Background(), g.repo, g.store, Options{
 		Settle: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		OnRecord: func(time.Time, []string) { g.mu.Lock(); g.batches++; g.mu.Unlock() },
+		OnRecord: func(Batch) { g.mu.Lock(); g.batches++; g.mu.Unlock() },
 	})
 	if err != nil {
 		t.Fatal(err)
