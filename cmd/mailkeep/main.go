@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/mattn/go-isatty"
 )
 
 // Exit codes shared by every command (PRODUCT.md, "Command line").
@@ -44,6 +46,9 @@ var commands = []command{
 	{"validate", "check a policy and report every problem", runValidate},
 	{"fmt", "rewrite policy files in the canonical format", runFmt},
 	{"config", "show the effective configuration of each server (config show)", runConfig},
+	{"plan", "show what apply would change on each server", runPlan},
+	{"apply", "apply the policy, or a saved plan, to the servers", runApply},
+	{"status", "show the server listing of every server in the policy", runStatus},
 	{"agent", "run the backup agent of this mail server", runAgent},
 	{"smartscan", "start a SmartScan on an agent", runSmartScan},
 	{"restore", "restore an account as it was at an instant (restore account)", runRestore},
@@ -122,7 +127,8 @@ func closest(name string, candidates []string) string {
 	return best
 }
 
+// isTerminal reports whether f is a terminal (not merely a character
+// device such as /dev/null).
 func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return isatty.IsTerminal(f.Fd())
 }

@@ -16,25 +16,24 @@ type AccountAmount struct {
 
 // EndedItems returns, per account, the messages whose history ended in
 // [from, to): every version of the message (an account, folder and Maildir
-// base name) is closed, its last version was closed in that span, and its
-// content is no longer current anywhere in the same account (so a move to
-// another folder does not count). Deleted accounts are left out: account
-// retention governs them. These are the items a purge with that cut-off
-// drops. Items and Bytes count each message once, with its last size.
+// base name) is closed and its last version was closed in that span. They
+// were deleted, or moved to another folder, and a purge with a cutoff in
+// that span drops them, as package purge counts its removed items. Deleted
+// accounts are left out: account retention governs them. Items and Bytes
+// count each message once, with its last size.
 func (c *Catalog) EndedItems(from, to int64) ([]AccountAmount, error) {
-	// SQLite takes the bare columns size and blob from the row holding
+	// SQLite takes the bare column size from the row holding
 	// max(valid_to): the message's last version.
 	const q = `
 SELECT a.name, count(*), coalesce(sum(e.size), 0)
 FROM (
-	SELECT account_id, max(valid_to) AS ended, size, blob
+	SELECT account_id, max(valid_to) AS ended, size
 	FROM items
 	GROUP BY account_id, folder, base
 	HAVING count(valid_to) = count(*)
 ) e
 JOIN accounts a ON a.id = e.account_id
 WHERE a.deleted_at IS NULL AND e.ended >= ? AND e.ended < ?
-	AND NOT EXISTS (SELECT 1 FROM items o WHERE o.blob = e.blob AND o.account_id = e.account_id AND o.valid_to IS NULL)
 GROUP BY a.name
 ORDER BY a.name`
 	return c.amounts(q, false, from, to)

@@ -15,3 +15,7 @@ func (c *Client) Evaluate(ctx context.Context, doc []byte) (*agent.Evaluation, e
 	}
 	return &ev, nil
 }
+
+// CloseIdleConnections closes the connections kept open for reuse; a
+// client stays usable.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
