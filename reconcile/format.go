@@ -78,20 +78,6 @@ func lineDiff(before, after any) []string {
 	return out
 }
 
-// formatBytes renders a size in binary units.
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 // formatTime renders an instant for people, in its own zone.
 func formatTime(t time.Time) string { return t.Format("2006-01-02 15:04 MST") }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"text/tabwriter"
 	"time"
+
+	"github.com/mailkeep/mailkeep/internal/units"
 )
 
 func runBackup(c *cli, args []string) int {
@@ -51,7 +53,7 @@ func runBackup(c *cli, args []string) int {
 		if a.DeletedAt != nil {
 			deleted = a.DeletedAt.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", a.Name, a.Items, a.Folders, humanBytes(a.Bytes),
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", a.Name, a.Items, a.Folders, units.Bytes(a.Bytes),
 			a.FirstBackup.Local().Format(time.DateTime), a.LastBackup.Local().Format(time.DateTime), deleted)
 	}
 	tw.Flush()

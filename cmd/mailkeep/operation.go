@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mailkeep/mailkeep/internal/units"
 	"github.com/mailkeep/mailkeep/runtime/agent"
 	"github.com/mailkeep/mailkeep/runtime/client"
 )
@@ -146,7 +147,7 @@ func (p *progressBar) draw(op *agent.Operation) {
 	} else {
 		line += " items"
 	}
-	line += fmt.Sprintf("  %s  %s/s", humanBytes(pr.Bytes), humanBytes(int64(pr.RateBytes)))
+	line += fmt.Sprintf("  %s  %s/s", units.Bytes(pr.Bytes), units.Bytes(int64(pr.RateBytes)))
 	if pr.Phase != "" {
 		line += "  " + pr.Phase
 	}
@@ -172,17 +173,4 @@ func humanCount(n int64) string {
 		return fmt.Sprintf("%.0fk", float64(n)/1e3)
 	}
 	return fmt.Sprint(n)
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

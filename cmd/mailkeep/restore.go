@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/mailkeep/mailkeep/internal/units"
 	"github.com/mailkeep/mailkeep/runtime/agent"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 )
@@ -60,7 +61,7 @@ func renderRestore(w io.Writer, op *agent.Operation) {
 		target = fmt.Sprintf("%s into %s", res.Account, res.To)
 	}
 	fmt.Fprintf(w, "%s %s as of %s (%s restore): %d messages, %s in %d folders",
-		verb, target, res.At.Local().Format(time.DateTime), res.Mode, res.Messages, humanBytes(res.Bytes), len(res.Folders))
+		verb, target, res.At.Local().Format(time.DateTime), res.Mode, res.Messages, units.Bytes(res.Bytes), len(res.Folders))
 	if res.Skipped > 0 {
 		fmt.Fprintf(w, "; %d already present, left alone", res.Skipped)
 	}
@@ -70,7 +71,7 @@ func renderRestore(w io.Writer, op *agent.Operation) {
 		if f.Created {
 			note = " (created)"
 		}
-		fmt.Fprintf(w, "  %-30s %6d messages %10s%s\n", f.Name, f.Messages, humanBytes(f.Bytes), note)
+		fmt.Fprintf(w, "  %-30s %6d messages %10s%s\n", f.Name, f.Messages, units.Bytes(f.Bytes), note)
 	}
 	if pc := res.PostCommand; pc != nil {
 		fmt.Fprintf(w, "post_command %v: %s\n", pc.Command, pc.Outcome())

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/mailkeep/mailkeep/internal/units"
 	"github.com/mailkeep/mailkeep/runtime/agent"
 	"github.com/mailkeep/mailkeep/runtime/scan"
 )
@@ -39,7 +40,7 @@ func renderScan(w io.Writer, op *agent.Operation) {
 	}
 	fmt.Fprintf(w, "SmartScan %s: %d accounts, %d messages: %d new, %d changed, %d moved, %d deleted, %d unchanged.\n",
 		op.State, res.Accounts, res.Items, res.New, res.Changed, res.Moved, res.Deleted, res.Unchanged)
-	fmt.Fprintf(w, "Read %s, stored %s in %d new blobs.", humanBytes(res.BytesRead), humanBytes(res.BytesStored), res.NewBlobs)
+	fmt.Fprintf(w, "Read %s, stored %s in %d new blobs.", units.Bytes(res.BytesRead), units.Bytes(res.BytesStored), res.NewBlobs)
 	if res.DeletedAccounts > 0 {
 		fmt.Fprintf(w, " %d accounts marked deleted.", res.DeletedAccounts)
 	}

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mailkeep/mailkeep/internal/units"
 	"github.com/mailkeep/mailkeep/reconcile"
 	"github.com/mailkeep/mailkeep/runtime/agent"
 	"github.com/mailkeep/mailkeep/schema"
@@ -144,7 +145,7 @@ func writeStatusTable(w io.Writer, servers []serverStatus, now time.Time) {
 			cell("purge.schedule", schedule(st.Purge.JobStatus)),
 			cell("purge.item_retention_days", fmt.Sprintf("items %s, accounts %s", days(st.Purge.ItemRetentionDays), days(st.Purge.AccountRetentionDays))),
 			cell("remote.enabled", st.Location),
-			humanBytes(st.Space.MetadataBytes), humanBytes(st.Space.BackupBytes),
+			units.Bytes(st.Space.MetadataBytes), units.Bytes(st.Space.BackupBytes),
 			cell("description", oneLine(st.Description)))
 	}
 	tw.Flush()

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/mailkeep/mailkeep/internal/units"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/repo"
@@ -187,9 +188,9 @@ func formatWhen(t time.Time) string { return t.Format("2006-01-02 15:04 MST") }
 
 func countMessages(n, bytes int64) string {
 	if n == 1 {
-		return fmt.Sprintf("1 message, %s", formatBytes(bytes))
+		return fmt.Sprintf("1 message, %s", units.Bytes(bytes))
 	}
-	return fmt.Sprintf("%d messages, %s", n, formatBytes(bytes))
+	return fmt.Sprintf("%d messages, %s", n, units.Bytes(bytes))
 }
 
 func countDeletedMessages(n int64) string {
@@ -218,18 +219,4 @@ func isAre(n int) string {
 		return "is"
 	}
 	return "are"
-}
-
-// formatBytes renders a size in binary units.
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

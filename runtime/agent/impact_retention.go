@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/mailkeep/mailkeep/internal/units"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/schema"
 )
@@ -94,7 +95,7 @@ func itemRetentionImpact(in *impactInput) ([]Impact, error) {
 		return []Impact{imp}, nil
 	}
 	imp.Reason = fmt.Sprintf("%s (%s) in %s become purgeable at the next purge (%s): deleted more than %d days before it, they are kept %s today.",
-		countDeletedMessages(imp.Items), formatBytes(imp.Bytes), countAccounts(len(imp.Accounts)), formatWhen(next), newDays, keptToday(in.live, p))
+		countDeletedMessages(imp.Items), units.Bytes(imp.Bytes), countAccounts(len(imp.Accounts)), formatWhen(next), newDays, keptToday(in.live, p))
 	return []Impact{imp}, nil
 }
 

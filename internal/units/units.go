@@ -1,0 +1,19 @@
+// Package units renders quantities for people, the same way in every
+// command and message.
+package units
+
+import "fmt"
+
+// Bytes renders a size in binary units: "512 B", "8.0 KiB", "1.5 GiB".
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
