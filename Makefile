@@ -12,9 +12,10 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/mailkeep
 
-## demo: validate the quickstart policy and show its effective configuration.
+## demo: a throwaway Dovecot (a generated Maildir without it) and agent: apply examples/quickstart, delete an account, restore it.
 demo: build
-	@internal/demo/run.sh $(BIN)
+	$(GO) build -o bin/mailkeep-demo ./internal/demo/cmd/demo
+	@internal/demo/run.sh $(BIN) bin/mailkeep-demo
 
 ## test: install what the tests need, then run every check and test.
 test: deps fmt-check vet unit
@@ -37,9 +38,10 @@ fuzz:
 	$(GO) test ./schema -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./schema -run '^$$' -fuzz '^FuzzDecodeDocument$$' -fuzztime $(FUZZTIME)
 
-## bench: performance suites (none yet: the backup engine comes with issue 3).
+## bench: mailkeep vs restic, kopia and borg on BENCH_MESSAGES (default 100000) generated messages; writes BENCHMARKS.md.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	internal/bench/peers.sh
+	$(GO) run ./internal/bench/cmd/mailbench -messages $${BENCH_MESSAGES:-100000} -runs 3 -write
 
 clean:
 	rm -rf bin

@@ -97,6 +97,9 @@ type Scanner struct {
 
 	mu      sync.Mutex
 	dirty   map[string]time.Time // account → oldest unrecorded change
+	// inflight are the accounts of the batch being recorded: still not
+	// durable, so still pending.
+	inflight map[string]time.Time
 	dirOf   map[string]string    // watched directory → account ("" for a discovery level)
 	status  Status
 	kick    chan struct{}
@@ -151,13 +154,17 @@ func (s *Scanner) Status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.status
-	st.Pending = len(s.dirty)
 	var oldest time.Time
-	for _, t := range s.dirty {
-		if oldest.IsZero() || t.Before(oldest) {
-			oldest = t
+	pending := map[string]bool{}
+	for _, set := range []map[string]time.Time{s.dirty, s.inflight} {
+		for a, t := range set {
+			pending[a] = true
+			if oldest.IsZero() || t.Before(oldest) {
+				oldest = t
+			}
 		}
 	}
+	st.Pending = len(pending)
 	if !oldest.IsZero() {
 		st.BehindSeconds = s.opts.Now().Sub(oldest).Seconds()
 	}
@@ -427,6 +434,7 @@ func (s *Scanner) record(ctx context.Context) {
 		s.mu.Lock()
 		batch := s.dirty
 		s.dirty = map[string]time.Time{}
+		s.inflight = batch
 		s.mu.Unlock()
 		if len(batch) == 0 {
 			continue
@@ -443,6 +451,7 @@ func (s *Scanner) record(ctx context.Context) {
 		started := time.Now()
 		_, err := scan.Run(ctx, s.r, s.st, scan.Options{Only: names, Include: s.opts.Include, Exclude: s.opts.Exclude, Now: s.opts.Now})
 		s.mu.Lock()
+		s.inflight = nil
 		if err != nil {
 			s.status.Errors++
 			s.status.LastErr = err.Error()
