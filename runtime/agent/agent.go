@@ -48,8 +48,11 @@ type Agent struct {
 	engine    *engine
 	engineErr error
 	// switching is set while a backup_path or mail_store change waits for
-	// running operations to finish.
+	// running operations to finish; switched is closed when it is done.
 	switching bool
+	switched  chan struct{}
+	// switchMu serialises repository switches.
+	switchMu sync.Mutex
 	// spaceStop is the last reserved-space stop, cleared by a successful
 	// write.
 	spaceStop string
@@ -95,20 +98,30 @@ func New(cfg Config) (*Agent, error) {
 		a.log.Info("agent is unconfigured; waiting for a config document (mailkeep apply)")
 		return a, nil
 	}
-	a.activate(doc, true)
+	a.activate(doc, true, nil)
 	return a, nil
 }
 
 // activate opens the repository and store of a config and starts its
 // schedules; failures are kept for status and do not stop the agent.
-func (a *Agent) activate(doc *schema.Document, startup bool) {
+//
+// A repository switch passes the channel its waiters wait on: it is closed
+// as soon as the engine is in place, before the runtime starts, since the
+// runtime's own operations wait for it.
+func (a *Agent) activate(doc *schema.Document, startup bool, switched chan struct{}) {
 	if a.ctx.Err() != nil {
 		return // closing
 	}
 	e, err := openEngine(doc)
 	a.mu.Lock()
 	a.engine, a.engineErr = e, err
+	if switched != nil && a.switched == switched {
+		a.switching, a.switched = false, nil
+	}
 	a.mu.Unlock()
+	if switched != nil {
+		close(switched)
+	}
 	if err != nil {
 		a.log.Error("backup module cannot start", "err", err)
 		return
@@ -152,19 +165,35 @@ func openEngine(doc *schema.Document) (*engine, error) {
 	return &engine{repo: r, store: store, doc: doc}, nil
 }
 
-// current returns the engine operations use, or why there is none.
+// switchWait is how long an operation waits for a repository switch (a
+// new backup_path or mail_store) to finish before it is refused.
+const switchWait = 30 * time.Second
+
+// current returns the engine operations use, or why there is none. While
+// the agent switches to a new repository it waits for the switch.
 func (a *Agent) current() (*engine, error) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	switch {
-	case a.doc == nil:
-		return nil, ErrUnconfigured
-	case a.switching:
-		return nil, fmt.Errorf("%w: the agent is switching to a new backup_path or mail_store", ErrBusy)
-	case a.engine == nil:
-		return nil, fmt.Errorf("the backup module is not running: %v", a.engineErr)
+	deadline := time.After(switchWait)
+	for {
+		a.mu.RLock()
+		doc, e, engErr, switched := a.doc, a.engine, a.engineErr, a.switched
+		a.mu.RUnlock()
+		switch {
+		case doc == nil:
+			return nil, ErrUnconfigured
+		case switched != nil:
+			select {
+			case <-switched:
+				continue
+			case <-deadline:
+				return nil, fmt.Errorf("%w: the agent is still switching to a new backup_path or mail_store (running operations finish first); try again shortly", ErrBusy)
+			case <-a.ctx.Done():
+				return nil, errors.New("the agent is shutting down")
+			}
+		case e == nil:
+			return nil, fmt.Errorf("the backup module is not running: %v", engErr)
+		}
+		return e, nil
 	}
-	return a.engine, nil
 }
 
 // ErrUnconfigured is returned while the agent has no config document.

@@ -83,8 +83,10 @@ func (a *Agent) PutConfig(body []byte, ifMatch, client string) (ConfigState, err
 	a.log.Info("config replaced", "revision", a.st.Revision, "etag", etag, "client", client)
 	needsSwitch := old == nil || old.String("backup_path") != doc.String("backup_path") ||
 		old.String("mail_store") != doc.String("mail_store") || old.Bool("metadata.flush_on_save") != doc.Bool("metadata.flush_on_save")
+	var switched chan struct{}
 	if needsSwitch {
-		a.switching = true
+		switched = make(chan struct{})
+		a.switching, a.switched = true, switched
 	} else if a.engine != nil {
 		a.engine.doc = doc
 	}
@@ -94,7 +96,7 @@ func (a *Agent) PutConfig(body []byte, ifMatch, client string) (ConfigState, err
 		a.bg.Add(1)
 		go func() {
 			defer a.bg.Done()
-			a.switchEngine(doc, old == nil)
+			a.switchEngine(doc, old == nil, switched)
 		}()
 	} else {
 		a.applyRuntime(doc)
@@ -109,7 +111,9 @@ func (a *Agent) configLocked() ConfigState {
 
 // switchEngine lets running operations finish, closes the old repository
 // (which stays where it is, listed in status) and opens the new one.
-func (a *Agent) switchEngine(doc *schema.Document, first bool) {
+func (a *Agent) switchEngine(doc *schema.Document, first bool, switched chan struct{}) {
+	a.switchMu.Lock()
+	defer a.switchMu.Unlock()
 	a.rt.stop()
 	a.ops.drain()
 	a.mu.Lock()
@@ -123,10 +127,7 @@ func (a *Agent) switchEngine(doc *schema.Document, first bool) {
 			a.log.Info("previous repository closed; it stays on disk", "path", old.repo.Path)
 		}
 	}
-	a.activate(doc, first)
-	a.mu.Lock()
-	a.switching = false
-	a.mu.Unlock()
+	a.activate(doc, first, switched)
 }
 
 // ErrPreconditionRequired is returned for a write without If-Match to a

@@ -22,7 +22,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -400,18 +399,6 @@ func (d *demo) poll(timeout time.Duration, what string, check func() (bool, erro
 	}
 }
 
-// hasCommand reports whether the mailkeep binary has a subcommand (apply
-// and status came in a later version than this demo's first).
-func (d *demo) hasCommand(name string) bool {
-	out, _ := exec.Command(d.bin, "help").CombinedOutput()
-	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(line); len(f) > 0 && f[0] == name && strings.HasPrefix(line, "  ") {
-			return true
-		}
-	}
-	return false
-}
-
 // show runs a mailkeep command, printing it and its output.
 func (d *demo) show(args ...string) error {
 	_, err := d.mailkeep(true, args...)
@@ -449,73 +436,25 @@ func quoteArgs(args []string) string {
 	return strings.Join(out, " ")
 }
 
-// apply applies the policy to the agent: with `mailkeep apply
-// -auto-approve` when this mailkeep has it, otherwise by putting the
-// document `mailkeep config show -json` builds through the agent's API.
+// apply validates and applies the policy to the agent, then runs a
+// SmartScan so that the repository holds the store whatever the realtime
+// scanner has recorded so far.
 func (d *demo) apply(vars []string) error {
 	d.step("Applying %s to the agent", d.policy)
 	if err := d.show(append(append([]string{"validate"}, vars...), d.policy)...); err != nil {
 		return err
 	}
-	if d.hasCommand("apply") {
-		err := d.show(append(append([]string{"apply", "-auto-approve"}, vars...), d.policy)...)
-		if err == nil {
-			return nil
-		}
-		d.note("mailkeep apply failed (%v); putting the config document through the API instead", err)
-	} else {
-		d.note("(this mailkeep has no `apply` yet: the demo puts the document that `config show -json` builds through the agent's API, PUT /v1/config)")
-	}
-	out, err := d.mailkeep(false, append(append([]string{"config", "show", "-json"}, vars...), d.policy)...)
-	if err != nil {
+	if err := d.show(append(append([]string{"apply", "-auto-approve"}, vars...), d.policy)...); err != nil {
 		return err
 	}
-	var shown struct {
-		Servers []struct {
-			Name     string          `json:"name"`
-			Document json.RawMessage `json:"document"`
-		} `json:"servers"`
-	}
-	if err := json.Unmarshal(out, &shown); err != nil || len(shown.Servers) != 1 {
-		return fmt.Errorf("mailkeep config show -json: want one server, got %d (%v)", len(shown.Servers), err)
-	}
-	fmt.Fprintf(d.out, "$ mailkeep config show -json ... %s | (PUT /v1/config, server %q)\n", d.policy, shown.Servers[0].Name)
-	cs, err := d.cl.PutConfig(d.ctx, shown.Servers[0].Document, "", "mailkeep demo")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(d.out, "agent configured: revision %d, etag %.12s…\n", cs.Revision, cs.ETag)
-	return nil
+	d.step("Running a SmartScan")
+	return d.show("smartscan", "-agent", "unix://"+d.sock, "-wait")
 }
 
-// status shows the server listing: `mailkeep status` when this mailkeep
-// has it, otherwise the agent's status from its API.
+// status shows the server listing of every server in the policy.
 func (d *demo) status(vars []string) error {
 	d.step("Status")
-	if d.hasCommand("status") {
-		if err := d.show(append(append([]string{"status"}, vars...), d.policy)...); err == nil {
-			return nil
-		}
-	}
-	st, err := d.cl.Status(d.ctx)
-	if err != nil {
-		return err
-	}
-	d.note("(the agent's GET /v1/status, in short)")
-	rt := st.Realtime.State
-	if st.Realtime.Detail != nil {
-		rt += fmt.Sprintf(", %d folders watched, %d pending, %d batches recorded", st.Realtime.Detail.Watches, st.Realtime.Detail.Pending, st.Realtime.Detail.Recorded)
-	}
-	next := "-"
-	if st.SmartScan.NextRun != nil {
-		next = st.SmartScan.NextRun.Local().Format(time.DateTime)
-	}
-	fmt.Fprintf(d.out, "server      %s (%s), state %s, config revision %d\n", st.Description, st.Hostname, st.State, st.Revision)
-	fmt.Fprintf(d.out, "realtime    %s\n", rt)
-	fmt.Fprintf(d.out, "smartscan   %q, next run %s\n", st.SmartScan.Schedule, next)
-	fmt.Fprintf(d.out, "purge       %q, items kept %d days, accounts %d days\n", st.Purge.Schedule, st.Purge.ItemRetentionDays, st.Purge.AccountRetentionDays)
-	fmt.Fprintf(d.out, "backup      %s (%s), %d KiB of blobs, %d KiB of metadata\n", d.short(st.BackupPath), st.Location, st.Space.BackupBytes>>10, st.Space.MetadataBytes>>10)
-	return nil
+	return d.show(append(append([]string{"status"}, vars...), d.policy)...)
 }
 
 // waitRealtime waits until the realtime scanner has recorded everything:
