@@ -91,15 +91,15 @@ var settings = []*Setting{
 	{Path: "smartscan.timezone", Type: cty.String, Default: cty.StringVal(""), Checks: []check{checkTimezone}, Active: true,
 		Doc: `IANA time zone of the schedule; "" is the agent's local zone`},
 
-	{Path: "purge.enabled", Type: cty.Bool, Default: cty.True,
+	{Path: "purge.enabled", Type: cty.Bool, Default: cty.True, Active: true,
 		Doc: "run the retention purge on its schedule"},
-	{Path: "purge.schedule", Type: cty.String, Default: cty.StringVal(DefaultPurgeSchedule), Checks: []check{checkCron},
+	{Path: "purge.schedule", Type: cty.String, Default: cty.StringVal(DefaultPurgeSchedule), Checks: []check{checkCron}, Active: true,
 		Doc: "cron expression (5 fields or a descriptor such as @weekly)"},
-	{Path: "purge.timezone", Type: cty.String, Default: cty.StringVal(""), Checks: []check{checkTimezone},
+	{Path: "purge.timezone", Type: cty.String, Default: cty.StringVal(""), Checks: []check{checkTimezone}, Active: true,
 		Doc: `IANA time zone of the schedule; "" is the agent's local zone`},
-	{Path: "purge.item_retention_days", Type: cty.Number, Default: cty.NumberIntVal(DefaultItemRetentionDays), Checks: []check{checkWholeNonNegative},
+	{Path: "purge.item_retention_days", Type: cty.Number, Default: cty.NumberIntVal(DefaultItemRetentionDays), Checks: []check{checkWholeNonNegative}, Active: true,
 		Doc: "days deleted items stay restorable; 0 disables the item purge"},
-	{Path: "purge.account_retention_days", Type: cty.Number, Default: cty.NumberIntVal(DefaultAccountRetentionDay), Checks: []check{checkWholeNonNegative},
+	{Path: "purge.account_retention_days", Type: cty.Number, Default: cty.NumberIntVal(DefaultAccountRetentionDay), Checks: []check{checkWholeNonNegative}, Active: true,
 		Doc: "days deleted accounts stay restorable; 0 disables the account purge"},
 
 	{Path: "include.ldap_dump", Type: cty.Bool, Default: cty.False,
@@ -131,7 +131,7 @@ var settings = []*Setting{
 	{Path: "accounts.exclude", Type: strList, Default: emptyList, Checks: []check{checkGlobs}, Active: true,
 		Doc: "accounts not to back up; excluded accounts count as deleted and are purged after account retention"},
 
-	{Path: "legal_hold.accounts", Type: strList, Default: emptyList, Checks: []check{checkGlobs},
+	{Path: "legal_hold.accounts", Type: strList, Default: emptyList, Checks: []check{checkGlobs}, Active: true,
 		Doc: "accounts (user@domain shell globs) whose history is never purged"},
 
 	{Path: "remote.enabled", Type: cty.Bool, Default: cty.False,

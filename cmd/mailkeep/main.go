@@ -54,6 +54,7 @@ var commands = []command{
 	{"restore", "restore an account as it was at an instant (restore account)", runRestore},
 	{"backup", "list what an agent's repository holds (backup ls)", runBackup},
 	{"verify", "check an agent's repository", runVerify},
+	{"purge", "run the retention purge on an agent now", runPurge},
 	{"version", "print the version", runVersion},
 }
 

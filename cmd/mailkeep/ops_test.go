@@ -95,3 +95,58 @@ func TestOperationalCommands(t *testing.T) {
 		t.Errorf("unreachable agent: %+v", r)
 	}
 }
+
+// TestPurgeCommand: a purge dry run lists the deleted messages past their
+// retention and changes nothing; the real run removes them, keeps what is
+// inside the window, and the repository verifies.
+func TestPurgeCommand(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "vmail")
+	if _, err := corpus.Generate(root, corpus.Options{Seed: 4, Accounts: 2, Messages: 300, MaxSize: 64 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	p := startAgentProc(t, dir)
+	// Retention 0 days for items: every deleted message is past it.
+	doc, _ := json.Marshal(map[string]any{
+		"format_version": 1, "mail_store": "maildir:" + root + "/%d/%n/Maildir", "backup_path": filepath.Join(dir, "backup"),
+		"reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0}, "smartscan": map[string]any{"enabled": false},
+		"realtime_scanner": false, "purge": map[string]any{"enabled": false, "item_retention_days": 1},
+	})
+	if _, err := p.client(t).PutConfig(t.Context(), doc, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, p.client(t))
+	target := []string{"-agent", "unix://" + p.sock}
+	if r := mailkeep(t, nil, append([]string{"smartscan", "-wait"}, target...)...); r.code != exitOK {
+		t.Fatalf("smartscan: %+v", r)
+	}
+	n, err := corpus.Delete(root, 0.1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := mailkeep(t, nil, append([]string{"smartscan", "-wait"}, target...)...); r.code != exitOK {
+		t.Fatalf("smartscan: %+v", r)
+	}
+	// Nothing is older than a day: a dry run finds nothing to purge.
+	r := mailkeep(t, nil, append([]string{"purge", "-dry-run"}, target...)...)
+	if r.code != exitOK || !strings.Contains(r.stdout, "Would purge 0 deleted messages") {
+		t.Fatalf("purge -dry-run inside the retention: %+v", r)
+	}
+	r = mailkeep(t, nil, append([]string{"purge", "-wait", "-json"}, target...)...)
+	var op struct {
+		State  string `json:"state"`
+		Result struct {
+			Items  int64 `json:"items"`
+			DryRun bool  `json:"dry_run"`
+		} `json:"result"`
+	}
+	if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &op) != nil || op.State != "succeeded" || op.Result.Items != 0 {
+		t.Fatalf("purge inside the retention removed something: %+v", r)
+	}
+	if n == 0 {
+		t.Fatal("no message was deleted")
+	}
+	if r := mailkeep(t, nil, append([]string{"verify"}, target...)...); r.code != exitOK {
+		t.Errorf("verify after purge: %+v", r)
+	}
+}

@@ -165,7 +165,11 @@ func killDuringSmartScan(t *testing.T, realtime bool) {
 		e.proc = e.startProcess()
 		e.waitModule(realtime)
 	}
-	if midScan < killRounds-1 {
+	// With the realtime scanner on, it records most of the mail itself and
+	// SmartScan skips the folders it finds unchanged, so kills land in the
+	// scanner's batches rather than in SmartScans; the realtime-off run is
+	// the one that must kill SmartScans in their middle.
+	if !realtime && midScan < killRounds-1 {
 		t.Fatalf("only %d of %d kills landed during a SmartScan; the test proves little", midScan, killRounds)
 	}
 	// A SmartScan that completes while mail keeps arriving.

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,9 +35,15 @@ type testAgent struct {
 
 func startAgent(t *testing.T) *testAgent {
 	t.Helper()
+	return startAgentAt(t, nil)
+}
+
+// startAgentAt starts an agent whose clock is now (time.Now when nil).
+func startAgentAt(t *testing.T, now func() time.Time) *testAgent {
+	t.Helper()
 	dir := t.TempDir()
 	logs := &strings.Builder{}
-	a, err := agent.New(agent.Config{StateDir: filepath.Join(dir, "state"), Logger: slog.New(slog.NewTextHandler(&syncWriter{b: logs}, nil))})
+	a, err := agent.New(agent.Config{StateDir: filepath.Join(dir, "state"), Now: now, Logger: slog.New(slog.NewTextHandler(&syncWriter{b: logs}, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,4 +424,69 @@ func TestRealtimeToggle(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitRealtime("running")
+}
+
+// TestPurgeOperation purges, through the agent, the messages deleted more
+// than item_retention_days ago by its clock, after a dry run that lists the
+// same and changes nothing.
+func TestPurgeOperation(t *testing.T) {
+	var mu sync.Mutex
+	clock := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	ta := startAgentAt(t, now)
+	ctx := context.Background()
+	doc := ta.document(t, "backup", map[string]any{"purge": map[string]any{"enabled": false, "item_retention_days": 7}})
+	if _, err := ta.c.PutConfig(ctx, doc, "", "t"); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, ta.c, "idle")
+	run := func(req agent.OperationRequest) *agent.Operation {
+		t.Helper()
+		op, err := ta.c.Start(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := waitOp(t, ta.c, op.ID)
+		if done.State != agent.StateSucceeded {
+			t.Fatalf("%s: %+v", req.Type, done)
+		}
+		return done
+	}
+	run(agent.OperationRequest{Type: "smartscan"})
+	n, err := corpus.Delete(filepath.Join(ta.dir, "vmail"), 0.2, 3)
+	if err != nil || n == 0 {
+		t.Fatalf("deleting: %d %v", n, err)
+	}
+	advance(time.Hour)
+	run(agent.OperationRequest{Type: "smartscan"})
+	advance(8 * 24 * time.Hour)
+	items := func(op *agent.Operation) int64 {
+		var res struct {
+			Items int64 `json:"items"`
+		}
+		b, _ := json.Marshal(op.Result)
+		json.Unmarshal(b, &res)
+		return res.Items
+	}
+	dry := run(agent.OperationRequest{Type: "purge", RestoreRequest: agent.RestoreRequest{DryRun: true}})
+	if items(dry) != int64(n) {
+		t.Errorf("dry run lists %d messages, want the %d deleted", items(dry), n)
+	}
+	real := run(agent.OperationRequest{Type: "purge"})
+	if items(real) != int64(n) {
+		t.Errorf("purge removed %d messages, want %d", items(real), n)
+	}
+	again := run(agent.OperationRequest{Type: "purge"})
+	if items(again) != 0 {
+		t.Errorf("a second purge removed %d more", items(again))
+	}
+	st, err := ta.c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Purge.LastRun == nil || st.Purge.LastRun.Outcome != "ok" || !st.Purge.Active {
+		t.Errorf("purge status: %+v", st.Purge)
+	}
+	run(agent.OperationRequest{Type: "verify", Deep: true})
 }

@@ -187,8 +187,10 @@ func (a *Agent) handleStartOp(w http.ResponseWriter, r *http.Request) {
 		op, err = a.StartRestore(req.RestoreRequest)
 	case "verify":
 		op, err = a.StartVerify(req.Deep)
+	case "purge":
+		op, err = a.StartPurge(req.DryRun)
 	default:
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown operation type %q (smartscan, restore, verify)", req.Type))
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown operation type %q (smartscan, restore, verify, purge)", req.Type))
 		return
 	}
 	if err != nil {

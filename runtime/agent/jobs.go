@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mailkeep/mailkeep/runtime/purge"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 	"github.com/mailkeep/mailkeep/runtime/scan"
@@ -85,6 +86,9 @@ func (a *Agent) StartRestore(req RestoreRequest) (*Operation, error) {
 	if _, err := e.store.Account(to); err != nil {
 		return nil, &BadRequestError{err}
 	}
+	if op := a.ops.runningPrefix("purge"); op != nil {
+		return op, fmt.Errorf("a purge (%s) is running; restore after it: %w", op.ID, ErrBusy)
+	}
 	p := &restore.Progress{}
 	progress := func() Progress {
 		return Progress{ItemsDone: p.ItemsDone.Load(), ItemsTotal: p.ItemsTotal.Load(), Bytes: p.BytesDone.Load()}
@@ -132,4 +136,48 @@ func (a *Agent) noteSpace(err error) {
 	case err == nil:
 		a.spaceStop = ""
 	}
+}
+
+// StartPurge starts a retention purge (a dry run lists what would go).
+// It refuses to start while a restore runs, and restores refuse to start
+// while it runs: a purge may rewrite the packs a restore reads.
+func (a *Agent) StartPurge(dryRun bool) (*Operation, error) {
+	e, err := a.current()
+	if err != nil {
+		return nil, err
+	}
+	if op := a.ops.runningPrefix("restore:"); op != nil {
+		return op, fmt.Errorf("a restore (%s) is running; purge waits for it: %w", op.ID, ErrBusy)
+	}
+	doc := e.doc
+	return a.ops.start("purge", map[string]any{"dry_run": dryRun}, func() Progress { return Progress{Phase: "purging"} }, func(ctx context.Context) (any, error) {
+		kind := "purge"
+		if dryRun {
+			kind = "purge-dry-run"
+		}
+		id, err := e.repo.Catalog.StartScan(kind, a.cfg.Now().UnixNano())
+		if err != nil {
+			return nil, err
+		}
+		res, err := purge.Run(ctx, e.repo, purge.Options{
+			Now:                  a.cfg.Now(),
+			ItemRetentionDays:    int(doc.Int("purge.item_retention_days")),
+			AccountRetentionDays: int(doc.Int("purge.account_retention_days")),
+			Include:              doc.Strings("accounts.include"),
+			Exclude:              doc.Strings("accounts.exclude"),
+			LegalHold:            doc.Strings("legal_hold.accounts"),
+			DryRun:               dryRun,
+		})
+		outcome, detail := "ok", ""
+		switch {
+		case errors.Is(err, context.Canceled):
+			outcome, detail = "cancelled", "cancelled"
+		case err != nil:
+			outcome, detail = "failed", err.Error()
+		}
+		if ferr := e.repo.Catalog.FinishScan(id, a.cfg.Now().UnixNano(), outcome, detail); ferr != nil && err == nil {
+			err = ferr
+		}
+		return res, err
+	})
 }

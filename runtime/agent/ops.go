@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -216,16 +217,18 @@ func (m *opManager) wait(ctx context.Context, id string) (Operation, bool) {
 	return m.get(id)
 }
 
-// busy reports whether any operation is running.
-func (m *opManager) busy() bool {
+// runningPrefix returns a running operation whose kind starts with
+// prefix, or nil.
+func (m *opManager) runningPrefix(prefix string) *Operation {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range m.ops {
-		if r.op.State == StateRunning {
-			return true
+		if r.op.State == StateRunning && strings.HasPrefix(r.op.Type, prefix) {
+			op := m.snapshot(r)
+			return &op
 		}
 	}
-	return false
+	return nil
 }
 
 // shutdown cancels every running operation and waits for them to stop.

@@ -10,80 +10,102 @@ import (
 	"github.com/mailkeep/mailkeep/schema"
 )
 
-// scheduler runs SmartScan on its cron schedule. A run due while one is
-// still going is skipped and the skip is logged.
+// Scheduled jobs.
+const (
+	jobSmartScan = "smartscan"
+	jobPurge     = "purge"
+)
+
+// scheduler runs SmartScan and purge on their cron schedules, each in its
+// own time zone. A run due while the previous one of the same job is
+// still going is skipped, and the skip is logged and counted.
 type scheduler struct {
-	a  *Agent
-	mu sync.Mutex
-	c  *cron.Cron
-	// spec is the schedule in force, for status.
-	spec    string
-	tz      string
-	skipped int
+	a       *Agent
+	mu      sync.Mutex
+	crons   map[string]*cron.Cron
+	skipped map[string]int
 }
 
-func newScheduler(a *Agent) *scheduler { return &scheduler{a: a} }
+func newScheduler(a *Agent) *scheduler {
+	return &scheduler{a: a, crons: map[string]*cron.Cron{}, skipped: map[string]int{}}
+}
 
 // apply replaces the schedules with the ones of doc, at once.
 func (s *scheduler) apply(doc *schema.Document) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.c != nil {
-		s.c.Stop()
-		s.c = nil
-	}
-	s.spec, s.tz = "", ""
-	if !doc.Bool("smartscan.enabled") {
+	s.stopLocked()
+	s.startLocked(jobSmartScan, doc, "smartscan", func() error { _, err := s.a.StartSmartScan(false); return err })
+	s.startLocked(jobPurge, doc, "purge", func() error { _, err := s.a.StartPurge(false); return err })
+}
+
+// startLocked schedules one job from the enabled, schedule and timezone
+// settings of a block.
+func (s *scheduler) startLocked(job string, doc *schema.Document, block string, run func() error) {
+	if !doc.Bool(block + ".enabled") {
 		return
 	}
-	loc, err := location(doc.String("smartscan.timezone"))
+	loc, err := location(doc.String(block + ".timezone"))
 	if err != nil {
-		s.a.log.Error("SmartScan schedule not started", "err", err)
+		s.a.log.Error("schedule not started", "job", job, "err", err)
 		return
 	}
-	sched, err := schema.CronSchedule(doc.String("smartscan.schedule"))
+	sched, err := schema.CronSchedule(doc.String(block + ".schedule"))
 	if err != nil {
-		s.a.log.Error("SmartScan schedule not started", "err", err)
+		s.a.log.Error("schedule not started", "job", job, "err", err)
 		return
 	}
 	c := cron.New(cron.WithLocation(loc))
-	c.Schedule(sched, cron.FuncJob(s.runSmartScan))
+	c.Schedule(sched, cron.FuncJob(func() { s.fire(job, run) }))
 	c.Start()
-	s.c, s.spec, s.tz = c, doc.String("smartscan.schedule"), doc.String("smartscan.timezone")
+	s.crons[job] = c
 }
 
-func (s *scheduler) runSmartScan() {
-	if _, err := s.a.StartSmartScan(false); err != nil {
-		if errors.Is(err, ErrBusy) {
-			s.mu.Lock()
-			s.skipped++
-			s.mu.Unlock()
-			s.a.log.Warn("scheduled SmartScan skipped: the previous one is still running")
-			return
-		}
-		s.a.log.Error("scheduled SmartScan not started", "err", err)
+// fire starts a scheduled run, or records that it was skipped.
+func (s *scheduler) fire(job string, run func() error) {
+	err := run()
+	switch {
+	case errors.Is(err, ErrBusy):
+		s.mu.Lock()
+		s.skipped[job]++
+		s.mu.Unlock()
+		s.a.log.Warn("scheduled run skipped: the previous one (or a conflicting operation) is still running", "job", job, "err", err)
+	case err != nil:
+		s.a.log.Error("scheduled run not started", "job", job, "err", err)
 	}
 }
 
-// next returns the next scheduled SmartScan, or the zero time.
-func (s *scheduler) next() time.Time {
+// next returns the next scheduled run of a job, or the zero time.
+func (s *scheduler) next(job string) time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.c == nil {
+	c := s.crons[job]
+	if c == nil {
 		return time.Time{}
 	}
-	for _, e := range s.c.Entries() {
+	for _, e := range c.Entries() {
 		return e.Next
 	}
 	return time.Time{}
 }
 
+// skips returns how many scheduled runs of a job were skipped.
+func (s *scheduler) skips(job string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.skipped[job]
+}
+
 func (s *scheduler) stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.c != nil {
-		<-s.c.Stop().Done()
-		s.c = nil
+	s.stopLocked()
+}
+
+func (s *scheduler) stopLocked() {
+	for job, c := range s.crons {
+		<-c.Stop().Done()
+		delete(s.crons, job)
 	}
 }
 
@@ -95,8 +117,8 @@ func location(name string) (*time.Location, error) {
 	return time.LoadLocation(name)
 }
 
-// nextRun computes the next run of a cron schedule after t, for settings
-// that are shown but not yet run by this version (purge).
+// nextRun computes the next run of a cron schedule after t, for a
+// candidate config that is not scheduled (impact analysis).
 func nextRun(spec, tz string, t time.Time) time.Time {
 	loc, err := location(tz)
 	if err != nil {

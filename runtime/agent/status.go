@@ -71,6 +71,9 @@ type JobStatus struct {
 	NextRun  *time.Time `json:"next_run,omitempty"`
 	// LastSuccessAgeSeconds is the age of the last successful run.
 	LastSuccessAgeSeconds *int64 `json:"last_success_age_seconds,omitempty"`
+	// SkippedRuns counts scheduled runs skipped because the previous one
+	// was still running.
+	SkippedRuns int `json:"skipped_runs"`
 }
 
 // PurgeStatus adds the retention to the purge job's state.
@@ -116,18 +119,19 @@ func (a *Agent) Status() Status {
 	s.Realtime = a.rt.status(doc.Bool("realtime_scanner"))
 	s.SmartScan = JobStatus{Enabled: doc.Bool("smartscan.enabled"), Schedule: doc.String("smartscan.schedule"),
 		Timezone: doc.String("smartscan.timezone"), Active: true}
-	if next := a.sched.next(); !next.IsZero() {
+	if next := a.sched.next(jobSmartScan); !next.IsZero() {
 		s.SmartScan.NextRun = &next
 	}
+	s.SmartScan.SkippedRuns = a.sched.skips(jobSmartScan)
 	s.Purge = PurgeStatus{
 		JobStatus:         JobStatus{Enabled: doc.Bool("purge.enabled"), Schedule: doc.String("purge.schedule"), Timezone: doc.String("purge.timezone")},
 		ItemRetentionDays: doc.Int("purge.item_retention_days"), AccountRetentionDays: doc.Int("purge.account_retention_days"),
 	}
-	if s.Purge.Enabled {
-		if next := nextRun(s.Purge.Schedule, s.Purge.Timezone, now); !next.IsZero() {
-			s.Purge.NextRun = &next
-		}
+	s.Purge.Active = true
+	if next := a.sched.next(jobPurge); !next.IsZero() {
+		s.Purge.NextRun = &next
 	}
+	s.Purge.SkippedRuns = a.sched.skips(jobPurge)
 	s.Location = "local"
 	if doc.Bool("remote.enabled") {
 		s.Location = "remote"
@@ -163,11 +167,17 @@ func (a *Agent) Status() Status {
 		s.State = "idle"
 	}
 	if e != nil {
-		if last, ok, err := e.repo.Catalog.LastScan("smartscan"); err == nil {
-			s.SmartScan.LastRun = runRecord(last)
-			if ok != nil && ok.Finished != 0 {
-				age := int64(now.Sub(time.Unix(0, ok.Finished)).Seconds())
-				s.SmartScan.LastSuccessAgeSeconds = &age
+		for _, j := range []*JobStatus{&s.SmartScan, &s.Purge.JobStatus} {
+			kind := jobSmartScan
+			if j == &s.Purge.JobStatus {
+				kind = jobPurge
+			}
+			if last, ok, err := e.repo.Catalog.LastScan(kind); err == nil {
+				j.LastRun = runRecord(last)
+				if ok != nil && ok.Finished != 0 {
+					age := int64(now.Sub(time.Unix(0, ok.Finished)).Seconds())
+					j.LastSuccessAgeSeconds = &age
+				}
 			}
 		}
 	}

@@ -95,17 +95,17 @@ type Scanner struct {
 	log  *slog.Logger
 	w    *fsnotify.Watcher
 
-	mu      sync.Mutex
-	dirty   map[string]time.Time // account → oldest unrecorded change
+	mu    sync.Mutex
+	dirty map[string]time.Time // account → oldest unrecorded change
 	// inflight are the accounts of the batch being recorded: still not
 	// durable, so still pending.
 	inflight map[string]time.Time
-	dirOf   map[string]string    // watched directory → account ("" for a discovery level)
-	status  Status
-	kick    chan struct{}
-	cancel  context.CancelFunc
-	done    chan struct{}
-	limited bool
+	dirOf    map[string]string // watched directory → account ("" for a discovery level)
+	status   Status
+	kick     chan struct{}
+	cancel   context.CancelFunc
+	done     chan struct{}
+	limited  bool
 }
 
 // Start watches the store and starts recording. The first pass records

@@ -116,6 +116,11 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 		opts.Progress = &Progress{}
 	}
 	s := &scanner{r: r, st: st, opts: opts, res: &Result{}}
+	gen, err := r.Catalog.PurgeGeneration()
+	if err != nil {
+		return s.res, err
+	}
+	s.purgeGen = gen
 	if err := s.loadBlobs(); err != nil {
 		return s.res, err
 	}
@@ -130,7 +135,9 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 			return s.res, s.finish(err)
 		}
 		seen[a.Name] = true
-		s.lockBatch()
+		if err := s.lockBatch(); err != nil {
+			return s.res, s.finish(err)
+		}
 		if !s.wanted(a.Name) {
 			continue // an excluded account counts as deleted, below
 		}
@@ -159,7 +166,9 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 			}
 		}
 	}
-	s.lockBatch()
+	if err := s.lockBatch(); err != nil {
+		return s.res, s.finish(err)
+	}
 	if err := s.deleteMissing(seen); err != nil {
 		return s.res, s.finish(err)
 	}
@@ -187,13 +196,25 @@ func (s *scanner) accounts() ([]maildir.Account, error) {
 	return list, nil
 }
 
-// lockBatch takes the repository's writer lock at the start of a batch.
-func (s *scanner) lockBatch() {
-	if !s.locked {
-		s.r.WriteMu.Lock()
-		s.locked = true
-		s.batchStart = time.Now()
+// lockBatch takes the repository's writer lock at the start of a batch,
+// and reloads the blob index if a purge ran since it was loaded (a purge
+// drops blobs this run would otherwise take as present).
+func (s *scanner) lockBatch() error {
+	if s.locked {
+		return nil
 	}
+	s.r.WriteMu.Lock()
+	s.locked = true
+	s.batchStart = time.Now()
+	gen, err := s.r.Catalog.PurgeGeneration()
+	if err != nil {
+		return err
+	}
+	if gen != s.purgeGen {
+		s.purgeGen = gen
+		return s.loadBlobs()
+	}
+	return nil
 }
 
 // scanner is the state of one Run.
@@ -211,6 +232,8 @@ type scanner struct {
 	// taken at batchStart.
 	locked     bool
 	batchStart time.Time
+	// purgeGen is the catalog's purge generation when blobs was loaded.
+	purgeGen int64
 }
 
 // wanted reports whether an account is selected by the include and
