@@ -50,8 +50,11 @@ func runBackup(c *cli, args []string) int {
 	fmt.Fprintln(tw, "ACCOUNT\tITEMS\tFOLDERS\tSIZE\tFIRST BACKUP\tLAST BACKUP\tDELETED")
 	for _, a := range list {
 		deleted := "-"
-		if a.DeletedAt != nil {
+		switch {
+		case a.DeletedAt != nil:
 			deleted = a.DeletedAt.Local().Format(time.DateTime)
+		case a.LastDeletion != nil:
+			deleted = "back since; last deleted " + a.LastDeletion.Local().Format(time.DateTime)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", a.Name, a.Items, a.Folders, units.Bytes(a.Bytes),
 			a.FirstBackup.Local().Format(time.DateTime), a.LastBackup.Local().Format(time.DateTime), deleted)

@@ -249,6 +249,10 @@ type AccountListing struct {
 	FirstBackup time.Time  `json:"first_backup"`
 	LastBackup  time.Time  `json:"last_backup"`
 	DeletedAt   *time.Time `json:"deleted_at"`
+	// LastDeletion is when the account last disappeared from the store,
+	// also when it came back since; restore an instant before it to get
+	// what was there.
+	LastDeletion *time.Time `json:"last_deletion"`
 }
 
 func (a *Agent) handleAccounts(w http.ResponseWriter, r *http.Request) {
@@ -269,6 +273,10 @@ func (a *Agent) handleAccounts(w http.ResponseWriter, r *http.Request) {
 		if s.DeletedAt != 0 {
 			d := time.Unix(0, s.DeletedAt).UTC()
 			l.DeletedAt = &d
+		}
+		if s.LastDeletion != 0 {
+			d := time.Unix(0, s.LastDeletion).UTC()
+			l.LastDeletion = &d
 		}
 		out = append(out, l)
 	}

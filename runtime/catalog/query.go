@@ -138,6 +138,10 @@ type AccountStats struct {
 	// FirstBackup and LastBackup are the first and last times a change of
 	// the account was recorded.
 	FirstBackup, LastBackup int64
+	// LastDeletion is the last time the account disappeared from the
+	// store, even if it came back since (a mail server recreates an
+	// account whose Maildir was deleted at its next delivery); 0 if never.
+	LastDeletion int64
 }
 
 // Stats returns the listing of every account, or of one when name is set.
@@ -163,6 +167,11 @@ func (c *Catalog) Stats(name string) ([]AccountStats, error) {
 		if err == nil {
 			err = c.db.QueryRow(`SELECT count(*), coalesce(min(valid_from), 0), coalesce(max(max(valid_from), coalesce(max(valid_to), 0)), 0) FROM items WHERE account_id = ?`, a.ID).
 				Scan(&s.Versions, &s.FirstBackup, &s.LastBackup)
+		}
+		if err == nil {
+			err = c.db.QueryRow(`SELECT coalesce(max(v.valid_to), 0) FROM account_versions v
+				WHERE v.account_id = ? AND v.valid_to IS NOT NULL AND NOT EXISTS (
+					SELECT 1 FROM account_versions w WHERE w.account_id = v.account_id AND w.valid_from = v.valid_to)`, a.ID).Scan(&s.LastDeletion)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("catalog %s: account %s: %w", c.path, a.Name, err)

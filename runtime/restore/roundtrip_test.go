@@ -451,3 +451,34 @@ func TestUnchangedFoldersAreNotListed(t *testing.T) {
 		t.Fatalf("verify: %v %v", err, rep.Problems)
 	}
 }
+
+// TestLastDeletionOfARecreatedAccount: an account whose Maildir is deleted
+// and then recreated (as a mail server does at the next delivery) shows
+// when it was deleted, and restoring an instant before that brings its old
+// mail back into the new one.
+func TestLastDeletionOfARecreatedAccount(t *testing.T) {
+	f := newFixture(t, 37, 1, 40)
+	at, _ := f.smartScan()
+	name := f.accounts()[0]
+	a, _ := f.store.Account(name)
+	if err := os.RemoveAll(a.Root); err != nil {
+		t.Fatal(err)
+	}
+	deletedScan, _ := f.smartScan()
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		os.MkdirAll(filepath.Join(a.Root, sub), 0o700)
+	}
+	os.WriteFile(filepath.Join(a.Root, "new", "1800000000.M1P1.new"), []byte("Subject: new\n\nnew mail\n"), 0o600)
+	f.smartScan()
+	stats, err := f.repo.Catalog.Stats(name)
+	if err != nil || len(stats) != 1 {
+		t.Fatal(err)
+	}
+	if stats[0].DeletedAt != 0 || stats[0].LastDeletion != deletedScan.UnixNano() || stats[0].Items != 1 {
+		t.Fatalf("recreated account: %+v (deleted at %s)", stats[0], deletedScan)
+	}
+	res := f.restore(name, "", at.Add(time.Minute))
+	if res.Mode != "merge" || res.Messages != 40 {
+		t.Errorf("restoring before the deletion into the recreated account: %+v", res)
+	}
+}
