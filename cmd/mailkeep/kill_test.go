@@ -111,12 +111,30 @@ func TestAgentKilledDuringSmartScan(t *testing.T) {
 		if _, err := corpus.RenameFlags(root, 0.05, int64(round)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Start(ctx, agent.OperationRequest{Type: "smartscan"}); err != nil {
+		op, err := c.Start(ctx, agent.OperationRequest{Type: "smartscan"})
+		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(20+r.IntN(400)) * time.Millisecond)
-		if st, err := c.Status(ctx); err == nil && st.State == "running" {
-			midScan++
+		// Kill once the scan has read a random share of what it has to
+		// read (the first round reads the whole corpus, later ones the
+		// deliveries): in its middle, at a different point every round.
+		threshold := int64(1+r.IntN(40)) << 20
+		if round > 0 {
+			threshold = int64(r.IntN(4)) << 20
+		}
+		for {
+			cur, err := c.Operation(ctx, op.ID, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cur.State != agent.StateRunning {
+				break
+			}
+			if cur.Progress.Bytes >= threshold {
+				midScan++
+				break
+			}
+			time.Sleep(time.Millisecond)
 		}
 		p.kill()
 		p = startAgentProc(t, dir)
