@@ -36,7 +36,8 @@ type Options struct {
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
 	// Workers is the number of goroutines reading, hashing and compressing
-	// messages; GOMAXPROCS when 0.
+	// messages; twice GOMAXPROCS when 0, so that file reads overlap with
+	// hashing and compression.
 	Workers int
 	// Progress, when set, is updated as the scan goes.
 	Progress *Progress
@@ -104,7 +105,7 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 		opts.Now = time.Now
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
+		opts.Workers = 2 * runtime.GOMAXPROCS(0)
 	}
 	if opts.BatchItems <= 0 {
 		opts.BatchItems = 20000
