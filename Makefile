@@ -33,15 +33,24 @@ vet:
 unit:
 	$(GO) test -count=1 $(PKGS)
 
-## fuzz: run each fuzz target for FUZZTIME (not part of make test).
+## fuzz: run each fuzz target for FUZZTIME, and the kill tests for many more rounds (not part of make test).
 fuzz:
 	$(GO) test ./schema -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./schema -run '^$$' -fuzz '^FuzzDecodeDocument$$' -fuzztime $(FUZZTIME)
+	MAILKEEP_KILL_ROUNDS=20 $(GO) test -count=1 ./cmd/mailkeep -run '^TestAgentKilledDuringSmartScan$$'
+	MAILKEEP_KILL_ROUNDS=40 $(GO) test -count=1 ./runtime/purge -run '^TestCrashSafety$$'
 
-## bench: mailkeep vs restic, kopia and borg on BENCH_MESSAGES (default 100000) generated messages; writes BENCHMARKS.md.
+## bench: every benchmark suite, each measured side by side with its peer where it has one:
+##   mailkeep vs restic, kopia and borg (BENCH_MESSAGES, default 100000; writes BENCHMARKS.md),
+##   the realtime scanner (200 deliveries/s over 1,000 folders for a minute, then lost events),
+##   purge vs restic forget --prune (BENCH_PURGE_ITEMS, default 200000; the fixture is cached),
+##   plan and apply over 1,000 agents.
 bench:
 	internal/bench/peers.sh
 	$(GO) run ./internal/bench/cmd/mailbench -messages $${BENCH_MESSAGES:-100000} -runs 3 -write
+	$(GO) run ./internal/bench/realtime -rate 200 -folders 1000 -seconds 60
+	$(GO) run ./internal/bench/purge -messages $${BENCH_PURGE_ITEMS:-200000} -runs 3
+	$(GO) test ./cmd/mailkeep -run '^$$' -bench Plan1000 -benchtime 5x
 
 clean:
 	rm -rf bin
