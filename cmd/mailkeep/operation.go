@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -87,6 +88,26 @@ func (c *cli) runOperation(cl *client.Client, r opRun) int {
 		}
 		return exitError
 	}
+}
+
+// opCommand parses the flags of a command that runs one operation on an
+// agent (it takes TARGET flags and no positional argument) and connects to
+// the agent. When ok is false, code is the exit code.
+func (c *cli) opCommand(fs *flag.FlagSet, name string, args []string) (cl *client.Client, code int, ok bool) {
+	var t targetFlags
+	t.register(fs)
+	pos, code, ok := parse(fs, args)
+	if !ok {
+		return nil, code, false
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(c.stderr, "mailkeep %s: unexpected argument %q (name the agent with -agent or -server)\n", name, pos[0])
+		return nil, exitError, false
+	}
+	if cl, ok = t.connect(c, name); !ok {
+		return nil, exitError, false
+	}
+	return cl, 0, true
 }
 
 // busyOp returns the running operation a refused start names.

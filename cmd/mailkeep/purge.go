@@ -16,19 +16,9 @@ func runPurge(c *cli, args []string) int {
 	dryRun := fs.Bool("dry-run", false, "list what would be removed and change nothing")
 	wait := fs.Bool("wait", false, "wait for the purge to finish, showing progress on a terminal")
 	asJSON := fs.Bool("json", false, "print the operation as JSON")
-	var t targetFlags
-	t.register(fs)
-	pos, code, ok := parse(fs, args)
+	cl, code, ok := c.opCommand(fs, "purge", args)
 	if !ok {
 		return code
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(c.stderr, "mailkeep purge: unexpected argument %q (name the agent with -agent or -server)\n", pos[0])
-		return exitError
-	}
-	cl, ok := t.connect(c, "purge")
-	if !ok {
-		return exitError
 	}
 	req := agent.OperationRequest{Type: "purge", RestoreRequest: agent.RestoreRequest{DryRun: *dryRun}}
 	return c.runOperation(cl, opRun{cmd: "purge", req: req, wait: *wait || *dryRun, asJSON: *asJSON, render: renderPurge})

@@ -15,19 +15,9 @@ func runSmartScan(c *cli, args []string) int {
 	deep := fs.Bool("deep", false, "re-read and re-hash every message")
 	wait := fs.Bool("wait", false, "wait for the scan to finish, showing progress on a terminal")
 	asJSON := fs.Bool("json", false, "print the operation as JSON")
-	var t targetFlags
-	t.register(fs)
-	pos, code, ok := parse(fs, args)
+	cl, code, ok := c.opCommand(fs, "smartscan", args)
 	if !ok {
 		return code
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(c.stderr, "mailkeep smartscan: unexpected argument %q (name the agent with -agent or -server)\n", pos[0])
-		return exitError
-	}
-	cl, ok := t.connect(c, "smartscan")
-	if !ok {
-		return exitError
 	}
 	return c.runOperation(cl, opRun{cmd: "smartscan", req: agent.OperationRequest{Type: "smartscan", Deep: *deep},
 		wait: *wait, asJSON: *asJSON, render: renderScan})

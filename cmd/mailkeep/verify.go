@@ -13,19 +13,9 @@ func runVerify(c *cli, args []string) int {
 		"Checks the agent's repository: every catalog reference resolves to an intact blob,\nno pack is half-written, every history is well formed. -deep decompresses and\nre-hashes every blob. Problems are listed, never repaired.")
 	deep := fs.Bool("deep", false, "decompress and re-hash every blob")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	var t targetFlags
-	t.register(fs)
-	pos, code, ok := parse(fs, args)
+	cl, code, ok := c.opCommand(fs, "verify", args)
 	if !ok {
 		return code
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(c.stderr, "mailkeep verify: unexpected argument %q (name the agent with -agent or -server)\n", pos[0])
-		return exitError
-	}
-	cl, ok := t.connect(c, "verify")
-	if !ok {
-		return exitError
 	}
 	return c.runOperation(cl, opRun{cmd: "verify", req: agent.OperationRequest{Type: "verify", Deep: *deep},
 		wait: true, asJSON: *asJSON, render: renderVerify})
