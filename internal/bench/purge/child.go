@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
 	"runtime/pprof"
-	"syscall"
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/maildir"
@@ -17,6 +14,8 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
 	"github.com/mailkeep/mailkeep/schema"
+
+	"github.com/mailkeep/mailkeep/internal/bench/rusage"
 )
 
 // The measured mailkeep work runs in child processes of this program, so
@@ -38,8 +37,8 @@ func childMain(args []string) (int, bool) {
 		return 0, false
 	}
 	switch args[0] {
-	case "-rusage-wrap":
-		return wrapMain(args[1:]), true
+	case rusage.Flag:
+		return rusage.Main("purgebench", args[1:]), true
 	case "-child-scan":
 		return report(childScan(args[1:])), true
 	case "-child-purge":
@@ -110,56 +109,4 @@ func childPurge(args []string) (any, error) {
 		err = cerr
 	}
 	return res, err
-}
-
-// wrapResult is what the wrapper reports about the command it ran.
-type wrapResult struct {
-	MaxRSS int64         `json:"max_rss_bytes"`
-	CPU    time.Duration `json:"cpu_ns"`
-	Wall   time.Duration `json:"wall_ns"`
-}
-
-// wrapMain runs COMMAND, waits for it and writes its own rusage to
-// RESULT_FILE; it exits with the command's status.
-func wrapMain(args []string) int {
-	if len(args) < 3 || args[1] != "--" {
-		fmt.Fprintln(os.Stderr, "purgebench: usage: -rusage-wrap RESULT -- COMMAND [ARGS...]")
-		return 2
-	}
-	result, name, rest := args[0], args[2], args[3:]
-	cmd := exec.Command(name, rest...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "purgebench: starting %s: %v\n", name, err)
-		return 127
-	}
-	go func() {
-		for s := range sigs {
-			_ = cmd.Process.Signal(s)
-		}
-	}()
-	err := cmd.Wait()
-	wall := time.Since(start)
-	ps := cmd.ProcessState
-	if ps == nil {
-		fmt.Fprintf(os.Stderr, "purgebench: waiting for %s: %v\n", name, err)
-		return 127
-	}
-	w := wrapResult{Wall: wall, CPU: ps.UserTime() + ps.SystemTime()}
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok && ru != nil {
-		w.MaxRSS = ru.Maxrss * 1024
-	}
-	b, _ := json.Marshal(w)
-	if werr := os.WriteFile(result, b, 0o644); werr != nil {
-		fmt.Fprintf(os.Stderr, "purgebench: %v\n", werr)
-		return 125
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode()
-	}
-	return 0
 }

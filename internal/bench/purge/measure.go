@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/mailkeep/mailkeep/internal/bench/rusage"
 )
 
 // measured is what one command cost.
@@ -32,19 +33,15 @@ func run(env []string, name string, args ...string) (*measured, error) {
 	}
 	result := filepath.Join(os.TempDir(), fmt.Sprintf("purgebench-%d-%d.json", os.Getpid(), seq.Add(1)))
 	defer os.Remove(result)
-	cmd := exec.Command(self, append([]string{"-rusage-wrap", result, "--", name}, args...)...)
+	cmd := exec.Command(self, append([]string{rusage.Flag, result, "--", name}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(stderr.String()))
 	}
-	b, err := os.ReadFile(result)
+	w, err := rusage.Read(result)
 	if err != nil {
-		return nil, err
-	}
-	var w wrapResult
-	if err := json.Unmarshal(b, &w); err != nil {
 		return nil, err
 	}
 	return &measured{Wall: w.Wall, CPU: w.CPU, MaxRSS: w.MaxRSS, Stdout: stdout.Bytes()}, nil

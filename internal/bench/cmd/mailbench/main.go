@@ -67,11 +67,13 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mailkeep/mailkeep/internal/bench/rusage"
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == wrapFlag {
-		os.Exit(wrapMain(os.Args[2:]))
+	if len(os.Args) > 1 && os.Args[1] == rusage.Flag {
+		os.Exit(rusage.Main("mailbench", os.Args[2:]))
 	}
 	os.Exit(run(os.Args[1:]))
 }

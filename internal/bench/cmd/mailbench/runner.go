@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/mailkeep/mailkeep/internal/bench/rusage"
 )
 
 // cmdResult is what one external command cost.
@@ -124,13 +126,13 @@ func (r *runner) run(ctx context.Context, c command) (*cmdResult, error) {
 	err := cmd.Run()
 	res := &cmdResult{Wall: time.Since(start), Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
 	if result != "" {
-		if w, werr := readWrapResult(result); werr == nil {
+		if w, werr := rusage.Read(result); werr == nil {
 			res.MaxRSS, res.CPU, res.Wall = w.MaxRSS, w.CPU, w.Wall
 		} else if err == nil {
 			err = werr
 		}
 	} else if ps := cmd.ProcessState; ps != nil {
-		res.MaxRSS, res.CPU = usage(ps)
+		res.MaxRSS, res.CPU = rusage.Of(ps)
 	}
 	if ctx.Err() == context.DeadlineExceeded {
 		err = fmt.Errorf("timed out after %s (-timeout)", r.timeout)
@@ -148,7 +150,7 @@ func (r *runner) prepare(ctx context.Context, c command) (cmd *exec.Cmd, result 
 	name, args := c.Name, c.Args
 	if r.wrapper != "" {
 		result = filepath.Join(r.wrapDir, "rusage-"+strconv.FormatInt(r.seq.Add(1), 10)+".json")
-		args = append([]string{wrapFlag, result, "--", name}, args...)
+		args = append([]string{rusage.Flag, result, "--", name}, args...)
 		name = r.wrapper
 	}
 	cmd = exec.CommandContext(ctx, name, args...)
@@ -163,14 +165,6 @@ func (r *runner) prepare(ctx context.Context, c command) (cmd *exec.Cmd, result 
 	}
 	cmd.WaitDelay = 10 * time.Second
 	return cmd, result
-}
-
-// usage reads the peak RSS and CPU time of a finished process.
-func usage(ps *os.ProcessState) (maxRSS int64, cpu time.Duration) {
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok && ru != nil {
-		maxRSS = ru.Maxrss * 1024 // kilobytes on Linux
-	}
-	return maxRSS, ps.UserTime() + ps.SystemTime()
 }
 
 // capped is a goroutine-safe buffer that keeps the first limit bytes and
@@ -274,13 +268,13 @@ func (d *daemon) stop(grace time.Duration) (maxRSS int64, cpu time.Duration, err
 		}
 	}
 	if d.result != "" {
-		w, werr := readWrapResult(d.result)
+		w, werr := rusage.Read(d.result)
 		if werr != nil {
 			return 0, 0, &cmdError{cmd: d.desc, err: werr, stderr: d.log.Bytes()}
 		}
 		maxRSS, cpu = w.MaxRSS, w.CPU
 	} else if ps := d.cmd.ProcessState; ps != nil {
-		maxRSS, cpu = usage(ps)
+		maxRSS, cpu = rusage.Of(ps)
 	}
 	if d.err != nil {
 		var ee *exec.ExitError
