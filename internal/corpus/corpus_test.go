@@ -465,7 +465,7 @@ func TestLayout(t *testing.T) {
 func TestOwner(t *testing.T) {
 	t.Parallel()
 	if os.Geteuid() != 0 {
-		t.Skip("chown needs root")
+		t.Fatal("TestOwner needs root to chown (make test and CI run as root)")
 	}
 	root, _ := generate(t, Options{Seed: 2, Accounts: 2, Messages: 40, Owner: &Owner{UID: 65534, GID: 65534}})
 	if _, err := Deliver(root, 5, 1); err != nil {

@@ -125,11 +125,11 @@ func TestUnifiedRoundTrip(t *testing.T) {
 }
 
 // TestUnifiedGitApply checks that git accepts the diffs of the known cases.
-// It is skipped where git is not installed.
+// It needs git, which every checkout of this repository has.
 func TestUnifiedGitApply(t *testing.T) {
 	git, err := exec.LookPath("git")
 	if err != nil {
-		t.Skip("git is not installed")
+		t.Fatalf("git is needed to check the diffs: %v", err)
 	}
 	for _, tc := range cases {
 		if tc.a == tc.b {
