@@ -225,7 +225,8 @@ func discoveryDirs(st Store) []string {
 // watchAccount watches an account's root, folder directories and their
 // new/ and cur/.
 func (s *Scanner) watchAccount(a maildir.Account) {
-	snap, err := s.st.Scan(a)
+	// Only the folders are needed: skip listing their messages.
+	snap, err := s.st.ScanWith(a, maildir.ScanOptions{Reuse: func(string, maildir.Stamp) bool { return true }})
 	if err != nil {
 		return // gone meanwhile; the rescan marks it deleted
 	}

@@ -59,15 +59,15 @@ func newRig(t *testing.T, accounts, messages int) *rig {
 	return g
 }
 
-// eventually polls cond for up to five seconds.
+// eventually polls cond for up to thirty seconds (generous: a loaded CI machine must not fail it).
 func (g *rig) eventually(what string, cond func() bool) {
 	g.t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if cond() {
 			return
 		}
 	}
-	g.t.Fatalf("realtime scanner: %s did not happen within 5s; status %+v", what, g.s.Status())
+	g.t.Fatalf("realtime scanner: %s did not happen within 30s; status %+v", what, g.s.Status())
 }
 
 // items counts the current items of every account in the catalog.
