@@ -214,21 +214,7 @@ func (d *demo) runDovecot() error {
 		return err
 	}
 
-	maildir := filepath.Join(dc.Home(alice.Name), "Maildir")
-	d.step("Oops: deleting %s's mailbox", alice.Name)
-	fmt.Fprintf(d.out, "$ rm -rf %s\n", d.short(maildir))
-	if err := os.RemoveAll(maildir); err != nil {
-		return err
-	}
-	if err := d.waitDeleted(alice.Name); err != nil {
-		return err
-	}
-	if err := d.show("backup", "ls", "-agent", "unix://"+d.sock, alice.Name); err != nil {
-		return err
-	}
-
-	d.step("Restoring %s as it was just before the deletion", alice.Name)
-	if err := d.show("restore", "account", "-agent", "unix://"+d.sock, "-wait", alice.Name); err != nil {
+	if err := d.deleteAndRestore(alice.Name, filepath.Join(dc.Home(alice.Name), "Maildir")); err != nil {
 		return err
 	}
 
@@ -480,6 +466,25 @@ func (d *demo) waitRealtime() error {
 	})
 }
 
+// deleteAndRestore deletes an account's Maildir as a careless admin would,
+// waits until the backup records the deletion, shows it, and restores the
+// account as it was just before.
+func (d *demo) deleteAndRestore(account, maildir string) error {
+	d.step("Oops: deleting %s's mailbox", account)
+	fmt.Fprintf(d.out, "$ rm -rf %s\n", d.short(maildir))
+	if err := os.RemoveAll(maildir); err != nil {
+		return err
+	}
+	if err := d.waitDeleted(account); err != nil {
+		return err
+	}
+	if err := d.show("backup", "ls", "-agent", "unix://"+d.sock, account); err != nil {
+		return err
+	}
+	d.step("Restoring %s as it was just before the deletion", account)
+	return d.show("restore", "account", "-agent", "unix://"+d.sock, "-wait", account)
+}
+
 // waitDeleted waits until the backup records the account as deleted.
 func (d *demo) waitDeleted(account string) error {
 	return d.poll(30*time.Second, "the deletion to be recorded", func() (bool, error) {
@@ -536,19 +541,7 @@ func (d *demo) runMaildir() error {
 	if err != nil {
 		return err
 	}
-	d.step("Oops: deleting %s's mailbox", victim.Address)
-	fmt.Fprintf(d.out, "$ rm -rf %s\n", d.short(victim.Maildir))
-	if err := os.RemoveAll(victim.Maildir); err != nil {
-		return err
-	}
-	if err := d.waitDeleted(victim.Address); err != nil {
-		return err
-	}
-	if err := d.show("backup", "ls", "-agent", "unix://"+d.sock, victim.Address); err != nil {
-		return err
-	}
-	d.step("Restoring %s as it was just before the deletion", victim.Address)
-	if err := d.show("restore", "account", "-agent", "unix://"+d.sock, "-wait", victim.Address); err != nil {
+	if err := d.deleteAndRestore(victim.Address, victim.Maildir); err != nil {
 		return err
 	}
 	after, err := digest(victim.Maildir)
