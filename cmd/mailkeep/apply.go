@@ -9,17 +9,14 @@ import (
 	"os/user"
 	"strings"
 
-	"github.com/mattn/go-isatty"
-
 	"github.com/mailkeep/mailkeep/reconcile"
 )
 
 // stdinIsTerminal reports whether apply may ask for confirmation on r: a
-// real terminal (isTerminal's character-device test also accepts
-// /dev/null). Tests replace it.
+// real terminal. Tests replace it.
 var stdinIsTerminal = func(r io.Reader) bool {
 	f, ok := r.(*os.File)
-	return ok && isatty.IsTerminal(f.Fd())
+	return ok && isTerminal(f)
 }
 
 func runApply(c *cli, args []string) int {

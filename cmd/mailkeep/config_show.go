@@ -65,14 +65,7 @@ func runConfig(c *cli, args []string) int {
 		for _, v := range p.Variables {
 			out.Variables = append(out.Variables, newVariableJSON(v))
 		}
-		enc := json.NewEncoder(c.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(out); err != nil {
-			fmt.Fprintf(c.stderr, "mailkeep config show: writing JSON: %v\n", err)
-			return exitError
-		}
-		return exitOK
+		return c.printJSON("config show", out)
 	}
 	for i, s := range servers {
 		if i > 0 {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
@@ -54,11 +53,8 @@ func runValidate(c *cli, args []string) int {
 				out.Servers = append(out.Servers, s.Name)
 			}
 		}
-		enc := json.NewEncoder(c.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			fmt.Fprintf(c.stderr, "mailkeep validate: writing JSON: %v\n", err)
-			return exitError
+		if code := c.printJSON("validate", out); code != exitOK {
+			return code
 		}
 		if diags.HasErrors() {
 			return exitError
