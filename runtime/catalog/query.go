@@ -106,6 +106,20 @@ func (c *Catalog) Blob(id BlobID) (BlobRef, error) {
 	return r, nil
 }
 
+// HasBlob reports whether the catalog knows a blob (as committed: an open
+// write transaction's own blobs are not seen).
+func (c *Catalog) HasBlob(id BlobID) (bool, error) {
+	var n int
+	err := c.db.QueryRow(`SELECT 1 FROM blobs WHERE id = ?`, id[:]).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("catalog %s: blob %x: %w", c.path, id[:8], err)
+	}
+	return true, nil
+}
+
 // BlobIDs calls fn for every known blob, for building an in-memory index.
 func (c *Catalog) BlobIDs(fn func(id BlobID, ref BlobRef)) error {
 	rows, err := c.db.Query(`SELECT id, pack, offset, length, size FROM blobs`)

@@ -121,8 +121,8 @@ func (s *scanner) readOne(a maildir.Account, j readJob, buf *[]byte) (readResult
 	s.opts.Progress.ItemsRead.Add(1)
 	s.opts.Progress.BytesRead.Add(int64(len(data)))
 	r.id = pack.Hash(data)
-	if !s.blobs.claim(r.id) {
-		return r, nil
+	if claimed, err := s.blobs.claim(r.id); err != nil || !claimed {
+		return r, err
 	}
 	loc, err := s.r.Packs.Put(r.id, data)
 	if err != nil {
@@ -162,32 +162,68 @@ func readAll(f io.Reader, size int64, buf *[]byte) ([]byte, error) {
 
 func hexID(id catalog.BlobID) string { return hex.EncodeToString(id[:]) }
 
-// blobIndex is the set of blobs the repository holds, plus those being
-// stored by this run, so that each content is stored once.
+// blobIndex knows which contents the repository holds, plus those being
+// stored by this run, so that each content is stored once. It asks the
+// catalog blob by blob at first, which is cheapest for rescans and
+// realtime batches that read a few messages, and loads every blob id at
+// once after bulkAfter lookups, which is cheapest for scans that read many.
 type blobIndex struct {
-	mu    sync.Mutex
-	known map[catalog.BlobID]struct{}
-	added []catalog.BlobID // in order, for undo
+	mu      sync.Mutex
+	cat     *catalog.Catalog
+	known   map[catalog.BlobID]struct{}
+	added   []catalog.BlobID // claimed by this run, in order, for undo
+	loaded  bool             // known holds every blob of the catalog
+	lookups int
 }
 
-func (s *scanner) loadBlobs() error {
-	s.blobs = &blobIndex{known: map[catalog.BlobID]struct{}{}}
-	return s.r.Catalog.BlobIDs(func(id catalog.BlobID, _ catalog.BlobRef) {
-		s.blobs.known[id] = struct{}{}
-	})
+// bulkAfter is how many single lookups the index makes before it loads
+// every blob id instead.
+const bulkAfter = 256
+
+// resetBlobs starts with an empty index (at the start of a run, and after
+// a purge dropped blobs).
+func (s *scanner) resetBlobs() {
+	s.blobs = &blobIndex{cat: s.r.Catalog, known: map[catalog.BlobID]struct{}{}}
 }
 
 // claim returns true when the caller must store the blob: it was neither
 // in the repository nor claimed by another reader.
-func (b *blobIndex) claim(id catalog.BlobID) bool {
+func (b *blobIndex) claim(id catalog.BlobID) (bool, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if _, ok := b.known[id]; ok {
-		return false
+		b.mu.Unlock()
+		return false, nil
+	}
+	if !b.loaded && b.lookups >= bulkAfter {
+		err := b.cat.BlobIDs(func(id catalog.BlobID, _ catalog.BlobRef) { b.known[id] = struct{}{} })
+		if err != nil {
+			b.mu.Unlock()
+			return false, err
+		}
+		b.loaded = true
+		if _, ok := b.known[id]; ok {
+			b.mu.Unlock()
+			return false, nil
+		}
 	}
 	b.known[id] = struct{}{}
+	if b.loaded {
+		b.added = append(b.added, id)
+		b.mu.Unlock()
+		return true, nil
+	}
+	b.lookups++
+	b.mu.Unlock()
+	// Other readers of the same content now see it as known and skip it;
+	// this one stores it unless the catalog already has it.
+	has, err := b.cat.HasBlob(id)
+	if err != nil || has {
+		return false, err
+	}
+	b.mu.Lock()
 	b.added = append(b.added, id)
-	return true
+	b.mu.Unlock()
+	return true, nil
 }
 
 // release forgets a claim whose store failed.

@@ -122,9 +122,7 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 		return s.res, err
 	}
 	s.purgeGen = gen
-	if err := s.loadBlobs(); err != nil {
-		return s.res, err
-	}
+	s.resetBlobs()
 	accounts, err := s.accounts()
 	if err != nil {
 		return s.res, err
@@ -198,8 +196,8 @@ func (s *scanner) accounts() ([]maildir.Account, error) {
 }
 
 // lockBatch takes the repository's writer lock at the start of a batch,
-// and reloads the blob index if a purge ran since it was loaded (a purge
-// drops blobs this run would otherwise take as present).
+// and empties the blob index if a purge ran since the run started (a
+// purge drops blobs this run would otherwise take as present).
 func (s *scanner) lockBatch() error {
 	if s.locked {
 		return nil
@@ -213,7 +211,7 @@ func (s *scanner) lockBatch() error {
 	}
 	if gen != s.purgeGen {
 		s.purgeGen = gen
-		return s.loadBlobs()
+		s.resetBlobs()
 	}
 	return nil
 }
