@@ -6,11 +6,25 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
+	"sync"
 	"syscall"
 
 	"github.com/mailkeep/mailkeep/runtime/agent"
 )
 
+// doubleProcs raises GOMAXPROCS once per process (see runAgent).
+var doubleProcs sync.Once
+
+// runAgent runs the agent until SIGTERM.
+//
+// Unless the GOMAXPROCS environment variable says otherwise, the agent
+// runs with twice as many Go processors as the runtime would give it. A
+// read that misses the page cache blocks its thread and, until the
+// runtime notices and hands the thread's processor to another thread, the
+// processor too; with spare processors, hashing and compression go on
+// meanwhile. Measured on 2 CPUs (a cold initial SmartScan of 20,000
+// messages): 2.3 s with 4 processors, 3.1 s with 2.
 func runAgent(c *cli, args []string) int {
 	fs := c.newFlags("agent", "[-state-dir DIR] [-listen ADDR] [-token-file FILE] [-tls-cert F -tls-key F]",
 		"Runs the mailkeep agent: the backup runtime of this mail server. It keeps its\nconfig in the state directory, backs the mail store up into the repository at\nbackup_path and serves its API on ADDR until SIGTERM.")
@@ -34,6 +48,9 @@ func runAgent(c *cli, args []string) int {
 		return exitError
 	}
 	log := slog.New(newLogHandler(c, level))
+	if _, set := lookupEnv(c.environ, "GOMAXPROCS"); !set {
+		doubleProcs.Do(func() { runtime.GOMAXPROCS(2 * runtime.GOMAXPROCS(0)) })
+	}
 	agent.Version = version
 	a, err := agent.New(agent.Config{StateDir: *stateDir, Logger: log})
 	if err != nil {

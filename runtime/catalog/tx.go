@@ -158,15 +158,31 @@ func (t *Tx) HasBlob(id BlobID) (bool, error) {
 	return true, nil
 }
 
-// Account returns the account with that name, creating it, or bringing it
-// back from deletion, as seen at now.
-func (t *Tx) Account(name string, now int64) (Account, error) {
+// LookupAccount returns the account with that name, and false when the
+// catalog has none; it changes nothing.
+func (t *Tx) LookupAccount(name string) (Account, bool, error) {
 	a := Account{Name: name}
 	var deleted sql.NullInt64
 	err := t.queryRow(`SELECT id, first_seen, last_seen, deleted_at FROM accounts WHERE name = ?`, name).
 		Scan(&a.ID, &a.FirstSeen, &a.LastSeen, &deleted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, false, nil
+	}
+	if err != nil {
+		return a, false, fmt.Errorf("catalog %s: account %s: %w", t.c.path, name, err)
+	}
+	a.DeletedAt = deleted.Int64
+	return a, true, nil
+}
+
+// Account returns the account with that name, creating it, or bringing it
+// back from deletion, as seen at now.
+func (t *Tx) Account(name string, now int64) (Account, error) {
+	a, ok, err := t.LookupAccount(name)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return a, err
+	case !ok:
 		res, err := t.exec(`INSERT INTO accounts(name, first_seen, last_seen) VALUES (?, ?, ?)`, name, now, now)
 		if err != nil {
 			return a, err
@@ -174,13 +190,11 @@ func (t *Tx) Account(name string, now int64) (Account, error) {
 		a.ID, _ = res.LastInsertId()
 		a.FirstSeen, a.LastSeen = now, now
 		return a, nil
-	case err != nil:
-		return a, fmt.Errorf("catalog %s: account %s: %w", t.c.path, name, err)
 	}
 	if _, err := t.exec(`UPDATE accounts SET last_seen = ?, deleted_at = NULL WHERE id = ?`, now, a.ID); err != nil {
 		return a, err
 	}
-	a.LastSeen = now
+	a.LastSeen, a.DeletedAt = now, 0
 	return a, nil
 }
 

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/mailkeep/mailkeep/runtime/bufpool"
 )
 
 // maxProblems bounds the problems one Check reports.
@@ -169,7 +171,7 @@ func (s *Store) check(pack uint32, deep bool, fn func(id ID, loc Location) error
 		}
 		if int64(cap(body)) < recLen {
 			putBufSlice(body)
-			body = *getBuf(int(recLen))
+			body = *bufpool.Get(int(recLen))
 		}
 		body = body[:recLen]
 		copy(body, hdr[:])
@@ -253,8 +255,8 @@ func validRecordAt(f *os.File, at, limit int64) bool {
 	if reason != "" || recLen > limit-at {
 		return false
 	}
-	bp := getBuf(int(recLen))
-	defer putBuf(bp)
+	bp := bufpool.Get(int(recLen))
+	defer bufpool.Put(bp)
 	rec := (*bp)[:recLen]
 	if _, err := f.ReadAt(rec, at); err != nil {
 		return false
@@ -264,7 +266,7 @@ func validRecordAt(f *os.File, at, limit int64) bool {
 
 func putBufSlice(b []byte) {
 	if cap(b) > 0 {
-		putBuf(&b)
+		bufpool.Put(&b)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"os"
 	"slices"
 	"sync"
+
+	"github.com/mailkeep/mailkeep/runtime/bufpool"
 )
 
 // Read returns the blob stored at loc, after checking the record's CRC,
@@ -43,8 +45,8 @@ func (s *Store) read(dst []byte, want *ID, loc Location) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	bp := getBuf(int(loc.Length))
-	defer putBuf(bp)
+	bp := bufpool.Get(int(loc.Length))
+	defer bufpool.Put(bp)
 	rec := (*bp)[:loc.Length]
 	n, err := f.f.ReadAt(rec, loc.Offset)
 	s.readers.release(f)

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/mailkeep/mailkeep/runtime/bufpool"
 )
 
 // This file is what purge needs to give space back: copying live records
@@ -57,8 +59,8 @@ func (s *Store) CopyRecord(id ID, loc Location) (Location, error) {
 	if err != nil {
 		return Location{}, err
 	}
-	bp := getBuf(int(loc.Length))
-	defer putBuf(bp)
+	bp := bufpool.Get(int(loc.Length))
+	defer bufpool.Put(bp)
 	rec := (*bp)[:loc.Length]
 	n, err := f.f.ReadAt(rec, loc.Offset)
 	s.readers.release(f)

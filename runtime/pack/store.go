@@ -7,7 +7,6 @@ import (
 	"hash/crc32"
 	"io/fs"
 	"math"
-	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,6 +15,8 @@ import (
 	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/mailkeep/mailkeep/runtime/bufpool"
 )
 
 // DefaultLevel is the zstd level used when Options.Level is zero.
@@ -196,8 +197,8 @@ func (s *Store) Put(id ID, raw []byte) (Location, error) {
 		return Location{}, fmt.Errorf("pack store: blob %s is %d bytes, more than the maximum %d", id, len(raw), MaxBlobSize)
 	}
 	// Compress outside the lock, straight after room for the header.
-	bp := getBuf(RecordHeaderSize + s.enc.MaxEncodedSize(len(raw)) + RecordTrailerSize)
-	defer putBuf(bp)
+	bp := bufpool.Get(RecordHeaderSize + s.enc.MaxEncodedSize(len(raw)) + RecordTrailerSize)
+	defer bufpool.Put(bp)
 	rec := s.enc.EncodeAll(raw, (*bp)[:RecordHeaderSize])
 	h := recordHeader{id: id, raw: uint32(len(raw)), stored: uint32(len(rec) - RecordHeaderSize), comp: CompressionZstd}
 	// Keep the blob raw unless zstd saves at least 1/32 of it: a barely
@@ -461,39 +462,4 @@ func (s *Store) flushFor(pack uint32, end int64) (int64, error) {
 		}
 	}
 	return p.size, nil
-}
-
-// Buffers: pools by power-of-two size class, 4 KiB to 16 MiB. Larger
-// buffers are allocated and dropped.
-const (
-	minBufShift = 12
-	maxBufShift = 24
-)
-
-var bufPools [maxBufShift - minBufShift + 1]sync.Pool
-
-func getBuf(n int) *[]byte {
-	shift := max(minBufShift, bits.Len(uint(n-1)))
-	if n <= 0 {
-		shift = minBufShift
-	}
-	if shift > maxBufShift {
-		b := make([]byte, n)
-		return &b
-	}
-	if v := bufPools[shift-minBufShift].Get(); v != nil {
-		return v.(*[]byte)
-	}
-	b := make([]byte, 1<<shift)
-	return &b
-}
-
-func putBuf(bp *[]byte) {
-	c := cap(*bp)
-	shift := bits.Len(uint(c)) - 1 // floor(log2(cap)): the buffer serves that class
-	if shift < minBufShift || shift > maxBufShift {
-		return
-	}
-	*bp = (*bp)[:cap(*bp)]
-	bufPools[shift-minBufShift].Put(bp)
 }

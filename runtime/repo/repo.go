@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
@@ -58,8 +57,9 @@ type Repo struct {
 	// WriteMu serialises the catalog writers of this process (SmartScan,
 	// the realtime scanner, purge): a writer holds it while it reads the
 	// mail store, diffs it against the catalog and commits, so that no
-	// writer records a state older than one already committed.
-	WriteMu sync.Mutex
+	// writer records a state older than one already committed. A long
+	// writer asks WriteMu.Waiting between batches and lets others in.
+	WriteMu WriteLock
 	opts    Options
 	lock    *lock
 }

@@ -2,9 +2,9 @@ package scan
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
@@ -31,10 +31,186 @@ type fileKey struct {
 // timestamps.
 const racyMargin = int64(2 * time.Second)
 
-// account records one account's changes inside a savepoint, so that they
-// are kept or dropped as a whole.
-func (s *scanner) account(ctx context.Context, a maildir.Account) error {
-	t := s.now()
+// work is one account on its way through a scan. Each account goes
+// through three steps, all under the batch's writer lock, and the run
+// keeps several accounts at different steps so that the disk and the
+// processors stay busy:
+//
+//   - start reads the account's state from the catalog and lists the mail
+//     store in the background;
+//   - plan diffs the listing against the catalog, settles every message
+//     it can without reading it and hands the others to the pipeline;
+//   - record waits for those reads and writes the account's changes in one
+//     savepoint, so that they are kept or dropped as a whole.
+//
+// Accounts touch only their own catalog rows (blobs aside, see
+// blobIndex), so the state read by start stays valid until record.
+type work struct {
+	a maildir.Account
+	t int64 // the time its versions start, taken before its listing
+
+	// From start.
+	folders  []catalog.FolderVersion
+	items    []catalog.Item
+	listedAt int64 // wall clock, compared with file mtimes
+	listed   chan struct{}
+	snap     *maildir.Snapshot
+	listErr  error
+
+	// From plan: what record writes.
+	same    []change        // known base name, same file: a new version if flags or name changed
+	moved   []change        // new base name whose file is a known item's: its blob, no read
+	gone    []*catalog.Item // items no longer in the store
+	jobs    []readJob
+	counts  Result // Items, Unchanged, FoldersSkipped
+	results []readResult
+	reads   sync.WaitGroup
+
+	errMu sync.Mutex
+	err   error // the first store error of its reads
+}
+
+// change is a message settled without reading.
+type change struct {
+	folder *maildir.Folder
+	msg    *maildir.Message
+	old    *catalog.Item
+}
+
+func (w *work) fail(err error) {
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
+	if w.err == nil {
+		w.err = err
+	}
+}
+
+func (w *work) readErr() error {
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
+	return w.err
+}
+
+// start reads what the catalog knows of an account and starts listing it,
+// skipping the folders whose stamp shows they did not change since they
+// were last listed.
+func (s *scanner) start(a maildir.Account) (*work, error) {
+	w := &work{a: a, t: s.now(), listed: make(chan struct{})}
+	tx, err := s.txn()
+	if err != nil {
+		return nil, err
+	}
+	acct, ok, err := tx.LookupAccount(a.Name)
+	if err != nil {
+		return nil, err
+	}
+	var opts maildir.ScanOptions
+	if ok {
+		if w.folders, err = tx.OpenFolders(acct.ID); err != nil {
+			return nil, err
+		}
+		if w.items, err = tx.OpenItems(acct.ID); err != nil {
+			return nil, err
+		}
+		if !s.opts.Deep {
+			stamps, err := tx.Stamps(acct.ID)
+			if err != nil {
+				return nil, err
+			}
+			known := make(map[string]bool, len(w.folders))
+			for _, f := range w.folders {
+				known[f.Dir] = true
+			}
+			opts.Reuse = func(dir string, st maildir.Stamp) bool {
+				old, ok := stamps[dir]
+				return ok && known[dir] && old.New == st.New && old.Cur == st.Cur && old.UIDList == st.UIDList &&
+					old.Keywords == st.Keywords && st.Latest() < old.ListedAt-racyMargin
+			}
+		}
+	}
+	w.listedAt = time.Now().UnixNano()
+	go func() {
+		defer close(w.listed)
+		w.snap, w.listErr = s.st.ScanWith(a, opts)
+	}()
+	return w, nil
+}
+
+// plan waits for the listing and diffs it against the catalog: unchanged
+// and renamed messages keep their blob, moved ones reuse the blob of the
+// item they were moved from, the rest are handed to the pipeline.
+func (s *scanner) plan(w *work) {
+	<-w.listed
+	if w.listErr != nil {
+		if errors.Is(w.listErr, maildir.ErrNoAccount) {
+			w.err = w.listErr
+		} else {
+			w.err = &storeError{w.listErr}
+		}
+		return
+	}
+	byKey := make(map[itemKey]*catalog.Item, len(w.items))
+	byFile := make(map[fileKey]*catalog.Item, len(w.items))
+	for i := range w.items {
+		it := &w.items[i]
+		byKey[itemKey{it.Folder, it.Base}] = it
+		byFile[fileKey{it.Ino, it.Size, it.MTime}] = it
+	}
+	reused := map[string]bool{}
+	for _, f := range w.snap.Folders {
+		if f.Reused {
+			reused[f.Name] = true
+			w.counts.FoldersSkipped++
+		}
+	}
+	if len(reused) > 0 {
+		for k := range byKey {
+			if reused[k.folder] {
+				delete(byKey, k)
+				w.counts.Items++
+				w.counts.Unchanged++
+			}
+		}
+	}
+	for fi := range w.snap.Folders {
+		f := &w.snap.Folders[fi]
+		for mi := range f.Messages {
+			m := &f.Messages[mi]
+			w.counts.Items++
+			k := itemKey{f.Name, m.Base}
+			if old, ok := byKey[k]; ok {
+				delete(byKey, k)
+				if !s.opts.Deep && sameFile(old, m) {
+					w.same = append(w.same, change{f, m, old})
+				} else {
+					w.jobs = append(w.jobs, readJob{folder: f, msg: m, old: old})
+				}
+				continue
+			}
+			if cand, ok := byFile[fileKey{m.Ino, m.Size, m.MTime.UnixNano()}]; ok && !s.opts.Deep {
+				w.moved = append(w.moved, change{f, m, cand})
+				continue
+			}
+			w.jobs = append(w.jobs, readJob{folder: f, msg: m})
+		}
+	}
+	for _, gone := range byKey {
+		w.gone = append(w.gone, gone)
+	}
+	s.opts.Progress.ItemsSeen.Add(w.counts.Items)
+	s.pipe.submit(w)
+}
+
+// record waits for the account's reads and writes its changes inside a
+// savepoint.
+func (s *scanner) record(w *work) error {
+	w.reads.Wait()
+	if err := s.pipe.failure(); err != nil {
+		return err
+	}
+	if err := w.readErr(); err != nil {
+		return err
+	}
 	tx, err := s.txn()
 	if err != nil {
 		return err
@@ -42,69 +218,97 @@ func (s *scanner) account(ctx context.Context, a maildir.Account) error {
 	if err := tx.Savepoint("account"); err != nil {
 		return err
 	}
-	mark := s.blobs.mark()
-	if err := s.recordAccount(ctx, tx, a, t); err != nil {
-		s.blobs.undo(mark)
+	res := w.counts
+	if err := s.write(tx, w, &res); err != nil {
 		if rerr := tx.RollbackTo("account"); rerr != nil {
 			return rerr
 		}
 		return err
 	}
-	return tx.Release("account")
+	if err := tx.Release("account"); err != nil {
+		return err
+	}
+	s.res.add(&res)
+	return nil
 }
 
-// recordAccount reads one account from the store, skipping the folders
-// whose stamp shows they did not change since they were last listed, and
-// records the differences.
-func (s *scanner) recordAccount(ctx context.Context, tx *catalog.Tx, a maildir.Account, t int64) error {
-	acct, err := tx.Account(a.Name, t)
+// write records one account's changes.
+func (s *scanner) write(tx *catalog.Tx, w *work, res *Result) error {
+	t := w.t
+	acct, err := tx.Account(w.a.Name, t)
 	if err != nil {
 		return err
 	}
-	open, err := tx.OpenFolders(acct.ID)
-	if err != nil {
+	id := acct.ID
+	if err := s.recordAccountState(tx, id, w.snap, t); err != nil {
 		return err
 	}
-	var opts maildir.ScanOptions
-	if !s.opts.Deep {
-		stamps, err := tx.Stamps(acct.ID)
-		if err != nil {
+	if err := s.recordFolders(tx, id, w.folders, w.snap, t); err != nil {
+		return err
+	}
+	for _, c := range w.same {
+		if err := s.update(tx, res, c.old, c.folder, c.msg, c.old.Blob, t); err != nil {
 			return err
 		}
-		known := make(map[string]bool, len(open))
-		for _, f := range open {
-			known[f.Dir] = true
-		}
-		opts.Reuse = func(dir string, st maildir.Stamp) bool {
-			old, ok := stamps[dir]
-			return ok && known[dir] && old.New == st.New && old.Cur == st.Cur && old.UIDList == st.UIDList &&
-				old.Keywords == st.Keywords && st.Latest() < old.ListedAt-racyMargin
-		}
 	}
-	listedAt := time.Now().UnixNano() // wall clock: compared with file mtimes
-	snap, err := s.st.ScanWith(a, opts)
-	if err != nil {
-		if errors.Is(err, maildir.ErrNoAccount) {
+	for _, c := range w.moved {
+		if err := s.insert(tx, id, c.folder, c.msg, c.old.Blob, t); err != nil {
 			return err
 		}
-		return &storeError{err}
+		res.Moved++
 	}
-	if err := s.recordAccountState(tx, acct.ID, snap, t); err != nil {
+	if err := s.recordReads(tx, id, w, res, t); err != nil {
 		return err
 	}
-	if err := s.recordFolders(tx, acct.ID, open, snap, t); err != nil {
-		return err
+	for _, gone := range w.gone {
+		if err := tx.CloseItem(gone.ID, t); err != nil {
+			return err
+		}
+		res.Deleted++
+		s.pending++
 	}
-	if err := s.recordItems(ctx, tx, acct.ID, snap, t); err != nil {
-		return err
-	}
-	for _, f := range snap.Folders {
+	for _, f := range w.snap.Folders {
 		if f.Reused {
 			continue
 		}
-		st := catalog.Stamp{New: f.Stamp.New, Cur: f.Stamp.Cur, UIDList: f.Stamp.UIDList, Keywords: f.Stamp.Keywords, ListedAt: listedAt}
-		if err := tx.SetStamp(acct.ID, f.Dir, st); err != nil {
+		st := catalog.Stamp{New: f.Stamp.New, Cur: f.Stamp.Cur, UIDList: f.Stamp.UIDList, Keywords: f.Stamp.Keywords, ListedAt: w.listedAt}
+		if err := tx.SetStamp(id, f.Dir, st); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// recordReads records the messages that were read: their blobs stored by
+// this run, new items, and new versions of changed ones.
+func (s *scanner) recordReads(tx *catalog.Tx, id int64, w *work, res *Result, t int64) error {
+	for i := range w.results {
+		if r := &w.results[i]; r.ref != nil {
+			if err := tx.AddBlob(r.id, *r.ref); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range w.results {
+		r, j := &w.results[i], &w.jobs[i]
+		switch {
+		case r.vanished:
+			res.Vanished++
+			// A known item renamed or deleted since the listing keeps
+			// its old version: the next scan settles it.
+		case j.old == nil:
+			if err := s.insert(tx, id, j.folder, j.msg, r.id, t); err != nil {
+				return err
+			}
+			res.New++
+		default:
+			if r.id != j.old.Blob && sameFile(j.old, j.msg) {
+				res.Mismatches = append(res.Mismatches, Mismatch{Account: w.a.Name, Folder: j.folder.Name,
+					Name: j.msg.Name, Backup: hexID(j.old.Blob), Live: hexID(r.id)})
+			}
+			if err := s.update(tx, res, j.old, j.folder, j.msg, r.id, t); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -170,113 +374,6 @@ func sameFolder(a, b *catalog.FolderVersion) bool {
 		a.GUID == b.GUID && slices.Equal(a.Keywords, b.Keywords)
 }
 
-// recordItems diffs messages: unchanged ones are skipped without reading,
-// renamed and moved ones reuse their blob, the rest are read.
-func (s *scanner) recordItems(ctx context.Context, tx *catalog.Tx, id int64, snap *maildir.Snapshot, t int64) error {
-	open, err := tx.OpenItems(id)
-	if err != nil {
-		return err
-	}
-	byKey := make(map[itemKey]*catalog.Item, len(open))
-	byFile := make(map[fileKey]*catalog.Item, len(open))
-	for i := range open {
-		it := &open[i]
-		byKey[itemKey{it.Folder, it.Base}] = it
-		byFile[fileKey{it.Ino, it.Size, it.MTime}] = it
-	}
-	reused := map[string]bool{}
-	for _, f := range snap.Folders {
-		if f.Reused {
-			reused[f.Name] = true
-			s.res.FoldersSkipped++
-		}
-	}
-	if len(reused) > 0 {
-		for k := range byKey {
-			if reused[k.folder] {
-				delete(byKey, k)
-				s.res.Items++
-				s.res.Unchanged++
-				s.opts.Progress.ItemsSeen.Add(1)
-			}
-		}
-	}
-	var jobs []readJob
-	for fi := range snap.Folders {
-		f := &snap.Folders[fi]
-		for mi := range f.Messages {
-			m := &f.Messages[mi]
-			s.res.Items++
-			s.opts.Progress.ItemsSeen.Add(1)
-			k := itemKey{f.Name, m.Base}
-			old, ok := byKey[k]
-			if ok {
-				delete(byKey, k)
-				if !s.opts.Deep && sameFile(old, m) {
-					if err := s.update(tx, old, f, m, old.Blob, t); err != nil {
-						return err
-					}
-					continue
-				}
-				jobs = append(jobs, readJob{folder: f, msg: m, old: old})
-				continue
-			}
-			if cand, ok := byFile[fileKey{m.Ino, m.Size, m.MTime.UnixNano()}]; ok && !s.opts.Deep {
-				if err := s.insert(tx, id, f, m, cand.Blob, t); err != nil {
-					return err
-				}
-				s.res.Moved++
-				continue
-			}
-			jobs = append(jobs, readJob{folder: f, msg: m})
-		}
-	}
-	results, err := s.read(ctx, snap.Account, jobs)
-	if err != nil {
-		return err
-	}
-	for _, r := range results {
-		if r.newBlob {
-			if err := tx.AddBlob(r.id, r.ref); err != nil {
-				return err
-			}
-		}
-	}
-	for _, r := range results {
-		j := r.job
-		switch {
-		case r.vanished:
-			s.res.Vanished++
-			if j.old != nil {
-				// Renamed or deleted since the listing: the next scan
-				// settles it; keep the old version meanwhile.
-				continue
-			}
-		case j.old == nil:
-			if err := s.insert(tx, id, j.folder, j.msg, r.id, t); err != nil {
-				return err
-			}
-			s.res.New++
-		default:
-			if r.id != j.old.Blob && sameFile(j.old, j.msg) {
-				s.res.Mismatches = append(s.res.Mismatches, Mismatch{Account: snap.Account.Name, Folder: j.folder.Name,
-					Name: j.msg.Name, Backup: hexID(j.old.Blob), Live: hexID(r.id)})
-			}
-			if err := s.update(tx, j.old, j.folder, j.msg, r.id, t); err != nil {
-				return err
-			}
-		}
-	}
-	for _, gone := range byKey {
-		if err := tx.CloseItem(gone.ID, t); err != nil {
-			return err
-		}
-		s.res.Deleted++
-		s.pending++
-	}
-	return nil
-}
-
 // sameFile reports whether a message file is, by name, size, mtime and
 // inode, the one the item was read from.
 func sameFile(it *catalog.Item, m *maildir.Message) bool {
@@ -284,17 +381,17 @@ func sameFile(it *catalog.Item, m *maildir.Message) bool {
 }
 
 // update records a new version of an item when anything about it changed.
-func (s *scanner) update(tx *catalog.Tx, old *catalog.Item, f *maildir.Folder, m *maildir.Message, blob catalog.BlobID, t int64) error {
+func (s *scanner) update(tx *catalog.Tx, res *Result, old *catalog.Item, f *maildir.Folder, m *maildir.Message, blob catalog.BlobID, t int64) error {
 	if blob == old.Blob && old.Name == m.Name && old.Subdir == m.Subdir && old.UID == m.UID &&
 		old.Owner == owner(m.Owner) && old.Flags == m.Flags && slices.Equal(old.Keywords, m.Keywords) &&
 		old.Size == m.Size && old.MTime == m.MTime.UnixNano() && old.Ino == m.Ino {
-		s.res.Unchanged++
+		res.Unchanged++
 		return nil
 	}
 	if err := tx.CloseItem(old.ID, t); err != nil {
 		return err
 	}
-	s.res.Changed++
+	res.Changed++
 	return s.insert(tx, old.AccountID, f, m, blob, t)
 }
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"runtime"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -35,10 +35,10 @@ type Options struct {
 	Include, Exclude []string
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
-	// Workers is the number of goroutines reading, hashing and compressing
-	// messages; twice GOMAXPROCS when 0, so that file reads overlap with
-	// hashing and compression.
-	Workers int
+	// Readers is the number of goroutines opening and reading message
+	// files (default 8), so that reads from a cold disk overlap; GOMAXPROCS
+	// other goroutines hash and compress what they read.
+	Readers int
 	// Progress, when set, is updated as the scan goes.
 	Progress *Progress
 	// BatchItems is how many changed items a catalog transaction holds at
@@ -62,6 +62,11 @@ type Progress struct {
 	ItemsRead, BytesRead        atomic.Int64
 	BytesStored, BlobsStored    atomic.Int64
 }
+
+// defaultReaders is Options.Readers when zero: measured on a virtual
+// disk, eight concurrent reads of cold message files read 2.2 times as
+// fast as one, sixteen 2.5 times.
+const defaultReaders = 8
 
 // Result summarises a finished (or stopped) SmartScan.
 type Result struct {
@@ -100,12 +105,17 @@ type Mismatch struct {
 // base name and a moved one by its inode, without reading. Each batch of
 // accounts is committed after its blobs are durable, so a scan killed
 // halfway leaves a consistent repository and the next one finishes the job.
+//
+// Accounts overlap (see work): while one is recorded, the next ones are
+// read and listed. Run holds the repository's writer lock from the first
+// account on, commits every BatchTime or BatchItems, and lets another
+// writer in at such a commit as soon as one waits for the lock.
 func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Workers <= 0 {
-		opts.Workers = 2 * runtime.GOMAXPROCS(0)
+	if opts.Readers <= 0 {
+		opts.Readers = defaultReaders
 	}
 	if opts.BatchItems <= 0 {
 		opts.BatchItems = 20000
@@ -122,56 +132,125 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 		return s.res, err
 	}
 	s.purgeGen = gen
-	s.resetBlobs()
+	s.blobs = newBlobIndex(r.Catalog)
 	accounts, err := s.accounts()
 	if err != nil {
 		return s.res, err
 	}
 	opts.Progress.AccountsTotal.Store(int64(len(accounts)))
+	s.pipe = s.startPipeline(ctx)
+	err = s.walk(ctx, accounts)
+	s.pipe.stop(err != nil)
+	return s.res, s.finish(err)
+}
+
+// walk takes the accounts through start, plan and record, two steps
+// apart: account i starts while account i-1 is planned and account i-2
+// recorded. It returns the error that stops the run.
+func (s *scanner) walk(ctx context.Context, accounts []maildir.Account) error {
 	seen := map[string]bool{}
+	var started, planned []*work
+	defer func() {
+		for _, w := range started {
+			<-w.listed // no listing outlives the run
+		}
+	}()
+	// step plans the oldest started account once more than keep are
+	// started, and records the oldest planned one once more than keep
+	// are planned.
+	step := func(keep int) error {
+		if len(started) > keep {
+			s.plan(started[0])
+			planned, started = append(planned, started[0]), started[1:]
+		}
+		if len(planned) > keep {
+			w := planned[0]
+			planned = planned[1:]
+			if err := s.settle(w, seen); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	drain := func() error {
+		for len(started)+len(planned) > 0 {
+			if err := step(0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for _, a := range accounts {
 		if err := ctx.Err(); err != nil {
-			return s.res, s.finish(err)
+			return err
 		}
 		seen[a.Name] = true
-		if err := s.lockBatch(); err != nil {
-			return s.res, s.finish(err)
-		}
 		if !s.wanted(a.Name) {
 			continue // an excluded account counts as deleted, below
 		}
+		if err := s.lockBatch(); err != nil {
+			return err
+		}
 		if err := s.r.CheckSpace(0); err != nil {
-			return s.res, s.finish(err)
+			return err
 		}
-		if err := s.account(ctx, a); err != nil {
-			var se *repo.SpaceError
-			if errors.As(err, &se) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				return s.res, s.finish(err)
-			}
-			if errors.Is(err, maildir.ErrNoAccount) {
-				seen[a.Name] = false // vanished between listing and scanning
-			} else {
-				s.res.Errors = append(s.res.Errors, fmt.Sprintf("account %s: %v", a.Name, err))
-				if s.fatal(err) {
-					return s.res, s.finish(err)
-				}
-			}
+		w, err := s.start(a)
+		if err != nil {
+			return err
 		}
-		opts.Progress.AccountsDone.Add(1)
-		s.res.Accounts++
-		if s.pending >= opts.BatchItems || time.Since(s.batchStart) >= opts.BatchTime {
-			if err := s.commit(); err != nil {
-				return s.res, err
-			}
+		started = append(started, w)
+		if err := step(1); err != nil {
+			return err
 		}
+		if s.pending < s.opts.BatchItems && time.Since(s.batchStart) < s.opts.BatchTime {
+			continue
+		}
+		if s.r.WriteMu.Waiting() {
+			// Another writer waits: finish what is under way, then let
+			// it in; the next account takes the lock again.
+			if err := drain(); err != nil {
+				return err
+			}
+			if err := s.commit(true); err != nil {
+				return err
+			}
+		} else if err := s.commit(false); err != nil {
+			return err
+		}
+	}
+	if err := drain(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if err := s.lockBatch(); err != nil {
-		return s.res, s.finish(err)
+		return err
 	}
-	if err := s.deleteMissing(seen); err != nil {
-		return s.res, s.finish(err)
+	return s.deleteMissing(seen)
+}
+
+// settle records one account, keeping the run going past problems that
+// concern that account alone.
+func (s *scanner) settle(w *work, seen map[string]bool) error {
+	err := s.record(w)
+	if err != nil {
+		var se *repo.SpaceError
+		switch {
+		case errors.As(err, &se) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			return err
+		case errors.Is(err, maildir.ErrNoAccount):
+			seen[w.a.Name] = false // vanished between listing and scanning
+		case s.fatal(err):
+			s.res.Errors = append(s.res.Errors, fmt.Sprintf("account %s: %v", w.a.Name, err))
+			return err
+		default:
+			s.res.Errors = append(s.res.Errors, fmt.Sprintf("account %s: %v", w.a.Name, err))
+		}
 	}
-	return s.res, s.finish(nil)
+	s.opts.Progress.AccountsDone.Add(1)
+	s.res.Accounts++
+	return nil
 }
 
 // accounts lists the accounts to scan: every account of the store, or
@@ -185,7 +264,7 @@ func (s *scanner) accounts() ([]maildir.Account, error) {
 		return list, nil
 	}
 	var list []maildir.Account
-	for _, name := range s.opts.Only {
+	for _, name := range slices.Compact(slices.Sorted(slices.Values(s.opts.Only))) {
 		a, err := s.st.Account(name)
 		if err != nil {
 			return nil, err
@@ -196,8 +275,8 @@ func (s *scanner) accounts() ([]maildir.Account, error) {
 }
 
 // lockBatch takes the repository's writer lock at the start of a batch,
-// and empties the blob index if a purge ran since the run started (a
-// purge drops blobs this run would otherwise take as present).
+// and empties the blob index if a purge ran since it was filled (a purge
+// drops blobs this run would otherwise take as present).
 func (s *scanner) lockBatch() error {
 	if s.locked {
 		return nil
@@ -211,7 +290,7 @@ func (s *scanner) lockBatch() error {
 	}
 	if gen != s.purgeGen {
 		s.purgeGen = gen
-		s.resetBlobs()
+		s.blobs = newBlobIndex(s.r.Catalog)
 	}
 	return nil
 }
@@ -224,6 +303,7 @@ type scanner struct {
 	res  *Result
 
 	blobs   *blobIndex
+	pipe    *pipeline
 	tx      *catalog.Tx
 	pending int
 	lastT   int64
@@ -285,11 +365,13 @@ func (s *scanner) txn() (*catalog.Tx, error) {
 	return s.tx, nil
 }
 
-// commit makes the blobs of the batch durable, then commits the catalog,
-// and releases the writer lock.
-func (s *scanner) commit() error {
+// commit makes the blobs of the batch durable, then commits the catalog;
+// with unlock it also releases the writer lock, which the caller may only
+// ask for when no account is under way.
+func (s *scanner) commit(unlock bool) error {
 	defer func() {
-		if s.locked {
+		s.batchStart = time.Now()
+		if unlock && s.locked {
 			s.locked = false
 			s.r.WriteMu.Unlock()
 		}
@@ -307,15 +389,28 @@ func (s *scanner) commit() error {
 	return err
 }
 
-// finish commits what is complete, fills in the byte counts and returns
+// finish commits what is recorded, fills in the byte counts and returns
 // the run's error.
 func (s *scanner) finish(runErr error) error {
-	if err := s.commit(); err != nil && runErr == nil {
+	if err := s.commit(true); err != nil && runErr == nil {
 		runErr = err
 	}
 	p := s.opts.Progress
 	s.res.BytesRead, s.res.BytesStored, s.res.NewBlobs = p.BytesRead.Load(), p.BytesStored.Load(), p.BlobsStored.Load()
 	return runErr
+}
+
+// add adds the counts of one account's result to the run's.
+func (r *Result) add(o *Result) {
+	r.Items += o.Items
+	r.New += o.New
+	r.Changed += o.Changed
+	r.Moved += o.Moved
+	r.Deleted += o.Deleted
+	r.Unchanged += o.Unchanged
+	r.FoldersSkipped += o.FoldersSkipped
+	r.Vanished += o.Vanished
+	r.Mismatches = append(r.Mismatches, o.Mismatches...)
 }
 
 // storeError is a problem reading one account from the mail store; the

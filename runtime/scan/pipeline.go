@@ -1,0 +1,345 @@
+package scan
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/mailkeep/mailkeep/runtime/bufpool"
+	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/pack"
+)
+
+// readJob is a message whose content must be read.
+type readJob struct {
+	folder *maildir.Folder
+	msg    *maildir.Message
+	old    *catalog.Item // the item's current version, when it has one
+}
+
+// readResult is the outcome of one readJob.
+type readResult struct {
+	id       catalog.BlobID
+	vanished bool
+	// ref is where this run stored the content, by this job or another;
+	// nil when the catalog already had it.
+	ref *catalog.BlobRef
+}
+
+// pipeline reads, hashes and stores the contents of the messages the
+// accounts of one Run must read. Reading and compressing are separate
+// stages: Readers goroutines open and read files, which mostly wait for
+// the disk, and GOMAXPROCS goroutines hash, compress and append to the
+// packs, which keeps the processors busy while reads are in flight.
+// Accounts enter it in order and leave it when their last job is done, so
+// that the next accounts are read while the earlier ones are recorded.
+type pipeline struct {
+	s      *scanner
+	ctx    context.Context
+	cancel context.CancelFunc
+	budget *budget
+
+	works  chan *work     // accounts whose jobs are to be read, in order
+	jobs   chan jobRef    // feeder → readers
+	loaded chan loadedJob // readers → storers
+	wg     sync.WaitGroup
+
+	errOnce sync.Once
+	err     error // the first error that stops the run
+}
+
+type jobRef struct {
+	w *work
+	i int
+}
+
+// loadedJob is a job whose file has been read into buf.
+type loadedJob struct {
+	jobRef
+	buf  *[]byte
+	data []byte
+	held int64 // budget bytes
+}
+
+// Pipeline sizes.
+const (
+	// readBudget is how many bytes of message content may be in memory
+	// between reading and storing; a larger message takes all of it.
+	readBudget = 64 << 20
+	// spaceCheckBytes is how much may be stored between two free-space
+	// checks.
+	spaceCheckBytes = 64 << 20
+)
+
+func (s *scanner) startPipeline(ctx context.Context) *pipeline {
+	ctx, cancel := context.WithCancel(ctx)
+	storers := runtime.GOMAXPROCS(0)
+	p := &pipeline{
+		s: s, ctx: ctx, cancel: cancel, budget: newBudget(readBudget),
+		works:  make(chan *work, 16),
+		jobs:   make(chan jobRef, s.opts.Readers),
+		loaded: make(chan loadedJob, 2*storers),
+	}
+	var readers, stores sync.WaitGroup
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		p.feed()
+		close(p.jobs)
+	}()
+	for range s.opts.Readers {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for j := range p.jobs {
+				p.read(j)
+			}
+		}()
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		readers.Wait()
+		close(p.loaded)
+	}()
+	var stored storedBytes
+	for range storers {
+		stores.Add(1)
+		go func() {
+			defer stores.Done()
+			for l := range p.loaded {
+				p.store(l, &stored)
+			}
+		}()
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		stores.Wait()
+	}()
+	return p
+}
+
+// submit queues the read jobs of an account; w.reads counts them down.
+func (p *pipeline) submit(w *work) {
+	if len(w.jobs) == 0 {
+		return
+	}
+	w.results = make([]readResult, len(w.jobs))
+	w.reads.Add(len(w.jobs))
+	p.works <- w
+}
+
+// stop ends the pipeline: with abort, jobs not yet read are dropped.
+// It returns once every goroutine has finished.
+func (p *pipeline) stop(abort bool) {
+	if abort {
+		p.cancel()
+	}
+	close(p.works)
+	p.wg.Wait()
+	p.cancel()
+}
+
+// fail stops the run with its first error.
+func (p *pipeline) fail(err error) {
+	p.errOnce.Do(func() { p.err = err; p.cancel() })
+}
+
+// failure returns the error that stopped the run, if any: once it is set
+// no more jobs are read.
+func (p *pipeline) failure() error {
+	select {
+	case <-p.ctx.Done():
+		if p.err != nil {
+			return p.err
+		}
+		return p.ctx.Err()
+	default:
+		return nil
+	}
+}
+
+// feed hands the jobs of each account to the readers, account by account;
+// once the run stops, it counts the remaining jobs done without reading.
+func (p *pipeline) feed() {
+	for w := range p.works {
+		for i := range w.jobs {
+			if p.ctx.Err() == nil {
+				select {
+				case p.jobs <- jobRef{w, i}:
+					continue
+				case <-p.ctx.Done():
+				}
+			}
+			w.reads.Done()
+		}
+	}
+}
+
+// read opens and reads one message file.
+func (p *pipeline) read(j jobRef) {
+	if p.ctx.Err() != nil {
+		j.w.reads.Done()
+		return
+	}
+	job := &j.w.jobs[j.i]
+	held := p.budget.acquire(job.msg.Size + 1)
+	l, err := p.load(j, held)
+	if err != nil || l.data == nil {
+		p.budget.release(held)
+		if err != nil {
+			j.w.fail(err)
+		}
+		j.w.reads.Done()
+		return
+	}
+	p.loaded <- l
+}
+
+// load reads the file of a job into a pooled buffer; data is nil when the
+// file vanished (the result says so).
+func (p *pipeline) load(j jobRef, held int64) (loadedJob, error) {
+	w, job := j.w, &j.w.jobs[j.i]
+	l := loadedJob{jobRef: j, held: held}
+	f, err := p.s.st.OpenMessage(w.a, job.folder, job.msg)
+	if errors.Is(err, maildir.ErrVanished) {
+		w.results[j.i].vanished = true
+		return l, nil
+	}
+	if err != nil {
+		return l, &storeError{fmt.Errorf("reading %s: %w", job.msg.Name, err)}
+	}
+	l.data, l.buf, err = readAll(f, bufpool.Get(int(job.msg.Size)+1))
+	f.Close()
+	if err != nil {
+		return loadedJob{}, &storeError{fmt.Errorf("reading %s: %w", f.Name(), err)}
+	}
+	return l, nil
+}
+
+// storedBytes counts the bytes stored since the last free-space check.
+type storedBytes struct {
+	mu sync.Mutex
+	n  int64
+}
+
+// store hashes a loaded message and stores its content unless the
+// repository, or this run, already has it.
+func (p *pipeline) store(l loadedJob, stored *storedBytes) {
+	defer func() {
+		bufpool.Put(l.buf)
+		p.budget.release(l.held)
+		l.w.reads.Done()
+	}()
+	if p.ctx.Err() != nil {
+		return
+	}
+	prog := p.s.opts.Progress
+	prog.ItemsRead.Add(1)
+	prog.BytesRead.Add(int64(len(l.data)))
+	r := &l.w.results[l.i]
+	r.id = pack.Hash(l.data)
+	mine, ref, err := p.s.blobs.claim(r.id)
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	if mine == nil {
+		r.ref = ref
+		return
+	}
+	loc, err := p.s.r.Packs.Put(r.id, l.data)
+	if err != nil {
+		err = fmt.Errorf("storing %s of %s: %w", l.w.jobs[l.i].msg.Name, l.w.a.Name, err)
+		p.s.blobs.failed(r.id, mine, err)
+		p.fail(err)
+		return
+	}
+	stRef := catalog.BlobRef{Pack: loc.Pack, Offset: loc.Offset, Length: loc.Length, Size: loc.Size}
+	p.s.blobs.stored(mine, stRef)
+	r.ref = &stRef
+	prog.BytesStored.Add(int64(loc.Length))
+	prog.BlobsStored.Add(1)
+	stored.mu.Lock()
+	stored.n += int64(loc.Length)
+	check := stored.n >= spaceCheckBytes
+	if check {
+		stored.n = 0
+	}
+	stored.mu.Unlock()
+	if check {
+		if err := p.s.r.CheckSpace(0); err != nil {
+			p.fail(err)
+		}
+	}
+}
+
+// readAll reads a file into a pooled buffer meant for its expected size
+// plus one byte, and returns the bytes read and the buffer they are in: a
+// file that grew is read to its end, in a larger buffer.
+func readAll(f *os.File, bp *[]byte) ([]byte, *[]byte, error) {
+	b := (*bp)[:0]
+	for {
+		if len(b) == cap(b) {
+			grown := bufpool.Get(2 * cap(b))
+			b = append((*grown)[:0], b...)
+			bufpool.Put(bp)
+			bp = grown
+		}
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, bp, nil
+		}
+		if err != nil {
+			bufpool.Put(bp)
+			return nil, nil, err
+		}
+	}
+}
+
+func hexID(id catalog.BlobID) string { return hex.EncodeToString(id[:]) }
+
+// budget bounds the bytes held between reading and storing.
+type budget struct {
+	mu    sync.Mutex
+	cond  sync.Cond
+	free  int64
+	total int64
+}
+
+func newBudget(total int64) *budget {
+	b := &budget{free: total, total: total}
+	b.cond.L = &b.mu
+	return b
+}
+
+// acquire waits until n bytes (at most the whole budget) are free and
+// takes them; it returns how many it took.
+func (b *budget) acquire(n int64) int64 {
+	n = min(n, b.total)
+	b.mu.Lock()
+	for b.free < n {
+		b.cond.Wait()
+	}
+	b.free -= n
+	b.mu.Unlock()
+	return n
+}
+
+func (b *budget) release(n int64) {
+	if n == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.free += n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
