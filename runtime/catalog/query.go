@@ -26,18 +26,11 @@ type State struct {
 
 // AccountByName returns an account by name.
 func (c *Catalog) AccountByName(name string) (Account, error) {
-	a := Account{Name: name}
-	var deleted sql.NullInt64
-	err := c.db.QueryRow(`SELECT id, first_seen, last_seen, deleted_at FROM accounts WHERE name = ?`, name).
-		Scan(&a.ID, &a.FirstSeen, &a.LastSeen, &deleted)
-	if errors.Is(err, sql.ErrNoRows) {
-		return a, fmt.Errorf("account %s: %w in the backup", name, ErrNotFound)
+	a, ok, err := lookupAccount(c.db, c.path, name)
+	if err == nil && !ok {
+		err = fmt.Errorf("account %s: %w in the backup", name, ErrNotFound)
 	}
-	if err != nil {
-		return a, fmt.Errorf("catalog %s: account %s: %w", c.path, name, err)
-	}
-	a.DeletedAt = deleted.Int64
-	return a, nil
+	return a, err
 }
 
 // Accounts returns every account the catalog knows, by name.

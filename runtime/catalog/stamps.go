@@ -1,32 +1,11 @@
 package catalog
 
-import "fmt"
-
 // Stamp is a folder's stamp (the mtimes of new/, cur/, dovecot-uidlist and
 // dovecot-keywords) as the last full listing of the folder found it, and
 // when that listing started (wall clock, Unix ns).
 type Stamp struct {
 	New, Cur, UIDList, Keywords int64
 	ListedAt                    int64
-}
-
-// Stamps returns the stamps of an account's folders, by folder directory.
-func (t *Tx) Stamps(accountID int64) (map[string]Stamp, error) {
-	rows, err := t.tx.Query(`SELECT dir, new_mtime, cur_mtime, uidlist_mtime, keywords_mtime, listed_at FROM folder_stamps WHERE account_id = ?`, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("catalog %s: %w", t.c.path, err)
-	}
-	defer rows.Close()
-	out := map[string]Stamp{}
-	for rows.Next() {
-		var dir string
-		var s Stamp
-		if err := rows.Scan(&dir, &s.New, &s.Cur, &s.UIDList, &s.Keywords, &s.ListedAt); err != nil {
-			return nil, fmt.Errorf("catalog %s: %w", t.c.path, err)
-		}
-		out[dir] = s
-	}
-	return out, rows.Err()
 }
 
 // SetStamp records a folder's stamp after a full listing.

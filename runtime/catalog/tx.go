@@ -158,27 +158,10 @@ func (t *Tx) HasBlob(id BlobID) (bool, error) {
 	return true, nil
 }
 
-// LookupAccount returns the account with that name, and false when the
-// catalog has none; it changes nothing.
-func (t *Tx) LookupAccount(name string) (Account, bool, error) {
-	a := Account{Name: name}
-	var deleted sql.NullInt64
-	err := t.queryRow(`SELECT id, first_seen, last_seen, deleted_at FROM accounts WHERE name = ?`, name).
-		Scan(&a.ID, &a.FirstSeen, &a.LastSeen, &deleted)
-	if errors.Is(err, sql.ErrNoRows) {
-		return a, false, nil
-	}
-	if err != nil {
-		return a, false, fmt.Errorf("catalog %s: account %s: %w", t.c.path, name, err)
-	}
-	a.DeletedAt = deleted.Int64
-	return a, true, nil
-}
-
 // Account returns the account with that name, creating it, or bringing it
 // back from deletion, as seen at now.
 func (t *Tx) Account(name string, now int64) (Account, error) {
-	a, ok, err := t.LookupAccount(name)
+	a, ok, err := lookupAccount(t.tx, t.c.path, name)
 	switch {
 	case err != nil:
 		return a, err
@@ -212,15 +195,6 @@ func (t *Tx) DeleteAccount(id, at int64) error {
 	return t.ForgetStamps(id)
 }
 
-// OpenItems returns the current version of every item of an account.
-func (t *Tx) OpenItems(accountID int64) ([]Item, error) {
-	rows, err := t.tx.Query(`SELECT `+itemColumns+` FROM items WHERE account_id = ? AND valid_to IS NULL`, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("catalog %s: %w", t.c.path, err)
-	}
-	return scanItems(rows, t.c.path)
-}
-
 // InsertItem records a new item version and sets its ID.
 func (t *Tx) InsertItem(it *Item) error {
 	res, err := t.exec(`INSERT INTO items(account_id, folder, base, subdir, name, blob, size, mtime, ino, flags, keywords, uid, fuid, fgid, fmode, valid_from)
@@ -238,15 +212,6 @@ func (t *Tx) InsertItem(it *Item) error {
 func (t *Tx) CloseItem(id, at int64) error {
 	_, err := t.exec(`UPDATE items SET valid_to = ? WHERE id = ?`, at, id)
 	return err
-}
-
-// OpenFolders returns the current version of every folder of an account.
-func (t *Tx) OpenFolders(accountID int64) ([]FolderVersion, error) {
-	rows, err := t.tx.Query(`SELECT `+folderColumns+` FROM folder_versions WHERE account_id = ? AND valid_to IS NULL`, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("catalog %s: %w", t.c.path, err)
-	}
-	return scanFolders(rows, t.c.path)
 }
 
 // InsertFolder records a new folder version and sets its ID.

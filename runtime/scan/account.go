@@ -44,7 +44,8 @@ const racyMargin = int64(2 * time.Second)
 //     savepoint, so that they are kept or dropped as a whole.
 //
 // Accounts touch only their own catalog rows (blobs aside, see
-// blobIndex), so the state read by start stays valid until record.
+// blobIndex), and no other writer runs while accounts are under way, so
+// the state read by start stays valid until record.
 type work struct {
 	a maildir.Account
 	t int64 // the time its versions start, taken before its listing
@@ -52,10 +53,11 @@ type work struct {
 	// From start.
 	folders  []catalog.FolderVersion
 	items    []catalog.Item
-	listedAt int64 // wall clock, compared with file mtimes
-	listed   chan struct{}
+	listedAt int64         // wall clock, compared with file mtimes
+	listed   chan struct{} // closed when the fields above and below are set
 	snap     *maildir.Snapshot
-	listErr  error
+	listErr  error // listing the store
+	catErr   error // reading the catalog: stops the run
 
 	// From plan: what record writes.
 	same    []change        // known base name, same file: a new version if flags or name changed
@@ -91,63 +93,52 @@ func (w *work) readErr() error {
 	return w.err
 }
 
-// start reads what the catalog knows of an account and starts listing it,
-// skipping the folders whose stamp shows they did not change since they
-// were last listed.
-func (s *scanner) start(a maildir.Account) (*work, error) {
+// start reads what the catalog knows of an account and lists it, in the
+// background, skipping the folders whose stamp shows they did not change
+// since they were last listed.
+func (s *scanner) start(a maildir.Account) *work {
 	w := &work{a: a, t: s.now(), listed: make(chan struct{})}
-	tx, err := s.txn()
-	if err != nil {
-		return nil, err
-	}
-	acct, ok, err := tx.LookupAccount(a.Name)
-	if err != nil {
-		return nil, err
-	}
-	var opts maildir.ScanOptions
-	if ok {
-		if w.folders, err = tx.OpenFolders(acct.ID); err != nil {
-			return nil, err
+	go func() {
+		defer close(w.listed)
+		cur, err := s.r.Catalog.Current(a.Name)
+		if err != nil {
+			w.catErr = err
+			return
 		}
-		if w.items, err = tx.OpenItems(acct.ID); err != nil {
-			return nil, err
-		}
-		if !s.opts.Deep {
-			stamps, err := tx.Stamps(acct.ID)
-			if err != nil {
-				return nil, err
-			}
+		w.folders, w.items = cur.Folders, cur.Items
+		var opts maildir.ScanOptions
+		if cur.Known && !s.opts.Deep {
 			known := make(map[string]bool, len(w.folders))
 			for _, f := range w.folders {
 				known[f.Dir] = true
 			}
 			opts.Reuse = func(dir string, st maildir.Stamp) bool {
-				old, ok := stamps[dir]
+				old, ok := cur.Stamps[dir]
 				return ok && known[dir] && old.New == st.New && old.Cur == st.Cur && old.UIDList == st.UIDList &&
 					old.Keywords == st.Keywords && st.Latest() < old.ListedAt-racyMargin
 			}
 		}
-	}
-	w.listedAt = time.Now().UnixNano()
-	go func() {
-		defer close(w.listed)
+		w.listedAt = time.Now().UnixNano()
 		w.snap, w.listErr = s.st.ScanWith(a, opts)
 	}()
-	return w, nil
+	return w
 }
 
 // plan waits for the listing and diffs it against the catalog: unchanged
 // and renamed messages keep their blob, moved ones reuse the blob of the
 // item they were moved from, the rest are handed to the pipeline.
-func (s *scanner) plan(w *work) {
+func (s *scanner) plan(w *work) error {
 	<-w.listed
+	if w.catErr != nil {
+		return w.catErr
+	}
 	if w.listErr != nil {
 		if errors.Is(w.listErr, maildir.ErrNoAccount) {
 			w.err = w.listErr
 		} else {
 			w.err = &storeError{w.listErr}
 		}
-		return
+		return nil
 	}
 	byKey := make(map[itemKey]*catalog.Item, len(w.items))
 	byFile := make(map[fileKey]*catalog.Item, len(w.items))
@@ -199,6 +190,7 @@ func (s *scanner) plan(w *work) {
 	}
 	s.opts.Progress.ItemsSeen.Add(w.counts.Items)
 	s.pipe.submit(w)
+	return nil
 }
 
 // record waits for the account's reads and writes its changes inside a

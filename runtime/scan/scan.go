@@ -44,9 +44,10 @@ type Options struct {
 	// BatchItems is how many changed items a catalog transaction holds at
 	// most before it is committed (default 20000).
 	BatchItems int
-	// BatchTime is how long a catalog transaction stays open at most
-	// (default 250ms): other writers, such as the realtime scanner, wait
-	// for it.
+	// BatchTime is how long SmartScan keeps the repository's writer lock
+	// at least once it has it (default 250ms). When another writer, such
+	// as the realtime scanner, waits for the lock after that, SmartScan
+	// finishes the accounts under way, commits and lets it in.
 	BatchTime time.Duration
 	// Only, when not nil, limits the scan to these accounts (user@domain):
 	// the realtime scanner rescans the accounts it saw change. An account
@@ -62,6 +63,14 @@ type Progress struct {
 	ItemsRead, BytesRead        atomic.Int64
 	BytesStored, BlobsStored    atomic.Int64
 }
+
+// commitInterval is how often a SmartScan that nobody waits for commits:
+// what a crash loses at most.
+const commitInterval = 2 * time.Second
+
+// lookahead is how many accounts are read from the catalog and listed
+// ahead of the one being planned.
+const lookahead = 3
 
 // defaultReaders is Options.Readers when zero: measured on a virtual
 // disk, eight concurrent reads of cold message files read 2.2 times as
@@ -108,8 +117,8 @@ type Mismatch struct {
 //
 // Accounts overlap (see work): while one is recorded, the next ones are
 // read and listed. Run holds the repository's writer lock from the first
-// account on, commits every BatchTime or BatchItems, and lets another
-// writer in at such a commit as soon as one waits for the lock.
+// account on, commits every commitInterval or BatchItems, and lets another
+// writer in once it held the lock for BatchTime (see Options).
 func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -126,13 +135,14 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	if opts.Progress == nil {
 		opts.Progress = &Progress{}
 	}
-	s := &scanner{r: r, st: st, opts: opts, res: &Result{}}
+	s := &scanner{r: r, st: st, opts: opts, res: &Result{}, committed: time.Now()}
 	gen, err := r.Catalog.PurgeGeneration()
 	if err != nil {
 		return s.res, err
 	}
 	s.purgeGen = gen
 	s.blobs = newBlobIndex(r.Catalog)
+	r.Catalog.Prefetch()
 	accounts, err := s.accounts()
 	if err != nil {
 		return s.res, err
@@ -144,9 +154,11 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	return s.res, s.finish(err)
 }
 
-// walk takes the accounts through start, plan and record, two steps
-// apart: account i starts while account i-1 is planned and account i-2
-// recorded. It returns the error that stops the run.
+// walk takes the accounts through start, plan and record: account i
+// starts while account i-lookahead is planned and the one before it
+// recorded, so that several listings run at once and the pipeline always
+// has the reads of the next account queued. It returns the error that
+// stops the run.
 func (s *scanner) walk(ctx context.Context, accounts []maildir.Account) error {
 	seen := map[string]bool{}
 	var started, planned []*work
@@ -155,15 +167,19 @@ func (s *scanner) walk(ctx context.Context, accounts []maildir.Account) error {
 			<-w.listed // no listing outlives the run
 		}
 	}()
-	// step plans the oldest started account once more than keep are
-	// started, and records the oldest planned one once more than keep
-	// are planned.
-	step := func(keep int) error {
-		if len(started) > keep {
-			s.plan(started[0])
-			planned, started = append(planned, started[0]), started[1:]
+	// step plans the oldest started account once more than ahead are
+	// started, and records the oldest planned one once more than one is
+	// planned (with ahead 0, it plans and records everything).
+	step := func(ahead int) error {
+		if len(started) > ahead {
+			w := started[0]
+			started = started[1:]
+			if err := s.plan(w); err != nil {
+				return err
+			}
+			planned = append(planned, w)
 		}
-		if len(planned) > keep {
+		if len(planned) > min(ahead, 1) {
 			w := planned[0]
 			planned = planned[1:]
 			if err := s.settle(w, seen); err != nil {
@@ -194,18 +210,12 @@ func (s *scanner) walk(ctx context.Context, accounts []maildir.Account) error {
 		if err := s.r.CheckSpace(0); err != nil {
 			return err
 		}
-		w, err := s.start(a)
-		if err != nil {
+		started = append(started, s.start(a))
+		if err := step(lookahead); err != nil {
 			return err
 		}
-		started = append(started, w)
-		if err := step(1); err != nil {
-			return err
-		}
-		if s.pending < s.opts.BatchItems && time.Since(s.batchStart) < s.opts.BatchTime {
-			continue
-		}
-		if s.r.WriteMu.Waiting() {
+		switch {
+		case s.r.WriteMu.Waiting() && time.Since(s.batchStart) >= s.opts.BatchTime:
 			// Another writer waits: finish what is under way, then let
 			// it in; the next account takes the lock again.
 			if err := drain(); err != nil {
@@ -214,8 +224,10 @@ func (s *scanner) walk(ctx context.Context, accounts []maildir.Account) error {
 			if err := s.commit(true); err != nil {
 				return err
 			}
-		} else if err := s.commit(false); err != nil {
-			return err
+		case s.pending >= s.opts.BatchItems || time.Since(s.committed) >= commitInterval:
+			if err := s.commit(false); err != nil {
+				return err
+			}
 		}
 	}
 	if err := drain(); err != nil {
@@ -311,6 +323,8 @@ type scanner struct {
 	// taken at batchStart.
 	locked     bool
 	batchStart time.Time
+	// committed is when the last commit ended (or the run started).
+	committed time.Time
 	// purgeGen is the catalog's purge generation when blobs was loaded.
 	purgeGen int64
 }
@@ -370,7 +384,7 @@ func (s *scanner) txn() (*catalog.Tx, error) {
 // ask for when no account is under way.
 func (s *scanner) commit(unlock bool) error {
 	defer func() {
-		s.batchStart = time.Now()
+		s.committed = time.Now()
 		if unlock && s.locked {
 			s.locked = false
 			s.r.WriteMu.Unlock()
