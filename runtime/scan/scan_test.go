@@ -1,0 +1,244 @@
+package scan_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/pack"
+	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/runtime/scan"
+	"github.com/mailkeep/mailkeep/schema"
+)
+
+// fixture is a hand-made Maildir store (root/DOMAIN/USER/Maildir) and a
+// repository.
+type fixture struct {
+	t     *testing.T
+	root  string
+	store *maildir.Store
+	repo  *repo.Repo
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	f := &fixture{t: t, root: filepath.Join(dir, "vmail")}
+	ms, err := schema.ParseMailStore("maildir:" + f.root + "/%d/%n/Maildir")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.store, err = maildir.Open(ms); err != nil {
+		t.Fatal(err)
+	}
+	if f.repo, err = repo.Open(filepath.Join(dir, "backup"), repo.Options{Create: true}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.repo.Close() })
+	return f
+}
+
+// deliver writes a message into an account's INBOX cur/.
+func (f *fixture) deliver(account, base, content string) {
+	f.t.Helper()
+	user, domain, _ := strings.Cut(account, "@")
+	maildirRoot := filepath.Join(f.root, domain, user, "Maildir")
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(maildirRoot, sub), 0o700); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(maildirRoot, "cur", base+":2,S"), []byte(content), 0o600); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// verify fails the test on any problem Verify finds.
+func (f *fixture) verify() {
+	f.t.Helper()
+	rep, err := f.repo.Verify(context.Background(), repo.VerifyOptions{Deep: true})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, p := range rep.Problems {
+		f.t.Errorf("verify: %s %s: %s", p.Kind, p.Where, p.Detail)
+	}
+}
+
+func packLocation(r catalog.BlobRef) pack.Location {
+	return pack.Location{Pack: r.Pack, Offset: r.Offset, Length: r.Length, Size: r.Size}
+}
+
+// hookedStore is the Maildir store with a hook in front of OpenMessage.
+type hookedStore struct {
+	*maildir.Store
+	open func(a maildir.Account, m *maildir.Message) error
+}
+
+func (s hookedStore) OpenMessage(a maildir.Account, f *maildir.Folder, m *maildir.Message) (*os.File, error) {
+	if s.open != nil {
+		if err := s.open(a, m); err != nil {
+			return nil, err
+		}
+	}
+	return s.Store.OpenMessage(a, f, m)
+}
+
+// An account whose record is rolled back (one of its messages cannot be
+// read) takes its blob rows with it; an account recorded after it that
+// holds the same content, read concurrently, must still get a blob row,
+// whichever of the two stored the content.
+func TestRolledBackAccountLeavesNoDanglingBlob(t *testing.T) {
+	for round := range 10 {
+		t.Run(fmt.Sprint(round), func(t *testing.T) {
+			f := newFixture(t)
+			shared := strings.Repeat("a list message everybody got\r\n", 50)
+			f.deliver("a@example.org", "1000.M1P1.host", shared)
+			f.deliver("a@example.org", "1001.M1P1.host", "unreadable")
+			f.deliver("b@example.org", "1002.M1P1.host", shared)
+			f.deliver("c@example.org", "1003.M1P1.host", shared)
+			broken := true
+			st := hookedStore{Store: f.store, open: func(a maildir.Account, m *maildir.Message) error {
+				if broken && m.Base == "1001.M1P1.host" {
+					return errors.New("injected read error")
+				}
+				return nil
+			}}
+			res, err := scan.Run(context.Background(), f.repo, st, scan.Options{Readers: 1 + round%3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Errors) != 1 || !strings.Contains(res.Errors[0], "account a@example.org") || !strings.Contains(res.Errors[0], "injected read error") {
+				t.Fatalf("errors = %q, want one about a@example.org", res.Errors)
+			}
+			if res.Accounts != 3 || res.New != 2 {
+				t.Fatalf("accounts %d, new %d; want 3 accounts, 2 new items (b and c)", res.Accounts, res.New)
+			}
+			for _, name := range []string{"b@example.org", "c@example.org"} {
+				state, err := f.repo.Catalog.StateAt(name, time.Now().UnixNano())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(state.Items) != 1 {
+					t.Fatalf("%s has %d items, want 1", name, len(state.Items))
+				}
+				ref, err := f.repo.Catalog.Blob(state.Items[0].Blob)
+				if err != nil {
+					t.Fatalf("%s: the blob of its item: %v", name, err)
+				}
+				got, err := f.repo.Packs.Read(packLocation(ref))
+				if err != nil || string(got) != shared {
+					t.Fatalf("%s: reading its blob: %q, %v", name, got, err)
+				}
+			}
+			f.verify()
+
+			broken = false
+			res, err = scan.Run(context.Background(), f.repo, st, scan.Options{})
+			if err != nil || len(res.Errors) != 0 {
+				t.Fatalf("second scan: %v, %q", err, res.Errors)
+			}
+			if res.New != 2 || res.NewBlobs != 1 {
+				t.Fatalf("second scan: %d new items, %d new blobs; want a@'s 2 items and 1 new blob", res.New, res.NewBlobs)
+			}
+			f.verify()
+		})
+	}
+}
+
+// A writer that waits for the repository gets it before a long SmartScan
+// ends, and the scan cannot record anything while that writer holds it.
+func TestLongScanHandsTheLockOver(t *testing.T) {
+	f := newFixture(t)
+	const accounts, perAccount = 12, 10
+	for a := range accounts {
+		for m := range perAccount {
+			f.deliver(fmt.Sprintf("user%02d@example.org", a), fmt.Sprintf("%d.M%dP1.host", 1000+m, a), fmt.Sprintf("message %d of account %d", m, a))
+		}
+	}
+	st := hookedStore{Store: f.store, open: func(maildir.Account, *maildir.Message) error {
+		time.Sleep(2 * time.Millisecond) // a slow disk
+		return nil
+	}}
+	var prog scan.Progress
+	done := make(chan error, 1)
+	go func() {
+		res, err := scan.Run(context.Background(), f.repo, st, scan.Options{Readers: 2, BatchTime: time.Nanosecond, Progress: &prog})
+		if err == nil && (res.Accounts != accounts || res.New != accounts*perAccount) {
+			err = fmt.Errorf("scan recorded %d accounts, %d new items; want %d, %d", res.Accounts, res.New, accounts, accounts*perAccount)
+		}
+		done <- err
+	}()
+	for prog.AccountsDone.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	f.repo.WriteMu.Lock()
+	held := prog.AccountsDone.Load()
+	select {
+	case err := <-done:
+		t.Fatalf("the scan ended (%v) before the waiting writer got the lock", err)
+	default:
+	}
+	if held >= accounts {
+		t.Fatalf("the waiting writer got the lock after all %d accounts", held)
+	}
+	// Everything recorded so far is committed: another writer sees it.
+	known, err := f.repo.Catalog.Accounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(known)) != held {
+		t.Errorf("catalog has %d accounts committed, the scan recorded %d", len(known), held)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if now := prog.AccountsDone.Load(); now != held {
+		t.Errorf("the scan recorded accounts (%d -> %d) while another writer held the lock", held, now)
+	}
+	f.repo.WriteMu.Unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	f.verify()
+}
+
+// A cancelled SmartScan keeps what it committed, leaves a consistent
+// repository, and the next scan records the rest.
+func TestCancelledScanResumes(t *testing.T) {
+	f := newFixture(t)
+	const accounts, perAccount = 8, 10
+	for a := range accounts {
+		for m := range perAccount {
+			f.deliver(fmt.Sprintf("user%02d@example.org", a), fmt.Sprintf("%d.M%dP2.host", 1000+m, a), fmt.Sprintf("message %d of account %d", m, a))
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var opened atomic.Int64
+	st := hookedStore{Store: f.store, open: func(maildir.Account, *maildir.Message) error {
+		if opened.Add(1) == 3*perAccount {
+			cancel()
+		}
+		return nil
+	}}
+	first, err := scan.Run(ctx, f.repo, st, scan.Options{Readers: 1})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled scan returned %v", err)
+	}
+	f.verify()
+	second, err := scan.Run(context.Background(), f.repo, f.store, scan.Options{})
+	if err != nil || len(second.Errors) != 0 {
+		t.Fatalf("second scan: %v, %q", err, second.Errors)
+	}
+	if first.New+second.New != accounts*perAccount || second.Unchanged != first.New {
+		t.Fatalf("first scan recorded %d items, second %d new and %d unchanged; want %d in all",
+			first.New, second.New, second.Unchanged, accounts*perAccount)
+	}
+	f.verify()
+}
