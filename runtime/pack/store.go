@@ -51,6 +51,13 @@ import (
 // (BenchmarkRead: ~580 MB/cpu-s with CRC and SHA-256 verification).
 const DefaultLevel = zstd.SpeedFastest
 
+// encoderWindow is the zstd window: how far back in a blob a match may
+// reach. Each encoder keeps twice the window in memory; with the default
+// of 8 MiB, the GOMAXPROCS encoders of an agent on 2 CPUs held 64 MB.
+// Matches further back than 1 MiB within one message are rare (the large
+// messages are attachments, whose base64 does not repeat).
+const encoderWindow = 1 << 20
+
 // writeBufferSize is the size of the buffer in front of the pack file
 // being written. Puts are copied into it under the lock and written out
 // when it fills, on rotation and on Sync.
@@ -149,6 +156,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		zstd.WithEncoderLevel(opts.Level),
 		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
 		zstd.WithEncoderCRC(false), // the record CRC32C and the SHA-256 cover it
+		zstd.WithWindowSize(encoderWindow),
 		// Entropy-code literals even in blocks without matches, which the
 		// library does only above SpeedDefault: base64 attachments (6 bits
 		// of information per byte) then shrink to ~0.75 instead of ~0.98.

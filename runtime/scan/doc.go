@@ -8,4 +8,13 @@
 // new name whose inode, size and mtime match a known item reuses its blob.
 // Everything else is read, hashed (SHA-256) and, when the content is new
 // to the repository, compressed into a pack.
+//
+// A run keeps the disk and every processor busy by overlapping accounts
+// (see work): the catalog state and the listing of the next accounts are
+// read in the background while one account is diffed and another one
+// recorded, and the messages to read go through a pipeline (see pipeline)
+// in which readers wait for the disk while other goroutines hash and
+// compress. Each account is recorded in one savepoint, and every commit
+// follows a sync of the packs, so a scan killed at any point leaves a
+// consistent repository and the next one finishes the job.
 package scan

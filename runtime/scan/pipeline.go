@@ -71,7 +71,7 @@ type loadedJob struct {
 const (
 	// readBudget is how many bytes of message content may be in memory
 	// between reading and storing; a larger message takes all of it.
-	readBudget = 64 << 20
+	readBudget = 32 << 20
 	// spaceCheckBytes is how much may be stored between two free-space
 	// checks.
 	spaceCheckBytes = 64 << 20
