@@ -1,8 +1,10 @@
 package scan
 
 import (
+	"encoding/binary"
 	"errors"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -135,5 +137,77 @@ func TestClaimFailedStore(t *testing.T) {
 	}
 	if !waited {
 		t.Fatal("in 50 attempts no claim waited for the failed store")
+	}
+}
+
+// After a commit, the index keeps only the prefixes of the contents the
+// run stored: a later claim asks the catalog, which has the committed
+// contents and not those of a rolled-back account, and ids that share a
+// prefix with a known one are still stored.
+func TestClaimAfterCommit(t *testing.T) {
+	b := newTestIndex(t)
+	b.lookups = bulkAfter // load at the next claim
+	committedID := catalog.BlobID{7, 1}
+	rolledBack := catalog.BlobID{7, 2}
+	for _, id := range []catalog.BlobID{committedID, rolledBack} {
+		mine, _, err := b.claim(id)
+		if err != nil || mine == nil {
+			t.Fatalf("first claim of %x: %v, %v", id[:2], mine, err)
+		}
+		b.stored(mine, catalog.BlobRef{Pack: 1, Offset: int64(8 + id[1]), Length: 1, Size: 1})
+	}
+	if !b.loaded {
+		t.Fatal("the index did not load the catalog's blob ids")
+	}
+	tx, err := b.cat.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.AddBlob(committedID, catalog.BlobRef{Pack: 1, Offset: 9, Length: 1, Size: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	b.committed()
+	if len(b.run) != 0 {
+		t.Fatalf("%d entries left after the commit, want 0", len(b.run))
+	}
+	if mine, ref, err := b.claim(committedID); err != nil || mine != nil || ref != nil {
+		t.Fatalf("claim of a committed content: mine %v, ref %v, err %v; want nothing to do", mine, ref, err)
+	}
+	if mine, _, err := b.claim(rolledBack); err != nil || mine == nil {
+		t.Fatalf("claim of a content whose account was rolled back: %v, %v; want to store it again", mine, err)
+	}
+	twin := committedID
+	twin[31] = 0xff // same 8-byte prefix, another content
+	if mine, _, err := b.claim(twin); err != nil || mine == nil {
+		t.Fatalf("claim of a content sharing a known prefix: %v, %v; want to store it", mine, err)
+	}
+}
+
+// Recent prefixes merge into the sorted slice without losing any.
+func TestPrefixMerge(t *testing.T) {
+	b := newTestIndex(t)
+	b.loaded = true
+	b.prefixes = []uint64{10, 30, 50}
+	for i := range mergeAfter {
+		var id catalog.BlobID
+		binary.BigEndian.PutUint64(id[:8], uint64(i)*7+1)
+		mine, _, err := b.claim(id)
+		if err != nil || mine == nil {
+			t.Fatalf("claim %d: %v, %v", i, mine, err)
+		}
+		b.stored(mine, catalog.BlobRef{Pack: 1, Offset: 8, Length: 1, Size: 1})
+	}
+	b.committed()
+	if len(b.recent) != 0 || len(b.prefixes) != 3+mergeAfter || !slices.IsSorted(b.prefixes) {
+		t.Fatalf("after the merge: %d recent, %d prefixes (sorted: %v); want 0, %d, sorted",
+			len(b.recent), len(b.prefixes), slices.IsSorted(b.prefixes), 3+mergeAfter)
+	}
+	for _, p := range []uint64{10, 30, 50, 1, 7*(mergeAfter-1) + 1} {
+		if !b.mayHave(p) {
+			t.Errorf("prefix %d lost in the merge", p)
+		}
 	}
 }

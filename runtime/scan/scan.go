@@ -400,6 +400,9 @@ func (s *scanner) commit(unlock bool) error {
 	}
 	err := s.tx.Commit()
 	s.tx, s.pending = nil, 0
+	if err == nil {
+		s.blobs.committed()
+	}
 	return err
 }
 
