@@ -142,7 +142,9 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	}
 	s.purgeGen = gen
 	s.blobs = newBlobIndex(r.Catalog)
-	r.Catalog.Prefetch()
+	if opts.Only == nil {
+		r.Catalog.Prefetch() // a full scan touches most of the catalog
+	}
 	accounts, err := s.accounts()
 	if err != nil {
 		return s.res, err
