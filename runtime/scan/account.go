@@ -79,6 +79,23 @@ type change struct {
 	old    *catalog.Item
 }
 
+// size is the number of catalog items and listed messages the account
+// holds, or 0 while its listing runs.
+func (w *work) size() int {
+	select {
+	case <-w.listed:
+	default:
+		return 0
+	}
+	n := len(w.items)
+	if w.snap != nil {
+		for i := range w.snap.Folders {
+			n += len(w.snap.Folders[i].Messages)
+		}
+	}
+	return n
+}
+
 func (w *work) fail(err error) {
 	w.errMu.Lock()
 	defer w.errMu.Unlock()

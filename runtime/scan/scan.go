@@ -72,6 +72,23 @@ const commitInterval = 2 * time.Second
 // ahead of the one being planned.
 const lookahead = 3
 
+// aheadItems bounds the messages (catalog items and listed files) that
+// the accounts under way hold in memory, a few hundred bytes each: with
+// large accounts, fewer are read ahead. A variable for tests.
+var aheadItems = 200_000
+
+// underWay counts the messages held by the accounts under way whose
+// listing is done.
+func underWay(lists ...[]*work) int {
+	n := 0
+	for _, l := range lists {
+		for _, w := range l {
+			n += w.size()
+		}
+	}
+	return n
+}
+
 // defaultReaders is Options.Readers when zero: measured on a virtual
 // disk, eight concurrent reads of cold message files read 2.2 times as
 // fast as one, sixteen 2.5 times.
@@ -211,6 +228,11 @@ func (s *scanner) walk(ctx context.Context, accounts []maildir.Account) error {
 		}
 		if err := s.r.CheckSpace(0); err != nil {
 			return err
+		}
+		for len(started)+len(planned) > 0 && underWay(started, planned) > aheadItems {
+			if err := step(0); err != nil { // large accounts: fewer ahead
+				return err
+			}
 		}
 		started = append(started, s.start(a))
 		if err := step(lookahead); err != nil {
