@@ -18,7 +18,7 @@ func runBackup(c *cli, args []string) int {
 		return exitError
 	}
 	fs := c.newFlags("backup ls", "[-json] TARGET [ACCOUNT]",
-		"Lists the backed-up accounts: items, folders, bytes, first and last backup, and\nwhen a deleted account was deleted.")
+		"Lists the backed-up accounts: items, folders, bytes, first and last backup, the\nearliest instant a restore gives whole (retention purges history before it),\nand when a deleted account was deleted.")
 	asJSON := fs.Bool("json", false, "print the listing as JSON")
 	var t targetFlags
 	t.register(fs)
@@ -47,7 +47,7 @@ func runBackup(c *cli, args []string) int {
 		return c.printJSON("backup ls", map[string]any{"accounts": list})
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCOUNT\tITEMS\tFOLDERS\tSIZE\tFIRST BACKUP\tLAST BACKUP\tDELETED")
+	fmt.Fprintln(tw, "ACCOUNT\tITEMS\tFOLDERS\tSIZE\tFIRST BACKUP\tLAST BACKUP\tRESTORABLE FROM\tDELETED")
 	for _, a := range list {
 		deleted := "-"
 		switch {
@@ -56,8 +56,9 @@ func runBackup(c *cli, args []string) int {
 		case a.LastDeletion != nil:
 			deleted = "back since; last deleted " + a.LastDeletion.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", a.Name, a.Items, a.Folders, units.Bytes(a.Bytes),
-			a.FirstBackup.Local().Format(time.DateTime), a.LastBackup.Local().Format(time.DateTime), deleted)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Items, a.Folders, units.Bytes(a.Bytes),
+			a.FirstBackup.Local().Format(time.DateTime), a.LastBackup.Local().Format(time.DateTime),
+			a.RestorableFrom.Local().Format(time.DateTime), deleted)
 	}
 	tw.Flush()
 	return exitOK

@@ -253,6 +253,10 @@ type AccountListing struct {
 	// also when it came back since; restore an instant before it to get
 	// what was there.
 	LastDeletion *time.Time `json:"last_deletion"`
+	// RestorableFrom is the earliest instant a restore gives whole: the
+	// first backup, or the instant before which the retention purge
+	// removed history.
+	RestorableFrom time.Time `json:"restorable_from"`
 }
 
 func (a *Agent) handleAccounts(w http.ResponseWriter, r *http.Request) {
@@ -269,7 +273,8 @@ func (a *Agent) handleAccounts(w http.ResponseWriter, r *http.Request) {
 	out := []AccountListing{}
 	for _, s := range stats {
 		l := AccountListing{Name: s.Name, Items: s.Items, Folders: s.Folders, Bytes: s.Bytes, Versions: s.Versions,
-			FirstBackup: time.Unix(0, s.FirstBackup).UTC(), LastBackup: time.Unix(0, s.LastBackup).UTC()}
+			FirstBackup: time.Unix(0, s.FirstBackup).UTC(), LastBackup: time.Unix(0, s.LastBackup).UTC(),
+			RestorableFrom: time.Unix(0, max(s.FirstBackup, s.ExactFrom)).UTC()}
 		if s.DeletedAt != 0 {
 			d := time.Unix(0, s.DeletedAt).UTC()
 			l.DeletedAt = &d

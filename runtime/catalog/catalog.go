@@ -97,6 +97,17 @@ func (c *Catalog) migrate() error {
 	case v > FormatVersion:
 		return fmt.Errorf("catalog %s has format version %d; this mailkeep reads up to %d: upgrade mailkeep", c.path, v, FormatVersion)
 	}
+	// Columns added within format version 1 (an older mailkeep ignores
+	// them).
+	var n int
+	if err := c.db.QueryRow(`SELECT count(*) FROM pragma_table_info('accounts') WHERE name = 'exact_from'`).Scan(&n); err != nil {
+		return fmt.Errorf("catalog %s: %w", c.path, err)
+	}
+	if n == 0 {
+		if _, err := c.db.Exec(`ALTER TABLE accounts ADD COLUMN exact_from INTEGER NOT NULL DEFAULT 0`); err != nil {
+			return fmt.Errorf("catalog %s: adding accounts.exact_from: %w", c.path, err)
+		}
+	}
 	// Caches that a catalog may lack (they hold no history) are created
 	// when missing.
 	if _, err := c.db.Exec(cacheSQL); err != nil {
@@ -175,7 +186,8 @@ CREATE TABLE accounts (
 	name       TEXT NOT NULL UNIQUE,
 	first_seen INTEGER NOT NULL,
 	last_seen  INTEGER NOT NULL,
-	deleted_at INTEGER
+	deleted_at INTEGER,
+	exact_from INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE account_versions (
 	id            INTEGER PRIMARY KEY,

@@ -76,8 +76,8 @@ type rowQuerier interface {
 func lookupAccount(q rowQuerier, path, name string) (Account, bool, error) {
 	a := Account{Name: name}
 	var deleted sql.NullInt64
-	err := q.QueryRow(`SELECT id, first_seen, last_seen, deleted_at FROM accounts WHERE name = ?`, name).
-		Scan(&a.ID, &a.FirstSeen, &a.LastSeen, &deleted)
+	err := q.QueryRow(`SELECT id, first_seen, last_seen, deleted_at, exact_from FROM accounts WHERE name = ?`, name).
+		Scan(&a.ID, &a.FirstSeen, &a.LastSeen, &deleted, &a.ExactFrom)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, false, nil
 	}

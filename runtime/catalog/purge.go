@@ -45,7 +45,7 @@ type ExpiredItem struct {
 // AccountsTx returns every account the catalog knows, by name, as the
 // transaction sees them.
 func (t *Tx) AccountsTx() ([]Account, error) {
-	rows, err := t.tx.Query(`SELECT id, name, first_seen, last_seen, coalesce(deleted_at, 0) FROM accounts ORDER BY name`)
+	rows, err := t.tx.Query(`SELECT id, name, first_seen, last_seen, coalesce(deleted_at, 0), exact_from FROM accounts ORDER BY name`)
 	if err != nil {
 		return nil, wrap(t.c.path, err)
 	}
@@ -53,7 +53,7 @@ func (t *Tx) AccountsTx() ([]Account, error) {
 	var out []Account
 	for rows.Next() {
 		var a Account
-		if err := rows.Scan(&a.ID, &a.Name, &a.FirstSeen, &a.LastSeen, &a.DeletedAt); err != nil {
+		if err := rows.Scan(&a.ID, &a.Name, &a.FirstSeen, &a.LastSeen, &a.DeletedAt, &a.ExactFrom); err != nil {
 			return nil, wrap(t.c.path, err)
 		}
 		out = append(out, a)
@@ -164,6 +164,13 @@ func (t *Tx) DeleteAccountRows(accountID int64) (Removed, error) {
 	}
 	r.Accounts, _ = res.RowsAffected()
 	return r, nil
+}
+
+// RaiseExactFrom records that an account's history before at is no longer
+// whole (see Account.ExactFrom); an earlier value stays if it is later.
+func (t *Tx) RaiseExactFrom(accountID, at int64) error {
+	_, err := t.exec(`UPDATE accounts SET exact_from = max(exact_from, ?) WHERE id = ?`, at, accountID)
+	return err
 }
 
 // unreferencedBlobs selects the blobs no catalog row refers to. Every table

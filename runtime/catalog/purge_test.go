@@ -166,3 +166,51 @@ func TestDropBlobsKeepsReferenced(t *testing.T) {
 		t.Errorf("dropped %d blobs (%v) still referenced by b@x", n, err)
 	}
 }
+
+// A catalog written before accounts.exact_from existed gains the column
+// when opened, every account with nothing purged.
+func TestOpenAddsExactFrom(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	c, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := c.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Account("old@example.org", 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DB().Exec(`ALTER TABLE accounts DROP COLUMN exact_from`); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if c, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a, err := c.AccountByName("old@example.org")
+	if err != nil || a.ExactFrom != 0 {
+		t.Fatalf("account after the upgrade: %+v, %v", a, err)
+	}
+	tx, err = c.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.RaiseExactFrom(a.ID, 500); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.RaiseExactFrom(a.ID, 300); err != nil { // never lowered
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if a, err = c.AccountByName("old@example.org"); err != nil || a.ExactFrom != 500 {
+		t.Fatalf("exact_from after raising to 500 then 300: %d, %v; want 500", a.ExactFrom, err)
+	}
+}

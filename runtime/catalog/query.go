@@ -35,7 +35,7 @@ func (c *Catalog) AccountByName(name string) (Account, error) {
 
 // Accounts returns every account the catalog knows, by name.
 func (c *Catalog) Accounts() ([]Account, error) {
-	rows, err := c.db.Query(`SELECT id, name, first_seen, last_seen, coalesce(deleted_at, 0) FROM accounts ORDER BY name`)
+	rows, err := c.db.Query(`SELECT id, name, first_seen, last_seen, coalesce(deleted_at, 0), exact_from FROM accounts ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s: %w", c.path, err)
 	}
@@ -43,7 +43,7 @@ func (c *Catalog) Accounts() ([]Account, error) {
 	var out []Account
 	for rows.Next() {
 		var a Account
-		if err := rows.Scan(&a.ID, &a.Name, &a.FirstSeen, &a.LastSeen, &a.DeletedAt); err != nil {
+		if err := rows.Scan(&a.ID, &a.Name, &a.FirstSeen, &a.LastSeen, &a.DeletedAt, &a.ExactFrom); err != nil {
 			return nil, fmt.Errorf("catalog %s: %w", c.path, err)
 		}
 		out = append(out, a)

@@ -33,6 +33,10 @@ type Account struct {
 	// DeletedAt is when the account disappeared from the store; 0 while
 	// present.
 	DeletedAt int64
+	// ExactFrom is the instant from which the account's history is whole:
+	// a purge removed versions that ended before it, so a restore at an
+	// earlier instant would miss messages. 0 while nothing was purged.
+	ExactFrom int64
 }
 
 // AccountVersion is the account-level state valid over a time span.

@@ -70,6 +70,12 @@ func (p *purger) expire(tx *catalog.Tx, a *catalog.Account, cutoff int64) error 
 		return fmt.Errorf("found %d expired message versions but deleted %d", rows, rm.Items)
 	}
 	p.res.Rows.Add(rm)
+	if rm.Items+rm.FolderVersions+rm.AccountVersions > 0 {
+		// Restores before the cutoff would now miss what went.
+		if err := tx.RaiseExactFrom(a.ID, cutoff); err != nil {
+			return err
+		}
+	}
 	var lineageRows int64
 	for _, k := range order {
 		l := cands[k.folder][k.base]

@@ -3,6 +3,7 @@ package purge
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -289,5 +290,55 @@ func TestRestoreExactInsideWindow(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A restore at an instant whose history the purge trimmed is refused with
+// the instant from which restores are whole again; that instant itself
+// restores, and so does any instant of an account the purge left alone.
+func TestRestoreBeforeTheWindowIsRefused(t *testing.T) {
+	f := buildStoreFixture(t, 3, 9)
+	f.t = t
+	r := f.openCopy(t)
+	now := f.scans[len(f.scans)-1].Add(time.Hour)
+	const days = 3
+	res, err := Run(context.Background(), r, Options{Now: now, ItemRetentionDays: days})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Items == 0 && res.Versions == 0 {
+		t.Fatal("the purge removed nothing: the fixture cannot show a trimmed history")
+	}
+	trimmed := 0
+	for _, name := range f.accounts {
+		a, err := r.Catalog.AccountByName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.ExactFrom == 0 {
+			if _, err := restore.Run(context.Background(), r, f.store, restore.Options{Account: name, To: "untrimmed-" + name, At: time.Unix(0, a.FirstSeen), DryRun: true}); err != nil {
+				t.Errorf("%s: nothing purged, but a restore at its first backup failed: %v", name, err)
+			}
+			continue
+		}
+		trimmed++
+		end := now
+		if a.DeletedAt != 0 {
+			end = time.Unix(0, a.DeletedAt)
+		}
+		if want := end.Add(-days * Day).UnixNano(); a.ExactFrom != want {
+			t.Errorf("%s: exact from %d, want the cutoff %d", name, a.ExactFrom, want)
+		}
+		from := time.Unix(0, a.ExactFrom)
+		_, err = restore.Run(context.Background(), r, f.store, restore.Options{Account: name, To: "early-" + name, At: from.Add(-time.Nanosecond)})
+		if !errors.Is(err, restore.ErrPurged) || !strings.Contains(err.Error(), from.UTC().Format(time.RFC3339Nano)) {
+			t.Errorf("%s: restore just before the window: %v; want ErrPurged naming %s", name, err, from.UTC().Format(time.RFC3339Nano))
+		}
+		if _, err := restore.Run(context.Background(), r, f.store, restore.Options{Account: name, To: "window-" + name, At: from, DryRun: true}); err != nil {
+			t.Errorf("%s: restore at the window's first instant: %v", name, err)
+		}
+	}
+	if trimmed == 0 {
+		t.Fatal("no account had its history trimmed")
 	}
 }

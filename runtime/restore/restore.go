@@ -81,6 +81,10 @@ type Store interface {
 // ErrNoState is returned when the account did not exist at the instant.
 var ErrNoState = errors.New("account not in the backup at that instant")
 
+// ErrPurged is returned for an instant before the account's history was
+// trimmed by the retention purge: what it held then is no longer whole.
+var ErrPurged = errors.New("instant older than the backup's retention")
+
 // Run restores an account as it was at opts.At into opts.To.
 func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, error) {
 	if opts.To == "" {
@@ -106,6 +110,10 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	}
 	if state.Version == nil {
 		return nil, describeMissing(state, at)
+	}
+	if a := state.Account; at.UnixNano() < a.ExactFrom {
+		return nil, fmt.Errorf("account %s: %w: the retention purge removed its history before %s; restore that instant or a later one",
+			a.Name, ErrPurged, time.Unix(0, a.ExactFrom).UTC().Format(time.RFC3339Nano))
 	}
 	res := &Result{Account: opts.Account, To: opts.To, At: at.UTC(), DryRun: opts.DryRun}
 	existing, err := st.Scan(target)
