@@ -22,6 +22,21 @@ func newTestIndex(t *testing.T) *blobIndex {
 	return newBlobIndex(cat)
 }
 
+// commitBlob adds a blob row in a transaction of its own.
+func commitBlob(t *testing.T, cat *catalog.Catalog, id catalog.BlobID, ref catalog.BlobRef) {
+	t.Helper()
+	tx, err := cat.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.AddBlob(id, ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Of many readers claiming one content, exactly one stores it and the
 // others get its location once it is stored.
 func TestClaimOneStoresOthersWait(t *testing.T) {
@@ -74,16 +89,7 @@ func TestClaimOneStoresOthersWait(t *testing.T) {
 func TestClaimKnownToCatalog(t *testing.T) {
 	b := newTestIndex(t)
 	id := catalog.BlobID{2}
-	tx, err := b.cat.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.AddBlob(id, catalog.BlobRef{Pack: 1, Offset: 8, Length: 10, Size: 5}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	commitBlob(t, b.cat, id, catalog.BlobRef{Pack: 1, Offset: 8, Length: 10, Size: 5})
 	for i := range bulkAfter + 2 { // single lookups, then the bulk load
 		other := catalog.BlobID{3, byte(i), byte(i >> 8)}
 		if mine, _, err := b.claim(other); err != nil || mine == nil {
@@ -159,16 +165,7 @@ func TestClaimAfterCommit(t *testing.T) {
 	if !b.loaded {
 		t.Fatal("the index did not load the catalog's blob ids")
 	}
-	tx, err := b.cat.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.AddBlob(committedID, catalog.BlobRef{Pack: 1, Offset: 9, Length: 1, Size: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	commitBlob(t, b.cat, committedID, catalog.BlobRef{Pack: 1, Offset: 9, Length: 1, Size: 1})
 	b.committed()
 	if len(b.run) != 0 {
 		t.Fatalf("%d entries left after the commit, want 0", len(b.run))

@@ -61,6 +61,17 @@ func (f *fixture) deliver(account, base, content string) {
 	}
 }
 
+// deliverMany gives each of n accounts (user00@example.org, ...) its own
+// perAccount messages.
+func (f *fixture) deliverMany(n, perAccount int) {
+	f.t.Helper()
+	for a := range n {
+		for m := range perAccount {
+			f.deliver(fmt.Sprintf("user%02d@example.org", a), fmt.Sprintf("%d.M%dP1.host", 1000+m, a), fmt.Sprintf("message %d of account %d", m, a))
+		}
+	}
+}
+
 // verify fails the test on any problem Verify finds.
 func (f *fixture) verify() {
 	f.t.Helper()
@@ -159,11 +170,7 @@ func TestRolledBackAccountLeavesNoDanglingBlob(t *testing.T) {
 func TestLongScanHandsTheLockOver(t *testing.T) {
 	f := newFixture(t)
 	const accounts, perAccount = 12, 10
-	for a := range accounts {
-		for m := range perAccount {
-			f.deliver(fmt.Sprintf("user%02d@example.org", a), fmt.Sprintf("%d.M%dP1.host", 1000+m, a), fmt.Sprintf("message %d of account %d", m, a))
-		}
-	}
+	f.deliverMany(accounts, perAccount)
 	st := hookedStore{Store: f.store, open: func(maildir.Account, *maildir.Message) error {
 		time.Sleep(2 * time.Millisecond) // a slow disk
 		return nil
@@ -214,11 +221,7 @@ func TestLongScanHandsTheLockOver(t *testing.T) {
 func TestCancelledScanResumes(t *testing.T) {
 	f := newFixture(t)
 	const accounts, perAccount = 8, 10
-	for a := range accounts {
-		for m := range perAccount {
-			f.deliver(fmt.Sprintf("user%02d@example.org", a), fmt.Sprintf("%d.M%dP2.host", 1000+m, a), fmt.Sprintf("message %d of account %d", m, a))
-		}
-	}
+	f.deliverMany(accounts, perAccount)
 	ctx, cancel := context.WithCancel(context.Background())
 	var opened atomic.Int64
 	st := hookedStore{Store: f.store, open: func(maildir.Account, *maildir.Message) error {
@@ -239,6 +242,22 @@ func TestCancelledScanResumes(t *testing.T) {
 	if first.New+second.New != accounts*perAccount || second.Unchanged != first.New {
 		t.Fatalf("first scan recorded %d items, second %d new and %d unchanged; want %d in all",
 			first.New, second.New, second.Unchanged, accounts*perAccount)
+	}
+	f.verify()
+}
+
+// With accounts larger than the read-ahead bound, accounts are taken one
+// at a time, and the result is the same.
+func TestLargeAccountsOneAtATime(t *testing.T) {
+	defer scan.SetAheadItems(1)()
+	f := newFixture(t)
+	f.deliverMany(5, 3)
+	for round, want := range []int64{15, 0} {
+		res, err := scan.Run(context.Background(), f.repo, f.store, scan.Options{})
+		if err != nil || len(res.Errors) != 0 || res.Accounts != 5 || res.New != want || res.Items != 15 {
+			t.Fatalf("scan %d: %v, errors %q, %d accounts, %d new of %d items; want 5 accounts, %d new of 15",
+				round+1, err, res.Errors, res.Accounts, res.New, res.Items, want)
+		}
 	}
 	f.verify()
 }
