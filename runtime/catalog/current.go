@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Current is what the catalog holds of an account now: what SmartScan
@@ -13,9 +14,9 @@ type Current struct {
 	// catalog has never seen it.
 	Account Account
 	Known   bool
-	// Folders and Items are the current version of every folder and item.
+	// Folders are the current version of every folder (items are read
+	// with OpenItems, for the folders that need them).
 	Folders []FolderVersion
-	Items   []Item
 	// Stamps are the folder stamps of the last listings, by folder
 	// directory.
 	Stamps map[string]Stamp
@@ -40,13 +41,6 @@ func (c *Catalog) Current(name string) (*Current, error) {
 	if cur.Folders, err = scanFolders(rows, c.path); err != nil {
 		return nil, err
 	}
-	rows, err = c.db.Query(`SELECT `+itemColumns+` FROM items WHERE account_id = ? AND valid_to IS NULL`, id)
-	if err != nil {
-		return nil, fmt.Errorf("catalog %s: %w", c.path, err)
-	}
-	if cur.Items, err = scanItems(rows, c.path); err != nil {
-		return nil, err
-	}
 	rows, err = c.db.Query(`SELECT dir, new_mtime, cur_mtime, uidlist_mtime, keywords_mtime, listed_at FROM folder_stamps WHERE account_id = ?`, id)
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s: %w", c.path, err)
@@ -64,6 +58,35 @@ func (c *Catalog) Current(name string) (*Current, error) {
 		return nil, fmt.Errorf("catalog %s: reading stamps: %w", c.path, err)
 	}
 	return cur, nil
+}
+
+// OpenItems returns the current version of the items of an account that
+// are in none of the folders named in except. Like Current, it reads
+// outside any write transaction.
+func (c *Catalog) OpenItems(accountID int64, except []string) ([]Item, error) {
+	q := `SELECT ` + itemColumns + ` FROM items WHERE account_id = ? AND valid_to IS NULL`
+	args := []any{accountID}
+	if len(except) > 0 {
+		q += ` AND folder NOT IN (?` + strings.Repeat(`, ?`, len(except)-1) + `)`
+		for _, f := range except {
+			args = append(args, f)
+		}
+	}
+	rows, err := c.db.Query(q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s: %w", c.path, err)
+	}
+	return scanItems(rows, c.path)
+}
+
+// CountOpenItems returns how many items of an account are current.
+func (c *Catalog) CountOpenItems(accountID int64) (int64, error) {
+	var n int64
+	err := c.db.QueryRow(`SELECT count(*) FROM items WHERE account_id = ? AND valid_to IS NULL`, accountID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("catalog %s: %w", c.path, err)
+	}
+	return n, nil
 }
 
 // rowQuerier is a transaction or the database.

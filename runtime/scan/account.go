@@ -51,13 +51,15 @@ type work struct {
 	t int64 // the time its versions start, taken before its listing
 
 	// From start.
-	folders  []catalog.FolderVersion
-	items    []catalog.Item
-	listedAt int64         // wall clock, compared with file mtimes
-	listed   chan struct{} // closed when the fields above and below are set
-	snap     *maildir.Snapshot
-	listErr  error // listing the store
-	catErr   error // reading the catalog: stops the run
+	folders []catalog.FolderVersion
+	items   []catalog.Item // those of the folders listed
+	// skippedItems counts the current items of the folders not listed.
+	skippedItems int64
+	listedAt     int64         // wall clock, compared with file mtimes
+	listed       chan struct{} // closed when the fields above and below are set
+	snap         *maildir.Snapshot
+	listErr      error // listing the store
+	catErr       error // reading the catalog: stops the run
 
 	// From plan: what record writes.
 	same    []change        // known base name, same file: a new version if flags or name changed
@@ -122,7 +124,7 @@ func (s *scanner) start(a maildir.Account) *work {
 			w.catErr = err
 			return
 		}
-		w.folders, w.items = cur.Folders, cur.Items
+		w.folders = cur.Folders
 		var opts maildir.ScanOptions
 		if cur.Known && !s.opts.Deep {
 			known := make(map[string]bool, len(w.folders))
@@ -137,8 +139,32 @@ func (s *scanner) start(a maildir.Account) *work {
 		}
 		w.listedAt = time.Now().UnixNano()
 		w.snap, w.listErr = s.st.ScanWith(a, opts)
+		if w.listErr == nil && cur.Known {
+			w.catErr = w.loadItems(s.r.Catalog, cur.Account.ID)
+		}
 	}()
 	return w
+}
+
+// loadItems reads the account's current items, except those of the
+// folders the listing skipped, which are only counted: a scan that skips
+// most folders reads few items. (A message copied by hardlink out of a
+// skipped folder is then read again rather than recognised by its inode;
+// a move changes both folders.)
+func (w *work) loadItems(cat *catalog.Catalog, accountID int64) error {
+	var skipped []string
+	for i := range w.snap.Folders {
+		if f := &w.snap.Folders[i]; f.Reused {
+			skipped = append(skipped, f.Name)
+		}
+	}
+	var err error
+	if w.items, err = cat.OpenItems(accountID, skipped); err != nil || len(skipped) == 0 {
+		return err
+	}
+	total, err := cat.CountOpenItems(accountID)
+	w.skippedItems = total - int64(len(w.items))
+	return err
 }
 
 // plan waits for the listing and diffs it against the catalog: unchanged
@@ -164,22 +190,13 @@ func (s *scanner) plan(w *work) error {
 		byKey[itemKey{it.Folder, it.Base}] = it
 		byFile[fileKey{it.Ino, it.Size, it.MTime}] = it
 	}
-	reused := map[string]bool{}
 	for _, f := range w.snap.Folders {
 		if f.Reused {
-			reused[f.Name] = true
 			w.counts.FoldersSkipped++
 		}
 	}
-	if len(reused) > 0 {
-		for k := range byKey {
-			if reused[k.folder] {
-				delete(byKey, k)
-				w.counts.Items++
-				w.counts.Unchanged++
-			}
-		}
-	}
+	w.counts.Items += w.skippedItems
+	w.counts.Unchanged += w.skippedItems
 	for fi := range w.snap.Folders {
 		f := &w.snap.Folders[fi]
 		for mi := range f.Messages {

@@ -49,16 +49,31 @@ func newFixture(t *testing.T) *fixture {
 // deliver writes a message into an account's INBOX cur/.
 func (f *fixture) deliver(account, base, content string) {
 	f.t.Helper()
-	user, domain, _ := strings.Cut(account, "@")
-	maildirRoot := filepath.Join(f.root, domain, user, "Maildir")
+	f.deliverTo(account, "", base, content)
+}
+
+// deliverTo writes a message into cur/ of a folder directory of an
+// account ("" for INBOX, ".Name" for a Maildir++ folder) and returns its
+// path.
+func (f *fixture) deliverTo(account, dir, base, content string) string {
+	f.t.Helper()
+	folder := filepath.Join(f.maildir(account), dir)
 	for _, sub := range []string{"cur", "new", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(maildirRoot, sub), 0o700); err != nil {
+		if err := os.MkdirAll(filepath.Join(folder, sub), 0o700); err != nil {
 			f.t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(maildirRoot, "cur", base+":2,S"), []byte(content), 0o600); err != nil {
+	path := filepath.Join(folder, "cur", base+":2,S")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		f.t.Fatal(err)
 	}
+	return path
+}
+
+// maildir is the root of an account's Maildir.
+func (f *fixture) maildir(account string) string {
+	user, domain, _ := strings.Cut(account, "@")
+	return filepath.Join(f.root, domain, user, "Maildir")
 }
 
 // deliverMany gives each of n accounts (user00@example.org, ...) its own
@@ -258,6 +273,65 @@ func TestLargeAccountsOneAtATime(t *testing.T) {
 			t.Fatalf("scan %d: %v, errors %q, %d accounts, %d new of %d items; want 5 accounts, %d new of 15",
 				round+1, err, res.Errors, res.Accounts, res.New, res.Items, want)
 		}
+	}
+	f.verify()
+}
+
+// Folders whose stamp did not change are counted, not listed, and their
+// items are not read from the catalog; a message copied out of one by a
+// hardlink is read (its content is not stored again).
+func TestSkippedFolders(t *testing.T) {
+	f := newFixture(t)
+	const account = "ann@example.org"
+	var archived string
+	for i := range 3 {
+		f.deliver(account, fmt.Sprintf("%d.M1P1.host", 100+i), fmt.Sprintf("inbox message %d", i))
+		archived = f.deliverTo(account, ".Archive", fmt.Sprintf("%d.M2P1.host", 200+i), fmt.Sprintf("archived message %d", i))
+	}
+	// Stamps are trusted only when the folder's last change is older than
+	// the listing by the racy margin: make every change an hour old.
+	old := time.Now().Add(-time.Hour)
+	err := filepath.WalkDir(f.root, func(p string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chtimes(p, old, old)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scanOK := func(what string) *scan.Result {
+		t.Helper()
+		res, err := scan.Run(context.Background(), f.repo, f.store, scan.Options{})
+		if err != nil || len(res.Errors) != 0 {
+			t.Fatalf("%s: %v, %q", what, err, res.Errors)
+		}
+		return res
+	}
+	scanOK("first scan")
+	if res := scanOK("unchanged scan"); res.FoldersSkipped != 2 || res.Items != 6 || res.Unchanged != 6 || res.BytesRead != 0 {
+		t.Fatalf("unchanged scan: %d folders skipped, %d items, %d unchanged, %d bytes read; want 2, 6, 6, 0",
+			res.FoldersSkipped, res.Items, res.Unchanged, res.BytesRead)
+	}
+	copied := filepath.Join(f.maildir(account), "cur", "300.M3P1.host:2,S")
+	if err := os.Link(archived, copied); err != nil {
+		t.Fatal(err)
+	}
+	res := scanOK("scan after a copy")
+	if res.FoldersSkipped != 1 || res.Items != 7 || res.New != 1 || res.NewBlobs != 0 || res.Unchanged != 6 {
+		t.Fatalf("scan after a copy: %d folders skipped, %d items, %d new, %d new blobs, %d unchanged; want 1, 7, 1, 0, 6",
+			res.FoldersSkipped, res.Items, res.New, res.NewBlobs, res.Unchanged)
+	}
+	state, err := f.repo.Catalog.StateAt(account, time.Now().UnixNano())
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs := map[string]catalog.BlobID{}
+	for _, it := range state.Items {
+		blobs[it.Folder+"/"+it.Base] = it.Blob
+	}
+	if got, want := blobs["INBOX/300.M3P1.host"], blobs["Archive/202.M2P1.host"]; got != want || got == (catalog.BlobID{}) {
+		t.Fatalf("the copy's blob %x, the original's %x: want the same", got[:4], want[:4])
 	}
 	f.verify()
 }
