@@ -212,6 +212,53 @@ func (t *Tx) InsertItem(it *Item) error {
 	return nil
 }
 
+// Batch sizes of CloseItems and InsertItems: one statement per batch
+// instead of one per item (InsertItems stays under SQLite's historical
+// limit of 999 parameters).
+const (
+	closeBatch  = 500
+	insertBatch = 60
+)
+
+// CloseItems ends item versions at the given time.
+func (t *Tx) CloseItems(ids []int64, at int64) error {
+	for len(ids) > 0 {
+		n := min(len(ids), closeBatch)
+		args := make([]any, 0, n+1)
+		args = append(args, at)
+		for _, id := range ids[:n] {
+			args = append(args, id)
+		}
+		if _, err := t.exec(`UPDATE items SET valid_to = ? WHERE id IN (?`+strings.Repeat(`, ?`, n-1)+`)`, args...); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// InsertItems records new item versions; unlike InsertItem it does not
+// set their IDs.
+func (t *Tx) InsertItems(items []Item) error {
+	const row = `, (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	for len(items) > 0 {
+		n := min(len(items), insertBatch)
+		args := make([]any, 0, 16*n)
+		for i := range items[:n] {
+			it := &items[i]
+			args = append(args, it.AccountID, it.Folder, it.Base, it.Subdir, it.Name, it.Blob[:], it.Size, it.MTime, int64(it.Ino),
+				it.Flags, joinList(it.Keywords), it.UID, it.Owner.UID, it.Owner.GID, it.Owner.Mode, it.ValidFrom)
+		}
+		q := `INSERT INTO items(account_id, folder, base, subdir, name, blob, size, mtime, ino, flags, keywords, uid, fuid, fgid, fmode, valid_from)
+		VALUES ` + row[2:] + strings.Repeat(row, n-1)
+		if _, err := t.exec(q, args...); err != nil {
+			return err
+		}
+		items = items[n:]
+	}
+	return nil
+}
+
 // CloseItem ends an item version at the given time.
 func (t *Tx) CloseItem(id, at int64) error {
 	_, err := t.exec(`UPDATE items SET valid_to = ? WHERE id = ?`, at, id)

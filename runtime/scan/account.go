@@ -272,26 +272,24 @@ func (s *scanner) write(tx *catalog.Tx, w *work, res *Result) error {
 	if err := s.recordFolders(tx, id, w.folders, w.snap, t); err != nil {
 		return err
 	}
+	ch := itemChanges{t: t}
 	for _, c := range w.same {
-		if err := s.update(tx, res, c.old, c.folder, c.msg, c.old.Blob, t); err != nil {
-			return err
-		}
+		ch.update(res, c.old, c.folder, c.msg, c.old.Blob)
 	}
 	for _, c := range w.moved {
-		if err := s.insert(tx, id, c.folder, c.msg, c.old.Blob, t); err != nil {
-			return err
-		}
+		ch.insert(id, c.folder, c.msg, c.old.Blob)
 		res.Moved++
 	}
-	if err := s.recordReads(tx, id, w, res, t); err != nil {
+	if err := s.recordReads(tx, id, w, res, &ch); err != nil {
 		return err
 	}
 	for _, gone := range w.gone {
-		if err := tx.CloseItem(gone.ID, t); err != nil {
-			return err
-		}
+		ch.closes = append(ch.closes, gone.ID)
 		res.Deleted++
-		s.pending++
+	}
+	s.pending += len(ch.inserts) + len(w.gone)
+	if err := ch.write(tx); err != nil {
+		return err
 	}
 	for _, f := range w.snap.Folders {
 		if f.Reused {
@@ -307,7 +305,7 @@ func (s *scanner) write(tx *catalog.Tx, w *work, res *Result) error {
 
 // recordReads records the messages that were read: their blobs stored by
 // this run, new items, and new versions of changed ones.
-func (s *scanner) recordReads(tx *catalog.Tx, id int64, w *work, res *Result, t int64) error {
+func (s *scanner) recordReads(tx *catalog.Tx, id int64, w *work, res *Result, ch *itemChanges) error {
 	for i := range w.results {
 		if r := &w.results[i]; r.ref != nil {
 			if err := tx.AddBlob(r.id, *r.ref); err != nil {
@@ -323,18 +321,14 @@ func (s *scanner) recordReads(tx *catalog.Tx, id int64, w *work, res *Result, t 
 			// A known item renamed or deleted since the listing keeps
 			// its old version: the next scan settles it.
 		case j.old == nil:
-			if err := s.insert(tx, id, j.folder, j.msg, r.id, t); err != nil {
-				return err
-			}
+			ch.insert(id, j.folder, j.msg, r.id)
 			res.New++
 		default:
 			if r.id != j.old.Blob && sameFile(j.old, j.msg) {
 				res.Mismatches = append(res.Mismatches, Mismatch{Account: w.a.Name, Folder: j.folder.Name,
 					Name: j.msg.Name, Backup: hexID(j.old.Blob), Live: hexID(r.id)})
 			}
-			if err := s.update(tx, res, j.old, j.folder, j.msg, r.id, t); err != nil {
-				return err
-			}
+			ch.update(res, j.old, j.folder, j.msg, r.id)
 		}
 	}
 	return nil
@@ -406,29 +400,42 @@ func sameFile(it *catalog.Item, m *maildir.Message) bool {
 	return it.Size == m.Size && it.MTime == m.MTime.UnixNano() && it.Ino == m.Ino
 }
 
+// itemChanges collects an account's closed and new item versions, which
+// are written in a few multi-row statements.
+type itemChanges struct {
+	t       int64
+	closes  []int64
+	inserts []catalog.Item
+}
+
 // update records a new version of an item when anything about it changed.
-func (s *scanner) update(tx *catalog.Tx, res *Result, old *catalog.Item, f *maildir.Folder, m *maildir.Message, blob catalog.BlobID, t int64) error {
+func (c *itemChanges) update(res *Result, old *catalog.Item, f *maildir.Folder, m *maildir.Message, blob catalog.BlobID) {
 	if blob == old.Blob && old.Name == m.Name && old.Subdir == m.Subdir && old.UID == m.UID &&
 		old.Owner == owner(m.Owner) && old.Flags == m.Flags && slices.Equal(old.Keywords, m.Keywords) &&
 		old.Size == m.Size && old.MTime == m.MTime.UnixNano() && old.Ino == m.Ino {
 		res.Unchanged++
-		return nil
+		return
 	}
-	if err := tx.CloseItem(old.ID, t); err != nil {
-		return err
-	}
+	c.closes = append(c.closes, old.ID)
 	res.Changed++
-	return s.insert(tx, old.AccountID, f, m, blob, t)
+	c.insert(old.AccountID, f, m, blob)
 }
 
 // insert records a new item version.
-func (s *scanner) insert(tx *catalog.Tx, account int64, f *maildir.Folder, m *maildir.Message, blob catalog.BlobID, t int64) error {
-	s.pending++
-	return tx.InsertItem(&catalog.Item{
+func (c *itemChanges) insert(account int64, f *maildir.Folder, m *maildir.Message, blob catalog.BlobID) {
+	c.inserts = append(c.inserts, catalog.Item{
 		AccountID: account, Folder: f.Name, Base: m.Base, Subdir: m.Subdir, Name: m.Name, Blob: blob,
 		Size: m.Size, MTime: m.MTime.UnixNano(), Ino: m.Ino, Flags: m.Flags, Keywords: m.Keywords, UID: m.UID,
-		Owner: owner(m.Owner), ValidFrom: t,
+		Owner: owner(m.Owner), ValidFrom: c.t,
 	})
+}
+
+// write closes the ended versions, then inserts the new ones.
+func (c *itemChanges) write(tx *catalog.Tx) error {
+	if err := tx.CloseItems(c.closes, c.t); err != nil {
+		return err
+	}
+	return tx.InsertItems(c.inserts)
 }
 
 func owner(o maildir.Owner) catalog.Owner {

@@ -1,0 +1,80 @@
+package catalog
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"testing"
+)
+
+// InsertItems and CloseItems write items over several multi-row
+// statements, each item exactly as given.
+func TestBatchedItemWrites(t *testing.T) {
+	c := openTestCatalog(t)
+	tx, err := c.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	a, err := tx.Account("ann@example.org", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.AddBlob(blobID(1), BlobRef{Pack: 1, Offset: 8, Length: 10, Size: 5}); err != nil {
+		t.Fatal(err)
+	}
+	n := 2*max(insertBatch, closeBatch) + 7
+	var items []Item
+	for i := range n {
+		items = append(items, Item{AccountID: a.ID, Folder: "INBOX", Base: fmt.Sprint("m", i), Subdir: "cur",
+			Name: fmt.Sprint("m", i, ":2,S"), Blob: blobID(1), Size: int64(i), MTime: int64(1000 + i), Ino: uint64(50 + i),
+			Flags: "S", Keywords: []string{"$Label1", fmt.Sprint("k", i)}, UID: uint32(i + 1),
+			Owner: Owner{UID: 8, GID: 12, Mode: 0o600}, ValidFrom: 10})
+	}
+	if err := tx.InsertItems(items); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.OpenItems(a.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("%d items after inserting %d", len(got), n)
+	}
+	var ids []int64
+	for i := range got {
+		want := items[i]
+		want.ID = got[i].ID
+		if !reflect.DeepEqual(got[i], want) {
+			t.Fatalf("item %d reads back as %+v, want %+v", i, got[i], want)
+		}
+		ids = append(ids, got[i].ID)
+	}
+
+	tx, err = c.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	closed := ids[:n-3]
+	if err := tx.CloseItems(closed, 20); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	open, err := c.OpenItems(a.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []int64
+	for _, it := range open {
+		left = append(left, it.ID)
+	}
+	if !slices.Equal(left, ids[n-3:]) {
+		t.Fatalf("open after closing all but 3: %v, want %v", left, ids[n-3:])
+	}
+}
