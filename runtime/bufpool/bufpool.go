@@ -5,8 +5,9 @@ import (
 	"sync"
 )
 
-// Size classes: powers of two from 4 KiB to 16 MiB. Larger buffers are
-// allocated on each Get and dropped by Put.
+// Size classes: powers of two from 4 KiB to 16 MiB. Get allocates larger
+// buffers each time; Put keeps those under 32 MiB in the 16 MiB class,
+// which they serve, and drops the others.
 const (
 	minShift = 12
 	maxShift = 24
@@ -32,8 +33,9 @@ func Get(n int) *[]byte {
 	return &b
 }
 
-// Put gives a buffer back for reuse; the caller must not use it after.
-// Buffers outside the size classes are left to the garbage collector.
+// Put gives a buffer back for reuse, in the largest class its capacity
+// serves; the caller must not use it after. Buffers under 4 KiB or of 32
+// MiB and more are left to the garbage collector.
 func Put(bp *[]byte) {
 	c := cap(*bp)
 	shift := bits.Len(uint(c)) - 1 // floor(log2(cap)): the buffer serves that class

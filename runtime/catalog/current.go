@@ -2,9 +2,9 @@ package catalog
 
 import (
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Current is what the catalog holds of an account now: what SmartScan
@@ -67,10 +67,14 @@ func (c *Catalog) OpenItems(accountID int64, except []string) ([]Item, error) {
 	q := `SELECT ` + itemColumns + ` FROM items WHERE account_id = ? AND valid_to IS NULL`
 	args := []any{accountID}
 	if len(except) > 0 {
-		q += ` AND folder NOT IN (?` + strings.Repeat(`, ?`, len(except)-1) + `)`
-		for _, f := range except {
-			args = append(args, f)
+		// One JSON parameter whatever the number of folders: SQLite
+		// limits the number of parameters of a statement.
+		list, err := json.Marshal(except)
+		if err != nil {
+			return nil, fmt.Errorf("catalog %s: %w", c.path, err)
 		}
+		q += ` AND folder NOT IN (SELECT value FROM json_each(?))`
+		args = append(args, string(list))
 	}
 	rows, err := c.db.Query(q, args...)
 	if err != nil {

@@ -78,3 +78,45 @@ func TestBatchedItemWrites(t *testing.T) {
 		t.Fatalf("open after closing all but 3: %v, want %v", left, ids[n-3:])
 	}
 }
+
+// OpenItems leaves out the items of any number of folders, more than a
+// statement may have parameters included.
+func TestOpenItemsExceptManyFolders(t *testing.T) {
+	c := openTestCatalog(t)
+	tx, err := c.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	a, err := tx.Account("ann@example.org", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.AddBlob(blobID(1), BlobRef{Pack: 1, Offset: 8, Length: 10, Size: 5}); err != nil {
+		t.Fatal(err)
+	}
+	var items []Item
+	for i := range 40000 {
+		items = append(items, Item{AccountID: a.ID, Folder: fmt.Sprintf("F%05d", i), Base: "m", Name: "m", Blob: blobID(1), ValidFrom: 1})
+	}
+	if err := tx.InsertItems(items); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	except := []string{`quote "and" \ backslash`}
+	for i := range 39999 {
+		except = append(except, fmt.Sprintf("F%05d", i))
+	}
+	got, err := c.OpenItems(a.ID, except)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Folder != "F39999" {
+		t.Fatalf("OpenItems except 39,999 of 40,000 folders: %d items (%v)", len(got), got)
+	}
+	if n, err := c.CountOpenItems(a.ID); err != nil || n != 40000 {
+		t.Fatalf("CountOpenItems = %d, %v; want 40000", n, err)
+	}
+}

@@ -6,22 +6,43 @@ import (
 )
 
 // WriteLock is a mutex whose holder can ask whether another goroutine is
-// waiting for it: SmartScan keeps it across its batches while nobody else
-// needs the repository, and hands it over as soon as someone does.
+// waiting for it, and which goes to a waiter as soon as it is unlocked:
+// SmartScan keeps it across its batches while nobody else needs the
+// repository, and hands it over as soon as someone does. (A sync.Mutex
+// would let the unlocking goroutine take it straight back.) The zero
+// value is an unlocked lock.
 type WriteLock struct {
-	mu      sync.Mutex
+	once    sync.Once
+	ch      chan struct{} // holds a token while locked
 	waiting atomic.Int32
+}
+
+func (l *WriteLock) tokens() chan struct{} {
+	l.once.Do(func() { l.ch = make(chan struct{}, 1) })
+	return l.ch
 }
 
 // Lock takes the lock, waiting for its holder to release it.
 func (l *WriteLock) Lock() {
+	ch := l.tokens()
+	select {
+	case ch <- struct{}{}:
+		return
+	default:
+	}
 	l.waiting.Add(1)
-	l.mu.Lock()
+	ch <- struct{}{} // a receive on the full channel lets the first blocked sender in
 	l.waiting.Add(-1)
 }
 
-// Unlock releases the lock.
-func (l *WriteLock) Unlock() { l.mu.Unlock() }
+// Unlock releases the lock, to the longest waiter if there is one.
+func (l *WriteLock) Unlock() {
+	select {
+	case <-l.tokens():
+	default:
+		panic("repo: Unlock of an unlocked WriteLock")
+	}
+}
 
 // Waiting reports whether another goroutine is blocked in Lock.
 func (l *WriteLock) Waiting() bool { return l.waiting.Load() > 0 }

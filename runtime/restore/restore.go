@@ -108,12 +108,14 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	if state.Version == nil {
-		return nil, describeMissing(state, at)
-	}
-	if a := state.Account; at.UnixNano() < a.ExactFrom {
+	if a := state.Account; at.UnixNano() >= a.FirstSeen && at.UnixNano() < a.ExactFrom {
+		// Checked first: the purge may have removed the very versions
+		// that would tell whether the account existed then.
 		return nil, fmt.Errorf("account %s: %w: the retention purge removed its history before %s; restore that instant or a later one",
 			a.Name, ErrPurged, time.Unix(0, a.ExactFrom).UTC().Format(time.RFC3339Nano))
+	}
+	if state.Version == nil {
+		return nil, describeMissing(state, at)
 	}
 	res := &Result{Account: opts.Account, To: opts.To, At: at.UTC(), DryRun: opts.DryRun}
 	existing, err := st.Scan(target)

@@ -24,7 +24,8 @@ import (
 // account that refers to it adds its row (INSERT OR IGNORE): an account
 // rolled back takes its blob rows with it without leaving the accounts
 // recorded after it with dangling references. After a commit only its
-// prefix is kept.
+// prefix is kept (and not even that before the bulk load, when every
+// claim asks the catalog anyway).
 type blobIndex struct {
 	mu      sync.Mutex
 	cat     *catalog.Catalog

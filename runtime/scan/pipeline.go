@@ -42,16 +42,13 @@ type readResult struct {
 type pipeline struct {
 	s      *scanner
 	ctx    context.Context
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc // the cause is the error that stops the run
 	budget *budget
 
 	works  chan *work     // accounts whose jobs are to be read, in order
 	jobs   chan jobRef    // feeder → readers
 	loaded chan loadedJob // readers → storers
 	wg     sync.WaitGroup
-
-	errOnce sync.Once
-	err     error // the first error that stops the run
 }
 
 type jobRef struct {
@@ -78,7 +75,7 @@ const (
 )
 
 func (s *scanner) startPipeline(ctx context.Context) *pipeline {
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancelCause(ctx)
 	storers := runtime.GOMAXPROCS(0)
 	p := &pipeline{
 		s: s, ctx: ctx, cancel: cancel, budget: newBudget(readBudget),
@@ -140,30 +137,23 @@ func (p *pipeline) submit(w *work) {
 // It returns once every goroutine has finished.
 func (p *pipeline) stop(abort bool) {
 	if abort {
-		p.cancel()
+		p.cancel(context.Canceled)
 	}
 	close(p.works)
 	p.wg.Wait()
-	p.cancel()
+	p.cancel(context.Canceled)
 }
 
-// fail stops the run with its first error.
-func (p *pipeline) fail(err error) {
-	p.errOnce.Do(func() { p.err = err; p.cancel() })
-}
+// fail stops the run with err, unless it is stopping already.
+func (p *pipeline) fail(err error) { p.cancel(err) }
 
 // failure returns the error that stopped the run, if any: once it is set
 // no more jobs are read.
 func (p *pipeline) failure() error {
-	select {
-	case <-p.ctx.Done():
-		if p.err != nil {
-			return p.err
-		}
-		return p.ctx.Err()
-	default:
+	if p.ctx.Err() == nil {
 		return nil
 	}
+	return context.Cause(p.ctx)
 }
 
 // feed hands the jobs of each account to the readers, account by account;

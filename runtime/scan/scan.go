@@ -41,8 +41,9 @@ type Options struct {
 	Readers int
 	// Progress, when set, is updated as the scan goes.
 	Progress *Progress
-	// BatchItems is how many changed items a catalog transaction holds at
-	// most before it is committed (default 20000).
+	// BatchItems is how many changed items a catalog transaction holds
+	// before it is committed (default 20000); it is checked between
+	// accounts, so a transaction may exceed it by one account's changes.
 	BatchItems int
 	// BatchTime is how long SmartScan keeps the repository's writer lock
 	// at least once it has it (default 250ms). When another writer, such
@@ -152,7 +153,7 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	if opts.Progress == nil {
 		opts.Progress = &Progress{}
 	}
-	s := &scanner{r: r, st: st, opts: opts, res: &Result{}, committed: time.Now()}
+	s := &scanner{r: r, st: st, opts: opts, res: &Result{}, committed: time.Now(), started: opts.Now().UnixNano()}
 	gen, err := r.Catalog.PurgeGeneration()
 	if err != nil {
 		return s.res, err
@@ -351,6 +352,8 @@ type scanner struct {
 	committed time.Time
 	// purgeGen is the catalog's purge generation when blobs was loaded.
 	purgeGen int64
+	// started is when the run started, by Options.Now.
+	started int64
 }
 
 // wanted reports whether an account is selected by the include and
@@ -481,6 +484,11 @@ func (s *scanner) deleteMissing(seen map[string]bool) error {
 	}
 	for _, a := range known {
 		if a.DeletedAt != 0 || (seen[a.Name] && s.wanted(a.Name)) || (s.opts.Only != nil && !only[a.Name]) {
+			continue
+		}
+		if a.LastSeen >= s.started && s.wanted(a.Name) {
+			// Not in this run's listing, but another writer (the realtime
+			// scanner, while this run let it in) saw it since: it is new.
 			continue
 		}
 		tx, err := s.txn()

@@ -335,3 +335,41 @@ func TestSkippedFolders(t *testing.T) {
 	}
 	f.verify()
 }
+
+// An account that appears while a long SmartScan runs, and that another
+// writer records while the scan lets it in, is not taken for deleted by
+// the scan (whose list of accounts predates it).
+func TestAccountRecordedDuringScanStays(t *testing.T) {
+	f := newFixture(t)
+	f.deliverMany(12, 10)
+	st := hookedStore{Store: f.store, open: func(maildir.Account, *maildir.Message) error {
+		time.Sleep(2 * time.Millisecond) // a slow disk
+		return nil
+	}}
+	var prog scan.Progress
+	done := make(chan error, 1)
+	go func() {
+		_, err := scan.Run(context.Background(), f.repo, st, scan.Options{Readers: 2, BatchTime: time.Nanosecond, Progress: &prog})
+		done <- err
+	}()
+	for prog.AccountsDone.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	const late = "zz-late@example.org"
+	f.deliver(late, "5000.M9P9.host", "a message for an account created during the scan")
+	res, err := scan.Run(context.Background(), f.repo, f.store, scan.Options{Only: []string{late}})
+	if err != nil || res.New != 1 {
+		t.Fatalf("scan of the new account: %v, %d new", err, res.New)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.repo.Catalog.AccountByName(late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.DeletedAt != 0 {
+		t.Fatalf("%s was marked deleted by the scan that started before it existed", late)
+	}
+	f.verify()
+}
