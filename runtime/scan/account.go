@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
@@ -69,9 +70,14 @@ type work struct {
 	counts  Result // Items, Unchanged, FoldersSkipped
 	results []readResult
 	reads   sync.WaitGroup
+	// readsDone is closed once every read is done (or dropped).
+	readsDone chan struct{}
 
 	errMu sync.Mutex
 	err   error // the first store error of its reads
+	// dropped is set when the run gives the account up to hand the
+	// repository over (it will start again): its reads stop.
+	dropped atomic.Bool
 }
 
 // change is a message settled without reading.
@@ -181,6 +187,7 @@ func (s *scanner) plan(w *work) error {
 		} else {
 			w.err = &storeError{w.listErr}
 		}
+		s.pipe.submit(w) // nothing to read
 		return nil
 	}
 	byKey := make(map[itemKey]*catalog.Item, len(w.items))
@@ -230,7 +237,7 @@ func (s *scanner) plan(w *work) error {
 // record waits for the account's reads and writes its changes inside a
 // savepoint.
 func (s *scanner) record(w *work) error {
-	w.reads.Wait()
+	<-w.readsDone
 	if err := s.pipe.failure(); err != nil {
 		return err
 	}

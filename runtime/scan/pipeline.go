@@ -123,13 +123,20 @@ func (s *scanner) startPipeline(ctx context.Context) *pipeline {
 	return p
 }
 
-// submit queues the read jobs of an account; w.reads counts them down.
+// submit queues the read jobs of an account; w.reads counts them down
+// and w.readsDone is closed when they are done.
 func (p *pipeline) submit(w *work) {
+	w.readsDone = make(chan struct{})
 	if len(w.jobs) == 0 {
+		close(w.readsDone)
 		return
 	}
 	w.results = make([]readResult, len(w.jobs))
 	w.reads.Add(len(w.jobs))
+	go func() {
+		w.reads.Wait()
+		close(w.readsDone)
+	}()
 	p.works <- w
 }
 
@@ -175,7 +182,7 @@ func (p *pipeline) feed() {
 
 // read opens and reads one message file.
 func (p *pipeline) read(j jobRef) {
-	if p.ctx.Err() != nil {
+	if p.ctx.Err() != nil || j.w.dropped.Load() {
 		j.w.reads.Done()
 		return
 	}
@@ -228,7 +235,7 @@ func (p *pipeline) store(l loadedJob, stored *storedBytes) {
 		p.budget.release(l.held)
 		l.w.reads.Done()
 	}()
-	if p.ctx.Err() != nil {
+	if p.ctx.Err() != nil || l.w.dropped.Load() {
 		return
 	}
 	prog := p.s.opts.Progress

@@ -48,7 +48,9 @@ type Options struct {
 	// BatchTime is how long SmartScan keeps the repository's writer lock
 	// at least once it has it (default 250ms). When another writer, such
 	// as the realtime scanner, waits for the lock after that, SmartScan
-	// finishes the accounts under way, commits and lets it in.
+	// gives up the accounts under way (it starts them again later), except
+	// the oldest one when it recorded none yet under this lock, commits
+	// and lets it in.
 	BatchTime time.Duration
 	// Only, when not nil, limits the scan to these accounts (user@domain):
 	// the realtime scanner rescans the accounts it saw change. An account
@@ -77,18 +79,6 @@ const lookahead = 3
 // the accounts under way hold in memory, a few hundred bytes each: with
 // large accounts, fewer are read ahead. A variable for tests.
 var aheadItems = 200_000
-
-// underWay counts the messages held by the accounts under way whose
-// listing is done.
-func underWay(lists ...[]*work) int {
-	n := 0
-	for _, l := range lists {
-		for _, w := range l {
-			n += w.size()
-		}
-	}
-	return n
-}
 
 // defaultReaders is Options.Readers when zero: measured on a virtual
 // disk, eight concurrent reads of cold message files read 2.2 times as
@@ -136,7 +126,7 @@ type Mismatch struct {
 // Accounts overlap (see work): while one is recorded, the next ones are
 // read and listed. Run holds the repository's writer lock from the first
 // account on, commits every commitInterval or BatchItems, and lets another
-// writer in once it held the lock for BatchTime (see Options).
+// writer in once it held the lock for BatchTime (see Options and walker).
 func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -174,99 +164,6 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	return s.res, s.finish(err)
 }
 
-// walk takes the accounts through start, plan and record: account i
-// starts while account i-lookahead is planned and the one before it
-// recorded, so that several listings run at once and the pipeline always
-// has the reads of the next account queued. It returns the error that
-// stops the run.
-func (s *scanner) walk(ctx context.Context, accounts []maildir.Account) error {
-	seen := map[string]bool{}
-	var started, planned []*work
-	defer func() {
-		for _, w := range started {
-			<-w.listed // no listing outlives the run
-		}
-	}()
-	// step plans the oldest started account once more than ahead are
-	// started, and records the oldest planned one once more than one is
-	// planned (with ahead 0, it plans and records everything).
-	step := func(ahead int) error {
-		if len(started) > ahead {
-			w := started[0]
-			started = started[1:]
-			if err := s.plan(w); err != nil {
-				return err
-			}
-			planned = append(planned, w)
-		}
-		if len(planned) > min(ahead, 1) {
-			w := planned[0]
-			planned = planned[1:]
-			if err := s.settle(w, seen); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	drain := func() error {
-		for len(started)+len(planned) > 0 {
-			if err := step(0); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for _, a := range accounts {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		seen[a.Name] = true
-		if !s.wanted(a.Name) {
-			continue // an excluded account counts as deleted, below
-		}
-		if err := s.lockBatch(); err != nil {
-			return err
-		}
-		if err := s.r.CheckSpace(0); err != nil {
-			return err
-		}
-		for len(started)+len(planned) > 0 && underWay(started, planned) > aheadItems {
-			if err := step(0); err != nil { // large accounts: fewer ahead
-				return err
-			}
-		}
-		started = append(started, s.start(a))
-		if err := step(lookahead); err != nil {
-			return err
-		}
-		switch {
-		case s.r.WriteMu.Waiting() && time.Since(s.batchStart) >= s.opts.BatchTime:
-			// Another writer waits: finish what is under way, then let
-			// it in; the next account takes the lock again.
-			if err := drain(); err != nil {
-				return err
-			}
-			if err := s.commit(true); err != nil {
-				return err
-			}
-		case s.pending >= s.opts.BatchItems || time.Since(s.committed) >= commitInterval:
-			if err := s.commit(false); err != nil {
-				return err
-			}
-		}
-	}
-	if err := drain(); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := s.lockBatch(); err != nil {
-		return err
-	}
-	return s.deleteMissing(seen)
-}
-
 // settle records one account, keeping the run going past problems that
 // concern that account alone.
 func (s *scanner) settle(w *work, seen map[string]bool) error {
@@ -287,6 +184,7 @@ func (s *scanner) settle(w *work, seen map[string]bool) error {
 	}
 	s.opts.Progress.AccountsDone.Add(1)
 	s.res.Accounts++
+	s.recorded++
 	return nil
 }
 
@@ -321,6 +219,7 @@ func (s *scanner) lockBatch() error {
 	s.r.WriteMu.Lock()
 	s.locked = true
 	s.batchStart = time.Now()
+	s.recorded = 0
 	gen, err := s.r.Catalog.PurgeGeneration()
 	if err != nil {
 		return err
@@ -348,6 +247,8 @@ type scanner struct {
 	// taken at batchStart.
 	locked     bool
 	batchStart time.Time
+	// recorded counts the accounts recorded since the lock was taken.
+	recorded int
 	// committed is when the last commit ended (or the run started).
 	committed time.Time
 	// purgeGen is the catalog's purge generation when blobs was loaded.
