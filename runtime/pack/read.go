@@ -30,52 +30,67 @@ func (s *Store) AppendBlob(dst []byte, id ID, loc Location) ([]byte, error) {
 }
 
 func (s *Store) read(dst []byte, want *ID, loc Location) ([]byte, error) {
-	path := packPath(s.dir, loc.Pack)
-	fail := func(reason string, err error) error {
-		return &CorruptError{Pack: loc.Pack, Path: path, Offset: loc.Offset, Reason: reason, Err: err}
-	}
-	if loc.Offset < FileHeaderSize || loc.Length < RecordOverhead || loc.Length > MaxBlobSize+RecordOverhead || loc.Size > MaxBlobSize {
-		return dst, fmt.Errorf("pack store: invalid location (%v) in %s", loc, path)
-	}
-	end := loc.Offset + int64(loc.Length)
-	if _, err := s.flushFor(loc.Pack, end); err != nil {
-		return dst, err
-	}
-	f, err := s.readers.acquire(loc.Pack)
+	bp, h, err := s.loadRecord(loc, want)
 	if err != nil {
 		return dst, err
 	}
-	bp := bufpool.Get(int(loc.Length))
 	defer bufpool.Put(bp)
+	out, reason, err := s.decode(dst, h, (*bp)[RecordHeaderSize:loc.Length-RecordTrailerSize])
+	if reason != "" {
+		return dst, &CorruptError{Pack: loc.Pack, Path: packPath(s.dir, loc.Pack), Offset: loc.Offset, Reason: reason, Err: err}
+	}
+	return out, nil
+}
+
+// loadRecord reads the record at loc into a pooled buffer, which the
+// caller puts back, and checks its framing, that it matches the location,
+// its CRC and, when want is set, that it holds that blob. Damage is a
+// *CorruptError naming the pack and the offset.
+func (s *Store) loadRecord(loc Location, want *ID) (*[]byte, recordHeader, error) {
+	path := packPath(s.dir, loc.Pack)
+	fail := func(reason string) error {
+		return &CorruptError{Pack: loc.Pack, Path: path, Offset: loc.Offset, Reason: reason}
+	}
+	if loc.Offset < FileHeaderSize || loc.Length < RecordOverhead || loc.Length > MaxBlobSize+RecordOverhead || loc.Size > MaxBlobSize {
+		return nil, recordHeader{}, fmt.Errorf("pack store: invalid location (%v) in %s", loc, path)
+	}
+	if _, err := s.flushFor(loc.Pack, loc.Offset+int64(loc.Length)); err != nil {
+		return nil, recordHeader{}, err
+	}
+	f, err := s.readers.acquire(loc.Pack)
+	if err != nil {
+		return nil, recordHeader{}, err
+	}
+	bp := bufpool.Get(int(loc.Length))
 	rec := (*bp)[:loc.Length]
 	n, err := f.f.ReadAt(rec, loc.Offset)
 	s.readers.release(f)
-	if n < len(rec) {
-		if err == io.EOF {
-			return dst, fail(fmt.Sprintf("record of %d bytes extends past the end of the file (%d bytes read)", len(rec), n), nil)
-		}
-		return dst, fmt.Errorf("pack store: reading %s at offset %d: %w", path, loc.Offset, err)
-	}
-	h, reason := parseRecordHeader(rec)
-	if reason != "" {
-		return dst, fail(reason, nil)
-	}
-	if int64(h.stored)+RecordOverhead != int64(loc.Length) || h.raw != loc.Size {
-		return dst, fail(fmt.Sprintf("record (stored size %d, raw size %d) does not match the location (length %d, size %d)",
-			h.stored, h.raw, loc.Length, loc.Size), nil)
+	h, reason := recordHeader{}, ""
+	switch {
+	case n < len(rec) && err == io.EOF:
+		reason = fmt.Sprintf("record of %d bytes extends past the end of the file (%d bytes read)", len(rec), n)
+	case n < len(rec):
+		bufpool.Put(bp)
+		return nil, h, fmt.Errorf("pack store: reading %s at offset %d: %w", path, loc.Offset, err)
+	default:
+		h, reason = parseRecordHeader(rec)
 	}
 	body := rec[:len(rec)-RecordTrailerSize]
-	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(rec[len(body):]) {
-		return dst, fail("record CRC mismatch", nil)
+	switch {
+	case reason != "":
+	case int64(h.stored)+RecordOverhead != int64(loc.Length) || h.raw != loc.Size:
+		reason = fmt.Sprintf("record (stored size %d, raw size %d) does not match the location (length %d, size %d)",
+			h.stored, h.raw, loc.Length, loc.Size)
+	case crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(rec[len(body):]):
+		reason = "record CRC mismatch"
+	case want != nil && h.id != *want:
+		reason = fmt.Sprintf("record holds blob %s, not %s", h.id, *want)
 	}
-	if want != nil && h.id != *want {
-		return dst, fail(fmt.Sprintf("record holds blob %s, not %s", h.id, *want), nil)
-	}
-	out, reason, err := s.decode(dst, h, body[RecordHeaderSize:])
 	if reason != "" {
-		return dst, fail(reason, err)
+		bufpool.Put(bp)
+		return nil, h, fail(reason)
 	}
-	return out, nil
+	return bp, h, nil
 }
 
 // decode appends the raw blob of a record to dst and verifies its hash.

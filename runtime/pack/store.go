@@ -218,14 +218,19 @@ func (s *Store) Put(id ID, raw []byte) (Location, error) {
 		payload = raw
 	}
 	putRecordHeader(rec, h)
-	crc := crc32.Update(0, castagnoli, rec)
-	if payload != nil {
-		crc = crc32.Update(crc, castagnoli, payload)
-	}
+	crc := crc32.Update(crc32.Update(0, castagnoli, rec), castagnoli, payload)
 	var trailer [RecordTrailerSize]byte
 	trailer[0], trailer[1], trailer[2], trailer[3] = byte(crc), byte(crc>>8), byte(crc>>16), byte(crc>>24)
-	recLen := int64(len(rec)) + int64(len(payload)) + RecordTrailerSize
+	return s.appendRecord(h.raw, rec, payload, trailer[:])
+}
 
+// appendRecord appends a record, given in parts, to the active pack,
+// starting a new pack when it would not fit. raw is the blob's raw size.
+func (s *Store) appendRecord(raw uint32, parts ...[]byte) (Location, error) {
+	var recLen int64
+	for _, b := range parts {
+		recLen += int64(len(b))
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -241,17 +246,12 @@ func (s *Store) Put(id ID, raw []byte) (Location, error) {
 		}
 	}
 	p := s.active
-	loc := Location{Pack: p.id, Offset: p.size, Length: uint32(recLen), Size: h.raw}
-	_, err := s.w.Write(rec)
-	if err == nil && payload != nil {
-		_, err = s.w.Write(payload)
-	}
-	if err == nil {
-		_, err = s.w.Write(trailer[:])
-	}
-	if err != nil {
-		s.err = fmt.Errorf("pack store: writing %s at offset %d: %w", p.path, p.size, err)
-		return Location{}, s.err
+	loc := Location{Pack: p.id, Offset: p.size, Length: uint32(recLen), Size: raw}
+	for _, b := range parts {
+		if _, err := s.w.Write(b); err != nil {
+			s.err = fmt.Errorf("pack store: writing %s at offset %d: %w", p.path, p.size, err)
+			return Location{}, s.err
+		}
 	}
 	p.size += recLen
 	p.unsynced = true
