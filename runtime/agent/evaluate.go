@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"io"
 	"net/http"
 	"time"
 
@@ -92,13 +91,8 @@ func (a *Agent) Evaluate(body []byte) (Evaluation, error) {
 }
 
 func (a *Agent) handleEvaluate(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "reading the request: "+err.Error())
-		return
-	}
-	if len(body) > maxBody {
-		writeError(w, http.StatusRequestEntityTooLarge, "config document larger than 1 MiB")
+	body, ok := readConfigBody(w, r)
+	if !ok {
 		return
 	}
 	ev, err := a.Evaluate(body)

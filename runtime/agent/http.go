@@ -131,14 +131,24 @@ func (a *Agent) handleGetConfig(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, cs)
 }
 
-func (a *Agent) handlePutConfig(w http.ResponseWriter, r *http.Request) {
+// readConfigBody reads a config document from a request, answering 400
+// or 413 itself when it cannot.
+func readConfigBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "reading the request: "+err.Error())
-		return
+		return nil, false
 	}
 	if len(body) > maxBody {
 		writeError(w, http.StatusRequestEntityTooLarge, "config document larger than 1 MiB")
+		return nil, false
+	}
+	return body, true
+}
+
+func (a *Agent) handlePutConfig(w http.ResponseWriter, r *http.Request) {
+	body, ok := readConfigBody(w, r)
+	if !ok {
 		return
 	}
 	ifMatch := strings.Trim(r.Header.Get("If-Match"), `"`)

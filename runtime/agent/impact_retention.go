@@ -69,64 +69,67 @@ func keptToday(d *schema.Document, p string) string {
 }
 
 func itemRetentionImpact(in *impactInput) ([]Impact, error) {
-	const p = "purge.item_retention_days"
-	at, ok := shorter(in, p)
-	if !ok {
-		return nil, nil
-	}
-	next, from, to := retentionWindow(in, p)
-	newDays, _ := retention(in.cand, p)
-	imp := Impact{Path: at, Destructive: true, NextPurge: &next,
-		Reason: fmt.Sprintf("Deleted messages are kept %d days instead of %s: the next purge (%s) drops those deleted more than %d days before it.",
-			newDays, keptToday(in.live, p), formatWhen(next), newDays)}
-	if in.data == nil {
-		return []Impact{imp}, nil
-	}
-	ended, err := in.data.ended(from, to)
-	if err != nil {
-		return nil, err
-	}
-	ended = filterAmounts(ended, func(a catalog.AccountAmount) bool { return !held(in.cand, a.Name) })
-	imp.Counted = true
-	imp.Items, imp.Bytes, imp.Accounts = sumAmounts(ended)
-	if imp.Items == 0 {
-		imp.Reason = fmt.Sprintf("No message deleted so far is purged earlier at the next purge (%s); from then on deleted messages are kept %d days instead of %s.",
-			formatWhen(next), newDays, keptToday(in.live, p))
-		return []Impact{imp}, nil
-	}
-	imp.Reason = fmt.Sprintf("%s (%s) in %s become purgeable at the next purge (%s): deleted more than %d days before it, they are kept %s today.",
-		countDeletedMessages(imp.Items), units.Bytes(imp.Bytes), countAccounts(len(imp.Accounts)), formatWhen(next), newDays, keptToday(in.live, p))
-	return []Impact{imp}, nil
+	return retentionImpact(in, retentionTarget{
+		path: "purge.item_retention_days", noun: "message", nouns: "messages", byMessage: true,
+		purged: func(d impactData, from, to int64) ([]catalog.AccountAmount, error) { return d.ended(from, to) },
+		counted: func(imp *Impact, _ []catalog.AccountAmount) string {
+			return fmt.Sprintf("%s (%s) in %s", countDeletedMessages(imp.Items), units.Bytes(imp.Bytes), countAccounts(len(imp.Accounts)))
+		},
+	})
 }
 
 func accountRetentionImpact(in *impactInput) ([]Impact, error) {
-	const p = "purge.account_retention_days"
-	at, ok := shorter(in, p)
+	return retentionImpact(in, retentionTarget{
+		path: "purge.account_retention_days", noun: "account", nouns: "accounts",
+		purged: func(d impactData, from, to int64) ([]catalog.AccountAmount, error) { return d.deleted(from, to) },
+		counted: func(imp *Impact, gone []catalog.AccountAmount) string {
+			return fmt.Sprintf("%s (%s)", countDeletedAccounts(len(gone)), countMessages(imp.Items, imp.Bytes))
+		},
+	})
+}
+
+// retentionTarget is what a retention setting purges: deleted messages or
+// deleted accounts.
+type retentionTarget struct {
+	path        string
+	noun, nouns string
+	// byMessage: nothing is purged earlier unless a message is (an
+	// account purge counts accounts, even empty ones).
+	byMessage bool
+	purged    func(d impactData, from, to int64) ([]catalog.AccountAmount, error)
+	counted   func(imp *Impact, gone []catalog.AccountAmount) string
+}
+
+// retentionImpact is the impact of a shorter retention: what its next
+// purge drops that the live config would keep.
+func retentionImpact(in *impactInput, t retentionTarget) ([]Impact, error) {
+	at, ok := shorter(in, t.path)
 	if !ok {
 		return nil, nil
 	}
-	next, from, to := retentionWindow(in, p)
-	newDays, _ := retention(in.cand, p)
+	next, from, to := retentionWindow(in, t.path)
+	newDays, _ := retention(in.cand, t.path)
+	kept := keptToday(in.live, t.path)
 	imp := Impact{Path: at, Destructive: true, NextPurge: &next,
-		Reason: fmt.Sprintf("Deleted accounts are kept %d days instead of %s: the next purge (%s) drops those deleted more than %d days before it.",
-			newDays, keptToday(in.live, p), formatWhen(next), newDays)}
+		Reason: fmt.Sprintf("Deleted %s are kept %d days instead of %s: the next purge (%s) drops those deleted more than %d days before it.",
+			t.nouns, newDays, kept, formatWhen(next), newDays)}
 	if in.data == nil {
 		return []Impact{imp}, nil
 	}
-	gone, err := in.data.deleted(from, to)
+	gone, err := t.purged(in.data, from, to)
 	if err != nil {
 		return nil, err
 	}
 	gone = filterAmounts(gone, func(a catalog.AccountAmount) bool { return !held(in.cand, a.Name) })
 	imp.Counted = true
 	imp.Items, imp.Bytes, imp.Accounts = sumAmounts(gone)
-	if len(gone) == 0 {
-		imp.Reason = fmt.Sprintf("No account deleted so far is purged earlier at the next purge (%s); from then on deleted accounts are kept %d days instead of %s.",
-			formatWhen(next), newDays, keptToday(in.live, p))
+	if len(gone) == 0 || t.byMessage && imp.Items == 0 {
+		imp.Reason = fmt.Sprintf("No %s deleted so far is purged earlier at the next purge (%s); from then on deleted %s are kept %d days instead of %s.",
+			t.noun, formatWhen(next), t.nouns, newDays, kept)
 		return []Impact{imp}, nil
 	}
-	imp.Reason = fmt.Sprintf("%s (%s) become purgeable at the next purge (%s): deleted more than %d days before it, they are kept %s today.",
-		countDeletedAccounts(len(gone)), countMessages(imp.Items, imp.Bytes), formatWhen(next), newDays, keptToday(in.live, p))
+	imp.Reason = fmt.Sprintf("%s become purgeable at the next purge (%s): deleted more than %d days before it, they are kept %s today.",
+		t.counted(&imp, gone), formatWhen(next), newDays, kept)
 	return []Impact{imp}, nil
 }
 
