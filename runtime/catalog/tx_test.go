@@ -7,15 +7,16 @@ import (
 	"testing"
 )
 
-// InsertItems and CloseItems write items over several multi-row
-// statements, each item exactly as given.
-func TestBatchedItemWrites(t *testing.T) {
+// openWithAccount opens a test catalog and starts a transaction with an
+// account and a blob (blobID(1)) for its items.
+func openWithAccount(t *testing.T) (*Catalog, *Tx, Account) {
+	t.Helper()
 	c := openTestCatalog(t)
 	tx, err := c.Begin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback()
+	t.Cleanup(tx.Rollback)
 	a, err := tx.Account("ann@example.org", 1)
 	if err != nil {
 		t.Fatal(err)
@@ -23,6 +24,13 @@ func TestBatchedItemWrites(t *testing.T) {
 	if err := tx.AddBlob(blobID(1), BlobRef{Pack: 1, Offset: 8, Length: 10, Size: 5}); err != nil {
 		t.Fatal(err)
 	}
+	return c, tx, a
+}
+
+// InsertItems and CloseItems write items over several multi-row
+// statements, each item exactly as given.
+func TestBatchedItemWrites(t *testing.T) {
+	c, tx, a := openWithAccount(t)
 	n := 2*max(insertBatch, closeBatch) + 7
 	var items []Item
 	for i := range n {
@@ -82,19 +90,7 @@ func TestBatchedItemWrites(t *testing.T) {
 // OpenItems leaves out the items of any number of folders, more than a
 // statement may have parameters included.
 func TestOpenItemsExceptManyFolders(t *testing.T) {
-	c := openTestCatalog(t)
-	tx, err := c.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	a, err := tx.Account("ann@example.org", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.AddBlob(blobID(1), BlobRef{Pack: 1, Offset: 8, Length: 10, Size: 5}); err != nil {
-		t.Fatal(err)
-	}
+	c, tx, a := openWithAccount(t)
 	var items []Item
 	for i := range 40000 {
 		items = append(items, Item{AccountID: a.ID, Folder: fmt.Sprintf("F%05d", i), Base: "m", Name: "m", Blob: blobID(1), ValidFrom: 1})

@@ -180,28 +180,37 @@ func TestRolledBackAccountLeavesNoDanglingBlob(t *testing.T) {
 	}
 }
 
-// A writer that waits for the repository gets it before a long SmartScan
-// ends, and the scan cannot record anything while that writer holds it.
-func TestLongScanHandsTheLockOver(t *testing.T) {
-	f := newFixture(t)
-	const accounts, perAccount = 12, 10
-	f.deliverMany(accounts, perAccount)
+// slowScan delivers perAccount messages to each of n accounts and starts
+// a SmartScan of them on a slow disk that hands the repository over as
+// soon as another writer waits. It returns once the scan recorded its
+// first account; done gets the scan's error, or one about its counts.
+func (f *fixture) slowScan(n, perAccount int) (*scan.Progress, <-chan error) {
+	f.deliverMany(n, perAccount)
 	st := hookedStore{Store: f.store, open: func(maildir.Account, *maildir.Message) error {
 		time.Sleep(2 * time.Millisecond) // a slow disk
 		return nil
 	}}
-	var prog scan.Progress
+	prog := &scan.Progress{}
 	done := make(chan error, 1)
 	go func() {
-		res, err := scan.Run(context.Background(), f.repo, st, scan.Options{Readers: 2, BatchTime: time.Nanosecond, Progress: &prog})
-		if err == nil && (res.Accounts != accounts || res.New != accounts*perAccount) {
-			err = fmt.Errorf("scan recorded %d accounts, %d new items; want %d, %d", res.Accounts, res.New, accounts, accounts*perAccount)
+		res, err := scan.Run(context.Background(), f.repo, st, scan.Options{Readers: 2, BatchTime: time.Nanosecond, Progress: prog})
+		if err == nil && (res.Accounts != n || res.New != int64(n*perAccount)) {
+			err = fmt.Errorf("scan recorded %d accounts, %d new items; want %d, %d", res.Accounts, res.New, n, n*perAccount)
 		}
 		done <- err
 	}()
 	for prog.AccountsDone.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
+	return prog, done
+}
+
+// A writer that waits for the repository gets it before a long SmartScan
+// ends, and the scan cannot record anything while that writer holds it.
+func TestLongScanHandsTheLockOver(t *testing.T) {
+	f := newFixture(t)
+	const accounts, perAccount = 12, 10
+	prog, done := f.slowScan(accounts, perAccount)
 	f.repo.WriteMu.Lock()
 	held := prog.AccountsDone.Load()
 	select {
@@ -341,20 +350,7 @@ func TestSkippedFolders(t *testing.T) {
 // the scan (whose list of accounts predates it).
 func TestAccountRecordedDuringScanStays(t *testing.T) {
 	f := newFixture(t)
-	f.deliverMany(12, 10)
-	st := hookedStore{Store: f.store, open: func(maildir.Account, *maildir.Message) error {
-		time.Sleep(2 * time.Millisecond) // a slow disk
-		return nil
-	}}
-	var prog scan.Progress
-	done := make(chan error, 1)
-	go func() {
-		_, err := scan.Run(context.Background(), f.repo, st, scan.Options{Readers: 2, BatchTime: time.Nanosecond, Progress: &prog})
-		done <- err
-	}()
-	for prog.AccountsDone.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	_, done := f.slowScan(12, 10)
 	const late = "zz-late@example.org"
 	f.deliver(late, "5000.M9P9.host", "a message for an account created during the scan")
 	res, err := scan.Run(context.Background(), f.repo, f.store, scan.Options{Only: []string{late}})
