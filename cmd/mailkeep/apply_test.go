@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,23 +175,10 @@ func TestDestructiveRefusal(t *testing.T) {
 	}
 }
 
-// messageBytes sums the sizes of the message files of a store.
+// messageBytes sums the sizes of the message files under a store root.
 func messageBytes(t *testing.T, root string) int64 {
 	t.Helper()
-	var n int64
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		if sub := filepath.Base(filepath.Dir(p)); sub == "cur" || sub == "new" {
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			n += info.Size()
-		}
-		return nil
-	})
+	n, err := corpus.MessageBytes(root)
 	if err != nil {
 		t.Fatal(err)
 	}

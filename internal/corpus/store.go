@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -471,4 +472,24 @@ func Verify(root string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// MessageBytes sums the sizes of the message files (those in a cur/ or
+// new/ directory) under root.
+func MessageBytes(root string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if sub := filepath.Base(filepath.Dir(p)); sub == "cur" || sub == "new" {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			n += info.Size()
+		}
+		return nil
+	})
+	return n, err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -40,20 +39,7 @@ func (c *clock) set(t time.Time) {
 // storeBytes sums the sizes of the message files under a store root.
 func storeBytes(t *testing.T, root string) int64 {
 	t.Helper()
-	var n int64
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		if sub := filepath.Base(filepath.Dir(p)); sub == "cur" || sub == "new" {
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			n += info.Size()
-		}
-		return nil
-	})
+	n, err := corpus.MessageBytes(root)
 	if err != nil {
 		t.Fatal(err)
 	}
