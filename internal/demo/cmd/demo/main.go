@@ -187,20 +187,7 @@ func (d *demo) runDovecot() error {
 
 	// The quickstart's post_command is `doveadm force-resync -u %u *`:
 	// CONFIG_FILE points doveadm at this Dovecot's configuration.
-	if err := d.startAgent("CONFIG_FILE=" + dc.ConfigPath()); err != nil {
-		return err
-	}
-	vars := d.vars(dc.MailLocation())
-	if err := d.apply(vars); err != nil {
-		return err
-	}
-	if err := d.waitRealtime(); err != nil {
-		return err
-	}
-	if err := d.status(vars); err != nil {
-		return err
-	}
-	if err := d.show("backup", "ls", "-agent", "unix://"+d.sock); err != nil {
+	if err := d.bringUp(dc.MailLocation(), "CONFIG_FILE="+dc.ConfigPath()); err != nil {
 		return err
 	}
 
@@ -313,6 +300,26 @@ func (d *demo) sampleMail() error {
 }
 
 // vars are the -var flags that point the quickstart policy at the demo.
+// bringUp starts the agent with env, applies the quickstart policy for
+// mailStore, waits for the realtime scanner and shows status and the
+// backup listing.
+func (d *demo) bringUp(mailStore string, env ...string) error {
+	if err := d.startAgent(env...); err != nil {
+		return err
+	}
+	vars := d.vars(mailStore)
+	if err := d.apply(vars); err != nil {
+		return err
+	}
+	if err := d.waitRealtime(); err != nil {
+		return err
+	}
+	if err := d.status(vars); err != nil {
+		return err
+	}
+	return d.show("backup", "ls", "-agent", "unix://"+d.sock)
+}
+
 func (d *demo) vars(mailStore string) []string {
 	return []string{
 		"-var", "agent_address=unix://" + d.sock,
@@ -519,21 +526,7 @@ func (d *demo) runMaildir() error {
 		return err
 	}
 	d.note("(a stand-in doveadm on the agent's PATH answers the quickstart's restore.post_command)")
-	if err := d.startAgent("PATH=" + binDir + ":" + os.Getenv("PATH")); err != nil {
-		return err
-	}
-	mailStore := "maildir:" + root + "/%d/%n/Maildir"
-	vars := d.vars(mailStore)
-	if err := d.apply(vars); err != nil {
-		return err
-	}
-	if err := d.waitRealtime(); err != nil {
-		return err
-	}
-	if err := d.status(vars); err != nil {
-		return err
-	}
-	if err := d.show("backup", "ls", "-agent", "unix://"+d.sock); err != nil {
+	if err := d.bringUp("maildir:"+root+"/%d/%n/Maildir", "PATH="+binDir+":"+os.Getenv("PATH")); err != nil {
 		return err
 	}
 	victim := st.PerAccount[0]
