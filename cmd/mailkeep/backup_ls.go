@@ -18,7 +18,7 @@ func runBackup(c *cli, args []string) int {
 		return exitError
 	}
 	fs := c.newFlags("backup ls", "[-json] TARGET [ACCOUNT]",
-		"Lists the backed-up accounts: items, folders, bytes, first and last backup, the\nearliest instant a restore gives whole (retention purges history before it),\nand when a deleted account was deleted.")
+		"Lists the backed-up accounts: items, folders, bytes, first and last backup, the\nearliest instant a restore gives whole (retention purges history before it),\nand when a deleted account was deleted: when its removal began, if it reached the\nbackup in several steps (restore account restores the instant before it).")
 	asJSON := fs.Bool("json", false, "print the listing as JSON")
 	var t targetFlags
 	t.register(fs)
@@ -52,9 +52,9 @@ func runBackup(c *cli, args []string) int {
 		deleted := "-"
 		switch {
 		case a.DeletedAt != nil:
-			deleted = a.DeletedAt.Local().Format(time.DateTime)
+			deleted = a.DeletedAt.Local().Format(time.DateTime) + began(a.DeletionBegan, *a.DeletedAt)
 		case a.LastDeletion != nil:
-			deleted = "back since; last deleted " + a.LastDeletion.Local().Format(time.DateTime)
+			deleted = "back since; last deleted " + a.LastDeletion.Local().Format(time.DateTime) + began(a.DeletionBegan, *a.LastDeletion)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Items, a.Folders, units.Bytes(a.Bytes),
 			a.FirstBackup.Local().Format(time.DateTime), a.LastBackup.Local().Format(time.DateTime),
@@ -62,4 +62,13 @@ func runBackup(c *cli, args []string) int {
 	}
 	tw.Flush()
 	return exitOK
+}
+
+// began describes when a deletion began, when it began before the
+// instant it was recorded complete.
+func began(t *time.Time, deleted time.Time) string {
+	if t == nil || !t.Before(deleted) {
+		return ""
+	}
+	return " (removal began " + t.Local().Format(time.DateTime) + ")"
 }

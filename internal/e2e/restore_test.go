@@ -22,7 +22,8 @@ const historyOps = 400
 // through restore.post_command, and IMAP shows exactly what it showed
 // before: folders, subscriptions, UIDVALIDITY, UIDNEXT, UIDs, flags,
 // keywords, INTERNALDATEs and byte-identical messages. The files belong
-// to the mail user without any chown by the test.
+// to the mail user without any chown by the test. The removal and the
+// restore run under CPU load.
 func TestRealtimeRestoreDeletedAccount(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{users: []dovecot.User{alice, bob, carol}, realtime: true})
@@ -43,12 +44,17 @@ func TestRealtimeRestoreDeletedAccount(t *testing.T) {
 		t.Fatalf("a SmartScan ran (%+v, %v); this test is about the realtime scanner alone", st.SmartScan.LastRun, err)
 	}
 
+	// Under CPU load, as on a busy machine: the removal then reaches the
+	// scanner in several batches (TestRealtimeRestoreAccountRemovedInSteps
+	// spreads it on purpose).
+	stopLoad := cpuLoad(t)
 	if err := os.RemoveAll(e.maildir(alice.Name)); err != nil {
 		t.Fatal(err)
 	}
 	e.waitDeleted(alice.Name)
 
 	out := e.restoreCLI(alice.Name, "-at", "last")
+	stopLoad()
 	t.Logf("mailkeep restore account:\n%s", out)
 	if !strings.Contains(out, "full restore") || !strings.Contains(out, "post_command") || !strings.Contains(out, ": ok") {
 		t.Errorf("restore output lacks the full restore or the post_command outcome:\n%s", out)

@@ -263,6 +263,10 @@ type AccountListing struct {
 	// also when it came back since; restore an instant before it to get
 	// what was there.
 	LastDeletion *time.Time `json:"last_deletion"`
+	// DeletionBegan is when that last deletion began: a mailbox removed
+	// with `rm -rf` may reach the backup in several steps. `restore
+	// account` of a deleted account restores the instant just before it.
+	DeletionBegan *time.Time `json:"deletion_began"`
 	// RestorableFrom is the earliest instant a restore gives whole: the
 	// first backup, or the instant before which the retention purge
 	// removed history.
@@ -290,8 +294,8 @@ func (a *Agent) handleAccounts(w http.ResponseWriter, r *http.Request) {
 			l.DeletedAt = &d
 		}
 		if s.LastDeletion != 0 {
-			d := time.Unix(0, s.LastDeletion).UTC()
-			l.LastDeletion = &d
+			d, b := time.Unix(0, s.LastDeletion).UTC(), time.Unix(0, s.DeletionBegan).UTC()
+			l.LastDeletion, l.DeletionBegan = &d, &b
 		}
 		out = append(out, l)
 	}

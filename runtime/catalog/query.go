@@ -136,8 +136,8 @@ func (c *Catalog) BlobIDs(fn func(id BlobID, ref BlobRef)) error {
 // AccountStats summarises one account's backup for listings.
 type AccountStats struct {
 	Account
-	// Items, Folders and Bytes describe the account's current state (its
-	// last state, for a deleted account).
+	// Items, Folders and Bytes describe the account's current state (for
+	// a deleted account, its state before the deletion began).
 	Items, Folders int64
 	Bytes          int64
 	// Versions counts every item version kept, current or historical.
@@ -149,6 +149,11 @@ type AccountStats struct {
 	// store, even if it came back since (a mail server recreates an
 	// account whose Maildir was deleted at its next delivery); 0 if never.
 	LastDeletion int64
+	// DeletionBegan is when that last deletion began (see RemovalStart):
+	// the state just before it is the account as it was before it was
+	// removed, however many steps the removal reached the backup in. 0 if
+	// never deleted.
+	DeletionBegan int64
 }
 
 // Stats returns the listing of every account, or of one when name is set.
@@ -163,22 +168,29 @@ func (c *Catalog) Stats(name string) ([]AccountStats, error) {
 			continue
 		}
 		s := AccountStats{Account: a}
-		at := a.DeletedAt - 1
-		if a.DeletedAt == 0 {
-			at = 1<<63 - 1
+		err := c.db.QueryRow(`SELECT coalesce(max(v.valid_to), 0) FROM account_versions v
+			WHERE v.account_id = ? AND v.valid_to IS NOT NULL AND NOT EXISTS (
+				SELECT 1 FROM account_versions w WHERE w.account_id = v.account_id AND w.valid_from = v.valid_to)`, a.ID).Scan(&s.LastDeletion)
+		if err == nil && a.DeletedAt != 0 && s.LastDeletion == 0 {
+			s.LastDeletion = a.DeletedAt
 		}
-		err := c.db.QueryRow(`SELECT count(*), coalesce(sum(size), 0) FROM items WHERE account_id = ? AND `+validAt, a.ID, at, at).Scan(&s.Items, &s.Bytes)
+		if err == nil && s.LastDeletion != 0 {
+			s.DeletionBegan, err = c.RemovalStart(a.ID, s.LastDeletion)
+		}
+		// A deleted account is listed as it was before its deletion began.
+		at := int64(1<<63 - 1)
+		if a.DeletedAt != 0 {
+			at = s.DeletionBegan - 1
+		}
+		if err == nil {
+			err = c.db.QueryRow(`SELECT count(*), coalesce(sum(size), 0) FROM items WHERE account_id = ? AND `+validAt, a.ID, at, at).Scan(&s.Items, &s.Bytes)
+		}
 		if err == nil {
 			err = c.db.QueryRow(`SELECT count(*) FROM folder_versions WHERE account_id = ? AND `+validAt, a.ID, at, at).Scan(&s.Folders)
 		}
 		if err == nil {
 			err = c.db.QueryRow(`SELECT count(*), coalesce(min(valid_from), 0), coalesce(max(max(valid_from), coalesce(max(valid_to), 0)), 0) FROM items WHERE account_id = ?`, a.ID).
 				Scan(&s.Versions, &s.FirstBackup, &s.LastBackup)
-		}
-		if err == nil {
-			err = c.db.QueryRow(`SELECT coalesce(max(v.valid_to), 0) FROM account_versions v
-				WHERE v.account_id = ? AND v.valid_to IS NOT NULL AND NOT EXISTS (
-					SELECT 1 FROM account_versions w WHERE w.account_id = v.account_id AND w.valid_from = v.valid_to)`, a.ID).Scan(&s.LastDeletion)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("catalog %s: account %s: %w", c.path, a.Name, err)

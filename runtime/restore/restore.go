@@ -142,8 +142,11 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 }
 
 // instant resolves the instant to restore. "last" (the zero time) is now
-// for a live account and the moment before deletion for a deleted one, so
-// that restoring a deleted account brings back its last state.
+// for a live account and, for a deleted one, the moment before its
+// deletion began (catalog.RemovalStart): a mailbox removed with `rm -rf`
+// may reach the backup in several steps, the first ones recording its
+// messages as expunged folder by folder, and restoring it brings back
+// what it held before all of them.
 func instant(r *repo.Repo, opts Options) (time.Time, error) {
 	if !opts.At.IsZero() {
 		return opts.At, nil
@@ -152,10 +155,14 @@ func instant(r *repo.Repo, opts Options) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	if a.DeletedAt != 0 {
-		return time.Unix(0, a.DeletedAt-1), nil
+	if a.DeletedAt == 0 {
+		return time.Now(), nil
 	}
-	return time.Now(), nil
+	began, err := r.Catalog.RemovalStart(a.ID, a.DeletedAt)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(0, began-1), nil
 }
 
 // describeMissing explains why an account has no state at an instant.
