@@ -10,13 +10,26 @@ import (
 )
 
 func runBackup(c *cli, args []string) int {
-	if len(args) == 0 || args[0] != "ls" {
-		fmt.Fprintf(c.stderr, "Usage: mailkeep backup ls [-json] TARGET [ACCOUNT]\n")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help") {
-			return exitOK
+	if len(args) > 0 {
+		switch args[0] {
+		case "ls":
+			return runBackupLs(c, args)
+		case "history":
+			return runBackupHistory(c, args[1:])
+		case "diff":
+			return runBackupDiff(c, args[1:])
 		}
-		return exitError
 	}
+	fmt.Fprintf(c.stderr, "Usage: mailkeep backup ls [-json] TARGET [ACCOUNT]\n"+
+		"       mailkeep backup history [-json] [-since TIME] TARGET ACCOUNT\n"+
+		"       mailkeep backup diff [-json] TARGET ACCOUNT -from TIME [-to TIME]\n")
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help") {
+		return exitOK
+	}
+	return exitError
+}
+
+func runBackupLs(c *cli, args []string) int {
 	fs := c.newFlags("backup ls", "[-json] TARGET [ACCOUNT]",
 		"Lists the backed-up accounts: items, folders, bytes, first and last backup, the\nearliest instant a restore gives whole (retention purges history before it),\nand when a deleted account was deleted: when its removal began, if it reached the\nbackup in several steps (restore account restores the instant before it).")
 	asJSON := fs.Bool("json", false, "print the listing as JSON")

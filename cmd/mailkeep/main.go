@@ -52,7 +52,7 @@ var commands = []command{
 	{"agent", "run the backup agent of this mail server", runAgent},
 	{"smartscan", "start a SmartScan on an agent", runSmartScan},
 	{"restore", "restore an account as it was at an instant (restore account)", runRestore},
-	{"backup", "list what an agent's repository holds (backup ls)", runBackup},
+	{"backup", "what an agent's repository holds: backup ls, history, diff", runBackup},
 	{"verify", "check an agent's repository", runVerify},
 	{"purge", "run the retention purge on an agent now", runPurge},
 	{"version", "print the version", runVersion},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/purge"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/restore"
@@ -98,11 +99,31 @@ func (a *Agent) StartRestore(req RestoreRequest) (*Operation, error) {
 		params["at"] = at.UTC()
 	}
 	return a.ops.start("restore:"+to, params, progress, func(ctx context.Context) (any, error) {
-		return restore.Run(ctx, e.repo, e.store, restore.Options{
+		started := a.cfg.Now()
+		res, err := restore.Run(ctx, e.repo, e.store, restore.Options{
 			Account: req.Account, At: at, To: to, DryRun: req.DryRun,
 			PostCommand: e.doc.Strings("restore.post_command"), Progress: p,
 		})
+		if res != nil && !req.DryRun {
+			a.logRestore(ctx, e, catalog.Restore{Account: to, Source: req.Account, Kind: "account",
+				Instant: res.At.UnixNano(), Started: started.UnixNano(), Messages: res.Messages}, err)
+		}
+		return res, err
 	})
+}
+
+// logRestore records a restore written into an account, for its history
+// (backup history). A restore that failed part-way is recorded with its
+// error; failing to record it is logged, not returned: the mail is
+// written either way.
+func (a *Agent) logRestore(ctx context.Context, e *engine, r catalog.Restore, err error) {
+	r.Finished, r.Outcome, r.Operation = a.cfg.Now().UnixNano(), "ok", operationID(ctx)
+	if err != nil {
+		r.Outcome = err.Error()
+	}
+	if lerr := e.repo.Catalog.LogRestore(r); lerr != nil {
+		a.log.Warn("logging a restore", "account", r.Account, "err", lerr)
+	}
 }
 
 // StartVerify starts a repository check.

@@ -51,6 +51,16 @@ type Operation struct {
 	Error string `json:"error,omitempty"`
 }
 
+// operationKey is the context key under which an operation's body finds
+// its own id (see operationID).
+type operationKey struct{}
+
+// operationID returns the id of the operation whose body runs with ctx.
+func operationID(ctx context.Context) string {
+	id, _ := ctx.Value(operationKey{}).(string)
+	return id
+}
+
 // job is the body of an operation. It reports progress through the
 // function it is given and returns its result.
 type job func(ctx context.Context, progress func() Progress) (any, error)
@@ -92,6 +102,7 @@ func (m *opManager) start(kind string, params map[string]any, progress func() Pr
 	}
 	ctx, cancel := context.WithCancel(m.base)
 	op := &Operation{ID: newID(), Type: kind, Params: params, State: StateRunning, Started: time.Now().UTC()}
+	ctx = context.WithValue(ctx, operationKey{}, op.ID)
 	r := &running{op: op, cancel: cancel, progress: progress, done: make(chan struct{})}
 	m.ops[op.ID] = r
 	m.order = append(m.order, op.ID)

@@ -108,6 +108,9 @@ func (c *Catalog) migrate() error {
 			return fmt.Errorf("catalog %s: adding accounts.exact_from: %w", c.path, err)
 		}
 	}
+	if _, err := c.db.Exec(restoresSQL); err != nil {
+		return fmt.Errorf("catalog %s: creating the restore log: %w", c.path, err)
+	}
 	// Caches that a catalog may lack (they hold no history) are created
 	// when missing.
 	if _, err := c.db.Exec(cacheSQL); err != nil {

@@ -4,10 +4,25 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrNotFound is returned for an account or blob the catalog does not know.
 var ErrNotFound = errors.New("not found")
+
+// ErrPurged is returned for an instant before an account's history was
+// trimmed by the retention purge: what it held then is no longer whole.
+var ErrPurged = errors.New("instant older than the backup's retention")
+
+// CheckWhole returns an error wrapping ErrPurged when the account's
+// history at the instant at (Unix ns) is no longer whole.
+func (a Account) CheckWhole(at int64) error {
+	if at >= a.FirstSeen && at < a.ExactFrom {
+		return fmt.Errorf("account %s: %w: the retention purge removed its history before %s; use that instant or a later one",
+			a.Name, ErrPurged, time.Unix(0, a.ExactFrom).UTC().Format(time.RFC3339Nano))
+	}
+	return nil
+}
 
 // validAt selects versions valid at the instant bound to the two
 // placeholders.

@@ -83,7 +83,7 @@ var ErrNoState = errors.New("account not in the backup at that instant")
 
 // ErrPurged is returned for an instant before the account's history was
 // trimmed by the retention purge: what it held then is no longer whole.
-var ErrPurged = errors.New("instant older than the backup's retention")
+var ErrPurged = catalog.ErrPurged
 
 // Run restores an account as it was at opts.At into opts.To.
 func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, error) {
@@ -108,11 +108,10 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	if a := state.Account; at.UnixNano() >= a.FirstSeen && at.UnixNano() < a.ExactFrom {
-		// Checked first: the purge may have removed the very versions
-		// that would tell whether the account existed then.
-		return nil, fmt.Errorf("account %s: %w: the retention purge removed its history before %s; restore that instant or a later one",
-			a.Name, ErrPurged, time.Unix(0, a.ExactFrom).UTC().Format(time.RFC3339Nano))
+	// Checked first: the purge may have removed the very versions that
+	// would tell whether the account existed then.
+	if err := state.Account.CheckWhole(at.UnixNano()); err != nil {
+		return nil, err
 	}
 	if state.Version == nil {
 		return nil, describeMissing(state, at)
