@@ -137,4 +137,3 @@ func displayName(name, b64 string) string {
 	}
 	return strings.ToValidUTF8(name, "\uFFFD") + " (b64:" + b64 + ")"
 }
-

@@ -66,7 +66,9 @@ func (m *mailbox) deliver(dir string, n int) {
 	m.check(os.WriteFile(filepath.Join(m.root, dir, "cur", name(n, "")), []byte(body), 0o600))
 }
 
-func name(n int, flags string) string { return fmt.Sprintf("17000000%02d.M%dP1.host:2,%s", n, n, flags) }
+func name(n int, flags string) string {
+	return fmt.Sprintf("17000000%02d.M%dP1.host:2,%s", n, n, flags)
+}
 
 // scan records the store at the mailbox's clock and returns that instant.
 func (m *mailbox) scan() time.Time {
