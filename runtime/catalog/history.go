@@ -87,3 +87,12 @@ func (c *Catalog) CountItemsAt(accountID int64, folder *string, at int64) (int, 
 	}
 	return n, nil
 }
+
+// CountFoldersAt counts the folders of an account valid at an instant.
+func (c *Catalog) CountFoldersAt(accountID, at int64) (int, error) {
+	var n int
+	if err := c.db.QueryRow(`SELECT count(*) FROM folder_versions WHERE account_id = ? AND `+validAt, accountID, at, at).Scan(&n); err != nil {
+		return 0, fmt.Errorf("catalog %s: %w", c.path, err)
+	}
+	return n, nil
+}

@@ -178,11 +178,11 @@ func (h *builder) accountEvents() error {
 
 // contents counts the account's messages and folders at an instant.
 func (h *builder) contents(at int64) (messages, folders int, err error) {
-	st, err := h.c.StateAt(h.a.Name, at)
-	if err != nil {
+	if messages, err = h.c.CountItemsAt(h.a.ID, nil, at); err != nil {
 		return 0, 0, err
 	}
-	return len(st.Items), len(st.Folders), nil
+	folders, err = h.c.CountFoldersAt(h.a.ID, at)
+	return messages, folders, err
 }
 
 // folderEvents finds folders created, renamed and deleted: at each
