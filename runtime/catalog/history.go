@@ -38,7 +38,7 @@ type Removal struct {
 func (c *Catalog) Removals(accountID, since int64) ([]Removal, error) {
 	rows, err := c.db.Query(`SELECT i.valid_to, i.folder, count(*) FROM items i
 		WHERE i.account_id = ? AND i.valid_to IS NOT NULL AND i.valid_to >= ? AND NOT EXISTS (
-			SELECT 1 FROM items j WHERE j.account_id = i.account_id AND j.valid_from = i.valid_to AND j.blob = i.blob)
+			SELECT 1 FROM items j INDEXED BY items_blob WHERE j.blob = i.blob AND j.account_id = i.account_id AND j.valid_from = i.valid_to)
 		GROUP BY i.valid_to, i.folder ORDER BY i.valid_to, i.folder`, accountID, since)
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s: %w", c.path, err)
@@ -64,9 +64,10 @@ func (c *Catalog) Removals(accountID, since int64) ([]Removal, error) {
 // keep their names).
 func (c *Catalog) CarriedOver(accountID int64, from, to string, at int64) (int, error) {
 	var n int
-	err := c.db.QueryRow(`SELECT count(*) FROM items a JOIN items b
-		ON b.account_id = a.account_id AND b.valid_from = a.valid_to AND b.base = a.base AND b.folder = ?
-		WHERE a.account_id = ? AND a.folder = ? AND a.valid_to = ?`, to, accountID, from, at).Scan(&n)
+	err := c.db.QueryRow(`SELECT count(*) FROM (
+		SELECT base FROM items WHERE account_id = ? AND valid_to = ? AND folder = ?
+		INTERSECT SELECT base FROM items WHERE account_id = ? AND valid_from = ? AND folder = ?)`,
+		accountID, at, from, accountID, at, to).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("catalog %s: %w", c.path, err)
 	}
