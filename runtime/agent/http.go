@@ -36,6 +36,7 @@ func (a *Agent) Handler(token string) http.Handler {
 	mux.HandleFunc("DELETE /v1/operations/{id}", a.handleCancelOp)
 	mux.HandleFunc("GET /v1/backup/accounts", a.handleAccounts)
 	mux.HandleFunc("GET /v1/backup/accounts/{account}", a.handleAccounts)
+	mux.HandleFunc("GET /v1/backup/accounts/{account}/export", a.handleExport)
 	var h http.Handler = mux
 	if token != "" {
 		h = a.requireToken(token, h)
@@ -78,6 +79,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (an export
+// flushes and sets write deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // apiError is the body of every error response.
 type apiError struct {
