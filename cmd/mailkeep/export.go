@@ -249,8 +249,9 @@ func writeExport(path string, single bool, r io.Reader, done func() error) (int6
 	if err != nil {
 		return n, err
 	}
-	// rename(2) replaces only an empty directory.
-	if err := os.Rename(tmp, path); err != nil {
+	// rename(2) replaces an empty directory and nothing else (os.Rename
+	// would refuse any directory).
+	if err := unix.Rename(tmp, path); err != nil {
 		return n, fmt.Errorf("-o %s: %w", path, err)
 	}
 	return n, fsutil.SyncDir(dir)

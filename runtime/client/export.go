@@ -60,10 +60,14 @@ func (c *Client) Export(ctx context.Context, account, folder, format, at string)
 // said it was complete (cancelled, failed, or the connection broke).
 var ErrCut = errors.New("the export stream was cut before its end")
 
-// Summary returns the agent's summary of a stream read to its end. When
+// Summary returns the agent's summary of a stream read to its end (it
+// reads what is left). When
 // the stream was cut it returns ErrCut with the operation's error, as the
 // agent recorded it.
 func (s *ExportStream) Summary(ctx context.Context) (*export.Summary, error) {
+	// The trailer comes after the body: a tar reader stops at the archive's
+	// end marker, before it.
+	_, _ = io.Copy(io.Discard, s.Body)
 	if t := s.trailer(); t != "" {
 		var sum export.Summary
 		if err := json.Unmarshal([]byte(t), &sum); err != nil {
