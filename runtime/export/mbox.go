@@ -36,7 +36,8 @@ func (x *writer) mboxStream(w io.Writer, f *folder) error {
 }
 
 // AppendMbox appends one message in mboxrd form to dst: a "From " line
-// with the envelope sender (Return-Path, else From, else MAILER-DAEMON)
+// with the envelope sender (Return-Path, else From, else MAILER-DAEMON;
+// ASCII only)
 // and the received date; the header without the fields an mbox writer
 // owns (droppedHeaders), then Status (R seen, O not new), X-Status (A
 // answered, F flagged, T draft, D deleted) and X-Keywords when they are
@@ -180,18 +181,31 @@ func mboxKeywords(kws []string) string {
 }
 
 // envelopeSender is the address of a "From " line: the Return-Path, else
-// the From address, else MAILER-DAEMON; never with spaces.
+// the From address, else MAILER-DAEMON. Readers take that line as ASCII
+// without spaces, so an address that is not printable ASCII is passed
+// over.
 func envelopeSender(msg []byte) string {
 	head, _ := splitHeader(msg)
-	if rp := strings.Trim(strings.TrimSpace(headerValue(head, "Return-Path")), "<>"); rp != "" && !strings.ContainsAny(rp, " \t\r\n") {
+	if rp := strings.Trim(strings.TrimSpace(headerValue(head, "Return-Path")), "<>"); fromLineSafe(rp) {
 		return rp
 	}
 	if from := headerValue(head, "From"); from != "" {
-		if a, err := mail.ParseAddress(from); err == nil && a.Address != "" && !strings.ContainsAny(a.Address, " \t\r\n") {
+		if a, err := mail.ParseAddress(from); err == nil && fromLineSafe(a.Address) {
 			return a.Address
 		}
 	}
 	return "MAILER-DAEMON"
+}
+
+// fromLineSafe reports whether s is non-empty printable ASCII without
+// spaces.
+func fromLineSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // headerValue returns the first field of that name in a header, unfolded.
