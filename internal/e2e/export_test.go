@@ -225,4 +225,3 @@ func readExportedMboxes(t *testing.T, root string, want *Snapshot) *Snapshot {
 	}
 	return s
 }
-

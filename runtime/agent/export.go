@@ -138,7 +138,7 @@ func (a *Agent) handleExport(w http.ResponseWriter, r *http.Request) {
 		// A cancel must also end a write blocked on a slow reader.
 		stop := context.AfterFunc(ctx, func() { _ = rc.SetWriteDeadline(time.Now()) })
 		defer stop()
-		sum, err := px.ex.Write(ctx, w, px.e.repo, prog)
+		sum, err := px.ex.Write(ctx, &stallWriter{ctx: ctx, w: w, rc: rc}, px.e.repo, prog)
 		if err == nil {
 			err = rc.Flush()
 		}
@@ -189,3 +189,24 @@ type notFound struct{ err error }
 
 func (e notFound) Error() string   { return e.err.Error() }
 func (e notFound) Unwrap() []error { return []error{e.err, catalog.ErrNotFound} }
+
+// exportStall is how long an export waits for a client that reads nothing
+// before it cuts the stream: a stalled export would hold purges off.
+const exportStall = 10 * time.Minute
+
+// stallWriter gives every write exportStall to complete.
+type stallWriter struct {
+	ctx context.Context
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+}
+
+func (s *stallWriter) Write(b []byte) (int, error) {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(exportStall))
+	// Checked after the deadline is set: a cancel from now on comes later
+	// and sets its own deadline (now) after this one.
+	if err := s.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return s.w.Write(b)
+}

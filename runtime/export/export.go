@@ -104,22 +104,44 @@ func New(st *catalog.State, format, name string) (*Export, error) {
 		it := &st.Items[i]
 		byFolder[it.Folder] = append(byFolder[it.Folder], it)
 	}
-	var names []string
-	for i := range st.Folders {
-		fv := &st.Folders[i]
-		names = append(names, fv.Name)
+	add := func(fv *catalog.FolderVersion) error {
 		if e.one && fv.Name != name && !(strings.EqualFold(name, maildir.Inbox) && fv.Name == maildir.Inbox) {
-			continue
+			return nil
 		}
 		f := folder{v: fv, items: byFolder[fv.Name]}
 		if !e.one {
 			p, err := folderPath(format, fv)
 			if err != nil {
-				return nil, fmt.Errorf("account %s: %w", st.Account.Name, err)
+				return fmt.Errorf("account %s: %w", st.Account.Name, err)
 			}
 			f.path = p
 		}
 		e.folders = append(e.folders, f)
+		return nil
+	}
+	var names []string
+	for i := range st.Folders {
+		names = append(names, st.Folders[i].Name)
+		if err := add(&st.Folders[i]); err != nil {
+			return nil, err
+		}
+		delete(byFolder, st.Folders[i].Name)
+	}
+	// Items whose folder record is missing (it should not happen) are
+	// exported too, into a folder of that name, as restore does.
+	var orphans []string
+	for n := range byFolder {
+		orphans = append(orphans, n)
+	}
+	slices.Sort(orphans)
+	for _, n := range orphans {
+		dir, err := maildir.FolderDir(maildir.LayoutMaildirPP, n)
+		if err != nil {
+			dir = "." + strings.ReplaceAll(n, "/", ".")
+		}
+		if err := add(&catalog.FolderVersion{Name: n, Dir: dir}); err != nil {
+			return nil, err
+		}
 	}
 	if e.one && len(e.folders) == 0 {
 		return nil, fmt.Errorf("account %s: %w %q at that instant; it had %s", st.Account.Name, ErrNoFolder, name, quoteList(names))

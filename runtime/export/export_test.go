@@ -385,3 +385,19 @@ func TestWriteCancelled(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// TestOrphanItems: a message whose folder record is missing is exported
+// into a folder of its name, as restore does, rather than lost.
+func TestOrphanItems(t *testing.T) {
+	st, blobs := testState()
+	st.Items[5].Folder = "Lost"
+	data, sum := write(t, st, blobs, EML, "")
+	files, _ := untar(t, data)
+	if sum.Folders != 5 || !bytes.Equal(files["Lost/0001.eml"], blobs[st.Items[5].Blob]) {
+		t.Errorf("summary %+v, files %v", sum, keys(files))
+	}
+	data, _ = write(t, st, blobs, Maildir, "")
+	if files, _ = untar(t, data); files[".Lost/cur/"+st.Items[5].Name] == nil {
+		t.Errorf("maildir: %v", keys(files))
+	}
+}
