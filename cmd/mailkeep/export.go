@@ -103,17 +103,21 @@ func runExport(c *cli, args []string) int {
 	defer s.Body.Close()
 	stopBar := c.followExport(cl, s.Operation, !*asJSON)
 	var written int64
+	body := &readErr{r: s.Body}
 	if *out == "-" {
-		written, err = io.Copy(c.stdout, s.Body)
+		written, err = io.Copy(c.stdout, body)
 	} else {
-		written, err = writeExport(*out, single, s.Body, func() error { _, err := s.Summary(context.Background()); return err })
+		written, err = writeExport(*out, single, body, func() error { _, err := s.Summary(context.Background()); return err })
 	}
 	stopBar()
 	if ctx.Err() != nil {
 		return fail("interrupted; the export was cut and nothing was written at %s", *out)
 	}
-	if err == nil && *out == "-" {
-		_, err = s.Summary(context.Background())
+	if body.err != nil || (err == nil && *out == "-") {
+		// The stream broke or ended: the agent says why.
+		if _, serr := s.Summary(context.Background()); serr != nil {
+			err = serr
+		}
 	}
 	if err != nil {
 		if *out != "-" {
@@ -140,6 +144,20 @@ func runExport(c *cli, args []string) int {
 	fmt.Fprintf(w, "Exported %s as of %s (%s): %d messages in %d folders, %s, to %s.\n",
 		what, res.At.Local().Format(time.DateTime), res.Format, res.Messages, res.Folders, units.Bytes(res.Bytes), res.Path)
 	return exitOK
+}
+
+// readErr remembers the error of a failed read (other than the end).
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErr) Read(b []byte) (int, error) {
+	n, err := r.r.Read(b)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
 }
 
 // followExport draws the export operation's progress on a terminal until
