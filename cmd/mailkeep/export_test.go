@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
@@ -340,6 +341,29 @@ func TestExportOperation(t *testing.T) {
 	if op, _ := cl.Operation(t.Context(), s.Operation, 0); op.State != agent.StateCancelled {
 		t.Errorf("operation after cancel: %+v", op)
 	}
+	// Through the CLI: it writes to stdout, which blocks until the export
+	// is cancelled; the CLI then says so and exits 1.
+	g := &gate{started: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan result)
+	go func() {
+		var errb bytes.Buffer
+		c := &cli{stdin: strings.NewReader(""), stdout: g, stderr: &errb}
+		code := c.main(append(append([]string{"export", "-format", "eml", "-o", "-"}, e.target...), e.account))
+		done <- result{stderr: errb.String(), code: code}
+	}()
+	<-g.started
+	_, err = cl.Export(t.Context(), e.account, "", "mbox", "")
+	if !client.Busy(err) {
+		t.Fatalf("export while the CLI exports: %v", err)
+	}
+	if _, err := cl.Cancel(t.Context(), busyOp(err).ID); err != nil {
+		t.Fatal(err)
+	}
+	close(g.release)
+	if r := <-done; r.code != exitError || !strings.Contains(r.stderr, "cancelled") {
+		t.Errorf("CLI export cancelled on the agent: %+v", r)
+	}
+
 	// The account exports again once it is over.
 	if r := e.run(t, "-format", "mbox", "-folder", "INBOX", "-o", filepath.Join(e.dir, "inbox.mbox")); r.code != exitOK {
 		t.Errorf("export after cancel: %+v", r)
@@ -431,4 +455,18 @@ func TestExportAPIStatus(t *testing.T) {
 			t.Errorf("%+v: %v", c, err)
 		}
 	}
+}
+
+// gate is a writer whose first write blocks until release is closed.
+type gate struct {
+	started, release chan struct{}
+	once             sync.Once
+}
+
+func (g *gate) Write(b []byte) (int, error) {
+	g.once.Do(func() {
+		close(g.started)
+		<-g.release
+	})
+	return len(b), nil
 }
