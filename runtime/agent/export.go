@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -102,7 +103,7 @@ func (a *Agent) prepareExport(req ExportRequest) (*preparedExport, *Operation, e
 	if folder != "" {
 		p.params["folder"] = folder
 		if !utf8.ValidString(folder) {
-			p.res.FolderB64 = req.Folder[len("b64:"):]
+			p.res.FolderB64 = base64.StdEncoding.EncodeToString([]byte(folder))
 		}
 	}
 	return p, nil, nil
@@ -116,11 +117,7 @@ func (a *Agent) handleExport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	px, busy, err := a.prepareExport(ExportRequest{Account: r.PathValue("account"), Folder: q.Get("folder"), Format: q.Get("format"), At: q.Get("at")})
 	if err != nil {
-		body := apiError{Error: err.Error()}
-		if busy != nil {
-			body.Operation = busy
-		}
-		writeJSON(w, errorStatus(err), body)
+		a.refuseExport(w, err, busy)
 		return
 	}
 	rc := http.NewResponseController(w)
@@ -150,12 +147,7 @@ func (a *Agent) handleExport(w http.ResponseWriter, r *http.Request) {
 		return res, err
 	})
 	if err != nil {
-		body := apiError{Error: err.Error()}
-		if errors.Is(err, ErrBusy) && op != nil {
-			snap, _ := a.ops.get(op.ID)
-			body.Operation = &snap
-		}
-		writeJSON(w, errorStatus(err), body)
+		a.refuseExport(w, err, op)
 		return
 	}
 	h := w.Header()
@@ -189,6 +181,19 @@ type notFound struct{ err error }
 
 func (e notFound) Error() string   { return e.err.Error() }
 func (e notFound) Unwrap() []error { return []error{e.err, catalog.ErrNotFound} }
+
+// refuseExport answers an export that does not start, with the running
+// operation that stands in its way when it is busy.
+func (a *Agent) refuseExport(w http.ResponseWriter, err error, running *Operation) {
+	body := apiError{Error: err.Error()}
+	if errors.Is(err, ErrBusy) && running != nil {
+		body.Operation = running
+		if snap, ok := a.ops.get(running.ID); ok {
+			body.Operation = &snap
+		}
+	}
+	writeJSON(w, errorStatus(err), body)
+}
 
 // exportStall is how long an export waits for a client that reads nothing
 // before it cuts the stream: a stalled export would hold purges off.
