@@ -27,6 +27,11 @@ func TestExportRefusedDuringPurge(t *testing.T) {
 	if _, err := a.PutConfig(doc, "", "test"); err != nil {
 		t.Fatal(err)
 	}
+	// Wait for the repository to open: the switch waits for running
+	// operations, and the stand-in purge below never ends by itself.
+	if _, err := a.current(); err != nil {
+		t.Fatal(err)
+	}
 	purge, err := a.ops.start("purge", nil, nil, func(ctx context.Context) (any, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
