@@ -33,11 +33,36 @@ type exportEnv struct {
 	snap      *maildir.Snapshot
 }
 
+// latin1Folder is a Maildir++ folder whose name is neither UTF-8 nor
+// modified UTF-7: its name is the bytes "Caf\xe9".
+const latin1Folder = ".Caf\xe9"
+
 func newExportEnv(t *testing.T, messages int, maxSize int64) *exportEnv {
 	t.Helper()
 	dir := t.TempDir()
 	root := filepath.Join(dir, "vmail")
 	if _, err := corpus.Generate(root, corpus.Options{Seed: 11, Accounts: 1, Messages: messages, MaxSize: maxSize}); err != nil {
+		t.Fatal(err)
+	}
+	// A folder whose name is bytes, holding a copy of an INBOX message.
+	mds, _ := filepath.Glob(filepath.Join(root, "*", "*", "Maildir"))
+	if len(mds) != 1 {
+		t.Fatalf("maildirs %v", mds)
+	}
+	cur, _ := filepath.Glob(filepath.Join(mds[0], "cur", "*"))
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(mds[0], latin1Folder, sub), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msg, err := os.ReadFile(cur[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mds[0], latin1Folder, "maildirfolder"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mds[0], latin1Folder, "cur", "1767000000.M1P1.host:2,S"), msg, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p := startAgentProc(t, dir)
@@ -220,6 +245,14 @@ func TestExportCommand(t *testing.T) {
 	if r.code != exitOK || r.stdout != string(whole) || r.stderr != "" {
 		t.Errorf("-o - with a b64 folder: exit %d, %d bytes, stderr %q", r.code, len(r.stdout), r.stderr)
 	}
+
+	// A folder whose name is bytes, named with b64:.
+	latin1 := filepath.Join(out, "latin1.mbox")
+	if r := e.run(t, "-format", "mbox", "-folder", "b64:Q2Fm6Q==", "-o", latin1); r.code != exitOK {
+		t.Fatalf("export -folder b64: %+v", r)
+	}
+	lf := &e.snap.Folders[slices.IndexFunc(e.snap.Folders, func(f maildir.Folder) bool { return f.Name == "Caf\xe9" })]
+	checkMbox(t, latin1, lf, md)
 
 	// eml: FOLDER/NNNN.eml, the store's bytes and received dates.
 	emlOut := filepath.Join(out, "eml")

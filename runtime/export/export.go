@@ -207,34 +207,20 @@ func quoteList(names []string) string {
 // ContentType is the media type of the stream: an mbox for one folder in
 // MBox, a tar archive otherwise.
 func (e *Export) ContentType() string {
-	if e.Single() {
+	if e.single() {
 		return ContentTypeMBox
 	}
 	return ContentTypeTar
 }
 
-// Single reports whether the stream is one mbox file rather than a tar.
-func (e *Export) Single() bool { return e.one && e.format == MBox }
+// single reports whether the stream is one mbox file rather than a tar.
+func (e *Export) single() bool { return e.one && e.format == MBox }
 
 // Messages counts the messages the export holds.
 func (e *Export) Messages() int {
 	n := 0
 	for _, f := range e.folders {
 		n += len(f.items)
-	}
-	return n
-}
-
-// Folders counts the folders the export holds.
-func (e *Export) Folders() int { return len(e.folders) }
-
-// MessageBytes is the size of the messages the export holds, as stored.
-func (e *Export) MessageBytes() int64 {
-	var n int64
-	for _, f := range e.folders {
-		for _, it := range f.items {
-			n += it.Size
-		}
 	}
 	return n
 }
@@ -250,7 +236,7 @@ func (e *Export) Write(ctx context.Context, w io.Writer, blobs Blobs, p *Progres
 	x := &writer{e: e, blobs: blobs, p: p, ctx: ctx}
 	var err error
 	switch {
-	case e.Single():
+	case e.single():
 		err = x.mboxStream(cw, &e.folders[0])
 	case e.format == MBox:
 		err = x.tarMbox(cw)
