@@ -81,6 +81,9 @@ func runExport(c *cli, args []string) int {
 		return fail("-folder: %v", err)
 	}
 	single := *format == export.MBox && *folder != ""
+	if *out == "-" && !single && c.tty {
+		return fail("-o - would write a tar archive to the terminal; pipe it (| tar x) or write to a PATH")
+	}
 	if *out != "-" {
 		if err := checkOutput(*out, single); err != nil {
 			return fail("%v", err)
