@@ -503,3 +503,14 @@ func (g *gate) Write(b []byte) (int, error) {
 	})
 	return len(b), nil
 }
+
+// TestExportTarToTerminal: -o - refuses to print a tar archive on a
+// terminal, before it reaches the agent.
+func TestExportTarToTerminal(t *testing.T) {
+	var out, errb bytes.Buffer
+	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, tty: true}
+	code := c.main([]string{"export", "-format", "eml", "-o", "-", "-agent", "unix://" + filepath.Join(t.TempDir(), "none.sock"), "ann@example.com"})
+	if code != exitError || !strings.Contains(errb.String(), "terminal") || out.Len() != 0 {
+		t.Errorf("exit %d, stderr %q, %d bytes out", code, errb.String(), out.Len())
+	}
+}
