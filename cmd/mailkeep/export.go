@@ -85,6 +85,7 @@ func runExport(c *cli, args []string) int {
 		return fail("-o - would write a tar archive to the terminal; pipe it (| tar x) or write to a PATH")
 	}
 	if *out != "-" {
+		*out = filepath.Clean(*out) // "dir/" is dir
 		if err := checkOutput(*out, single); err != nil {
 			return fail("%v", err)
 		}

@@ -197,7 +197,7 @@ func TestExportCommand(t *testing.T) {
 	if err := os.Mkdir(mdOut, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := e.run(t, "-format", "maildir", "-o", mdOut, "-json")
+	r := e.run(t, "-format", "maildir", "-o", mdOut+"/", "-json")
 	var sum exportSummary
 	if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &sum) != nil {
 		t.Fatalf("export maildir: %+v", r)
