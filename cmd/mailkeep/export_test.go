@@ -338,17 +338,18 @@ func TestExportRefusals(t *testing.T) {
 func TestExportOperation(t *testing.T) {
 	e := newExportEnv(t, 300, 512<<10)
 	cl := e.p.client(t)
-	// Nobody reads the stream: the agent blocks once the socket is full.
+	// 300 messages and the one of the latin1 folder. Nobody reads the
+	// stream: the agent blocks once the socket is full.
 	s, err := cl.Export(t.Context(), e.account, "", "eml", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Body.Close()
-	if s.Operation == "" || s.Messages != 300 || s.At.IsZero() {
+	if s.Operation == "" || s.Messages != 301 || s.At.IsZero() {
 		t.Fatalf("stream %+v", s)
 	}
 	op, err := cl.Operation(t.Context(), s.Operation, 0)
-	if err != nil || op.State != agent.StateRunning || op.Type != "export:"+e.account || op.Progress.ItemsTotal != 300 {
+	if err != nil || op.State != agent.StateRunning || op.Type != "export:"+e.account || op.Progress.ItemsTotal != 301 {
 		t.Fatalf("operation %+v %v", op, err)
 	}
 	if r := mailkeep(t, nil, append([]string{"purge"}, e.target...)...); r.code != exitRefused || !strings.Contains(r.stderr, "export") {
