@@ -108,7 +108,7 @@ func oneAccount(c *cli, cmd string, pos []string) (string, bool) {
 		fmt.Fprintf(c.stderr, "mailkeep %s: expected one ACCOUNT (user@domain), got %d arguments\n", cmd, len(pos))
 		return "", false
 	}
-	name, err := agent.ParseName(pos[0])
+	name, err := agent.DecodeName(pos[0])
 	if err != nil {
 		fmt.Fprintf(c.stderr, "mailkeep %s: ACCOUNT: %v\n", cmd, err)
 		return "", false

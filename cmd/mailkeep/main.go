@@ -53,6 +53,7 @@ var commands = []command{
 	{"smartscan", "start a SmartScan on an agent", runSmartScan},
 	{"restore", "restore an account as it was at an instant (restore account)", runRestore},
 	{"backup", "what an agent's repository holds: backup ls, history, diff", runBackup},
+	{"export", "export an account as it was at an instant: mbox, maildir or eml", runExport},
 	{"verify", "check an agent's repository", runVerify},
 	{"purge", "run the retention purge on an agent now", runPurge},
 	{"version", "print the version", runVersion},

@@ -38,6 +38,7 @@ func (a *Agent) Handler(token string) http.Handler {
 	mux.HandleFunc("GET /v1/backup/accounts/{account}", a.handleAccounts)
 	mux.HandleFunc("GET /v1/backup/accounts/{account}/history", a.handleHistory)
 	mux.HandleFunc("GET /v1/backup/accounts/{account}/diff", a.handleDiff)
+	mux.HandleFunc("GET /v1/backup/accounts/{account}/export", a.handleExport)
 	var h http.Handler = mux
 	if token != "" {
 		h = a.requireToken(token, h)
@@ -80,6 +81,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (an export
+// flushes and sets write deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // apiError is the body of every error response.
 type apiError struct {

@@ -160,8 +160,8 @@ func (a *Agent) noteSpace(err error) {
 }
 
 // StartPurge starts a retention purge (a dry run lists what would go).
-// It refuses to start while a restore runs, and restores refuse to start
-// while it runs: a purge may rewrite the packs a restore reads.
+// It refuses to start while a restore or an export runs, and they refuse
+// to start while it runs: a purge may rewrite the packs they read.
 func (a *Agent) StartPurge(dryRun bool) (*Operation, error) {
 	e, err := a.current()
 	if err != nil {
@@ -169,6 +169,9 @@ func (a *Agent) StartPurge(dryRun bool) (*Operation, error) {
 	}
 	if op := a.ops.runningPrefix("restore:"); op != nil {
 		return op, fmt.Errorf("a restore (%s) is running; purge waits for it: %w", op.ID, ErrBusy)
+	}
+	if op := a.ops.runningPrefix("export:"); op != nil {
+		return op, fmt.Errorf("an export (%s) is running; purge waits for it: %w", op.ID, ErrBusy)
 	}
 	doc := e.doc
 	return a.ops.start("purge", map[string]any{"dry_run": dryRun}, func() Progress { return Progress{Phase: "purging"} }, func(ctx context.Context) (any, error) {

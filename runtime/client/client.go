@@ -107,6 +107,28 @@ func Conflict(err error) bool {
 
 // do sends a request and decodes a JSON response into out.
 func (c *Client) do(ctx context.Context, method, path string, hdr http.Header, body []byte, out any) (http.Header, error) {
+	resp, err := c.send(ctx, method, path, hdr, body)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("agent %s: reading the response: %w", c.name, err)
+	}
+	if resp.StatusCode >= 300 {
+		return resp.Header, c.apiError(resp.StatusCode, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return nil, fmt.Errorf("agent %s: bad response: %w", c.name, err)
+		}
+	}
+	return resp.Header, nil
+}
+
+// send sends a request and returns the response, whatever its status.
+func (c *Client) send(ctx context.Context, method, path string, hdr http.Header, body []byte) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -128,28 +150,20 @@ func (c *Client) do(ctx context.Context, method, path string, hdr http.Header, b
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", c.name, unwrapURL(err))
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, fmt.Errorf("agent %s: reading the response: %w", c.name, err)
+	return resp, nil
+}
+
+// apiError decodes an error response.
+func (c *Client) apiError(status int, data []byte) error {
+	var ae struct {
+		Error     string           `json:"error"`
+		Operation *agent.Operation `json:"operation"`
 	}
-	if resp.StatusCode >= 300 {
-		var ae struct {
-			Error     string           `json:"error"`
-			Operation *agent.Operation `json:"operation"`
-		}
-		msg := strings.TrimSpace(string(data))
-		if json.Unmarshal(data, &ae) == nil && ae.Error != "" {
-			msg = ae.Error
-		}
-		return resp.Header, &APIError{Status: resp.StatusCode, Message: fmt.Sprintf("agent %s: %s", c.name, msg), Operation: ae.Operation}
+	msg := strings.TrimSpace(string(data))
+	if json.Unmarshal(data, &ae) == nil && ae.Error != "" {
+		msg = ae.Error
 	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return nil, fmt.Errorf("agent %s: bad response: %w", c.name, err)
-		}
-	}
-	return resp.Header, nil
+	return &APIError{Status: status, Message: fmt.Sprintf("agent %s: %s", c.name, msg), Operation: ae.Operation}
 }
 
 func unwrapURL(err error) error {

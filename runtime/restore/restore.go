@@ -100,22 +100,11 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	at, err := instant(r, opts)
+	state, err := StateAt(r, opts.Account, opts.At)
 	if err != nil {
 		return nil, err
 	}
-	state, err := r.Catalog.StateAt(opts.Account, at.UnixNano())
-	if err != nil {
-		return nil, err
-	}
-	// Checked first: the purge may have removed the very versions that
-	// would tell whether the account existed then.
-	if err := state.Account.CheckWhole(at.UnixNano()); err != nil {
-		return nil, err
-	}
-	if state.Version == nil {
-		return nil, describeMissing(state, at)
-	}
+	at := time.Unix(0, state.At)
 	res := &Result{Account: opts.Account, To: opts.To, At: at.UTC(), DryRun: opts.DryRun}
 	existing, err := st.Scan(target)
 	switch {
@@ -138,6 +127,32 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 		}
 	}
 	return res, nil
+}
+
+// StateAt resolves the instant of a restore or an export of an account
+// (the zero time is "last", see instant) and returns the account's state
+// then. An instant the account's history does not cover whole is an error
+// wrapping ErrPurged (trimmed by the retention purge) or ErrNoState
+// (before its first backup, after its deletion), saying which instants
+// would do.
+func StateAt(r *repo.Repo, account string, at time.Time) (*State, error) {
+	at, err := instant(r, Options{Account: account, At: at})
+	if err != nil {
+		return nil, err
+	}
+	state, err := r.Catalog.StateAt(account, at.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	// Checked first: the purge may have removed the very versions that
+	// would tell whether the account existed then.
+	if err := state.Account.CheckWhole(at.UnixNano()); err != nil {
+		return nil, err
+	}
+	if state.Version == nil {
+		return nil, describeMissing(state, at)
+	}
+	return state, nil
 }
 
 // instant resolves the instant to restore. "last" (the zero time) is now

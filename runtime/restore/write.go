@@ -12,7 +12,6 @@ import (
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
-	"github.com/mailkeep/mailkeep/runtime/pack"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
@@ -204,11 +203,7 @@ feed:
 
 // stage reads one message's blob and stages it in the folder's tmp/.
 func (w *writer) stage(fv *catalog.FolderVersion, it *catalog.Item, table []string, full bool, buf *[]byte) (*maildir.Staged, error) {
-	ref, err := w.r.Catalog.Blob(it.Blob)
-	if err != nil {
-		return nil, fmt.Errorf("message %s/%s: %w", fv.Name, it.Name, err)
-	}
-	data, err := w.r.Packs.AppendBlob((*buf)[:0], pack.ID(it.Blob), pack.Location{Pack: ref.Pack, Offset: ref.Offset, Length: ref.Length, Size: ref.Size})
+	data, err := w.r.AppendBlob((*buf)[:0], it.Blob)
 	if err != nil {
 		return nil, fmt.Errorf("message %s/%s: %w", fv.Name, it.Name, err)
 	}

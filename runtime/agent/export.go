@@ -1,0 +1,217 @@
+package agent
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/export"
+	"github.com/mailkeep/mailkeep/runtime/restore"
+)
+
+// Headers of an export response. The totals come first; the summary is an
+// HTTP trailer, sent only when the whole stream was written, so that a
+// client can tell a complete export from a cut one.
+const (
+	HeaderOperation    = "Mailkeep-Operation"
+	HeaderExportAt     = "Mailkeep-Export-At"
+	HeaderExportItems  = "Mailkeep-Export-Messages"
+	HeaderExportResult = "Mailkeep-Export-Result"
+)
+
+// ExportRequest is what GET /v1/backup/accounts/{account}/export takes.
+type ExportRequest struct {
+	// Account and Folder accept "b64:BASE64"; Folder "" is the whole
+	// account.
+	Account, Folder string
+	// Format is one of export.Formats.
+	Format string
+	// At is the instant, as ParseInstant reads it ("" or "last").
+	At string
+}
+
+// ExportResult is the result of an export operation.
+type ExportResult struct {
+	Account string `json:"account"`
+	Format  string `json:"format"`
+	Folder  string `json:"folder,omitempty"`
+	// FolderB64 is the folder's exact bytes when they are not UTF-8.
+	FolderB64 string    `json:"folder_b64,omitempty"`
+	At        time.Time `json:"at"`
+	export.Summary
+}
+
+// preparedExport is an export checked and ready to stream.
+type preparedExport struct {
+	e      *engine
+	ex     *export.Export
+	res    ExportResult
+	params map[string]any
+}
+
+// prepareExport checks an export request and resolves its instant and
+// folder, so that every refusal comes before a byte of the stream.
+func (a *Agent) prepareExport(req ExportRequest) (*preparedExport, *Operation, error) {
+	e, err := a.current()
+	if err != nil {
+		return nil, nil, err
+	}
+	account, err := DecodeName(req.Account)
+	if err != nil {
+		return nil, nil, &BadRequestError{fmt.Errorf("account: %w", err)}
+	}
+	folder := ""
+	if req.Folder != "" {
+		if folder, err = DecodeName(req.Folder); err != nil {
+			return nil, nil, &BadRequestError{fmt.Errorf("folder: %w", err)}
+		}
+	}
+	if req.Format == "" {
+		return nil, nil, &BadRequestError{errors.New("export needs a format (mbox, maildir or eml)")}
+	}
+	at, err := ParseInstant(req.At, a.cfg.Now(), time.Local)
+	if err != nil {
+		return nil, nil, &BadRequestError{err}
+	}
+	if op := a.ops.runningPrefix("purge"); op != nil {
+		return nil, op, fmt.Errorf("a purge (%s) is running; export after it: %w", op.ID, ErrBusy)
+	}
+	state, err := restore.StateAt(e.repo, account, at)
+	switch {
+	case errors.Is(err, restore.ErrNoState), errors.Is(err, restore.ErrPurged):
+		return nil, nil, &BadRequestError{err}
+	case err != nil:
+		return nil, nil, err
+	}
+	ex, err := export.New(state, req.Format, folder)
+	switch {
+	case errors.Is(err, export.ErrNoFolder):
+		return nil, nil, notFound{err}
+	case err != nil:
+		return nil, nil, &BadRequestError{err}
+	}
+	p := &preparedExport{e: e, ex: ex,
+		res:    ExportResult{Account: account, Format: req.Format, Folder: folder, At: time.Unix(0, state.At).UTC()},
+		params: map[string]any{"account": account, "format": req.Format, "at": time.Unix(0, state.At).UTC()}}
+	if folder != "" {
+		p.params["folder"] = folder
+		if !utf8.ValidString(folder) {
+			p.res.FolderB64 = base64.StdEncoding.EncodeToString([]byte(folder))
+		}
+	}
+	return p, nil, nil
+}
+
+// handleExport streams an export. It runs as an operation ("export:" and
+// the account), listed with its progress and cancelled by DELETE
+// /v1/operations/{id}: the stream is then cut (the connection is closed
+// without the result trailer) and the client knows the export failed.
+func (a *Agent) handleExport(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	px, busy, err := a.prepareExport(ExportRequest{Account: r.PathValue("account"), Folder: q.Get("folder"), Format: q.Get("format"), At: q.Get("at")})
+	if err != nil {
+		a.refuseExport(w, err, busy)
+		return
+	}
+	rc := http.NewResponseController(w)
+	prog := &export.Progress{}
+	progress := func() Progress {
+		return Progress{ItemsDone: prog.ItemsDone.Load(), ItemsTotal: prog.ItemsTotal.Load(), Bytes: prog.Bytes.Load(), Phase: "streaming " + px.res.Format}
+	}
+	ready := make(chan struct{})
+	op, err := a.ops.start("export:"+px.res.Account, px.params, progress, func(ctx context.Context) (any, error) {
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		// A cancel must also end a write blocked on a slow reader.
+		stop := context.AfterFunc(ctx, func() { _ = rc.SetWriteDeadline(time.Now()) })
+		defer stop()
+		sum, err := px.ex.Write(ctx, &stallWriter{ctx: ctx, w: w, rc: rc}, px.e.repo, prog)
+		if err == nil {
+			err = rc.Flush()
+		}
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		res := px.res
+		res.Summary = sum
+		return res, err
+	})
+	if err != nil {
+		a.refuseExport(w, err, op)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", px.ex.ContentType())
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set(HeaderOperation, op.ID)
+	h.Set(HeaderExportAt, px.res.At.Format(time.RFC3339Nano))
+	h.Set(HeaderExportItems, strconv.Itoa(px.ex.Messages()))
+	h.Set("Trailer", HeaderExportResult)
+	w.WriteHeader(http.StatusOK)
+	close(ready)
+	final, _ := a.ops.wait(r.Context(), op.ID)
+	if final.State == StateRunning {
+		// The client went away: stop the export, then cut the stream.
+		a.ops.cancel(op.ID)
+		final, _ = a.ops.wait(context.Background(), op.ID)
+	}
+	if final.State != StateSucceeded {
+		panic(http.ErrAbortHandler)
+	}
+	var sum export.Summary
+	if res, ok := final.Result.(ExportResult); ok {
+		sum = res.Summary
+	}
+	b, _ := json.Marshal(sum)
+	h.Set(HeaderExportResult, string(b))
+}
+
+// notFound is an error answered 404, whatever it wraps.
+type notFound struct{ err error }
+
+func (e notFound) Error() string   { return e.err.Error() }
+func (e notFound) Unwrap() []error { return []error{e.err, catalog.ErrNotFound} }
+
+// refuseExport answers an export that does not start, with the running
+// operation that stands in its way when it is busy.
+func (a *Agent) refuseExport(w http.ResponseWriter, err error, running *Operation) {
+	body := apiError{Error: err.Error()}
+	if errors.Is(err, ErrBusy) && running != nil {
+		body.Operation = running
+		if snap, ok := a.ops.get(running.ID); ok {
+			body.Operation = &snap
+		}
+	}
+	writeJSON(w, errorStatus(err), body)
+}
+
+// exportStall is how long an export waits for a client that reads nothing
+// before it cuts the stream: a stalled export would hold purges off.
+const exportStall = 10 * time.Minute
+
+// stallWriter gives every write exportStall to complete.
+type stallWriter struct {
+	ctx context.Context
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+}
+
+func (s *stallWriter) Write(b []byte) (int, error) {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(exportStall))
+	// Checked after the deadline is set: a cancel from now on comes later
+	// and sets its own deadline (now) after this one.
+	if err := s.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return s.w.Write(b)
+}
