@@ -104,18 +104,9 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	state, err := r.Catalog.StateAt(opts.Account, at.UnixNano())
+	state, err := accountState(r, opts.Account, at)
 	if err != nil {
 		return nil, err
-	}
-	if a := state.Account; at.UnixNano() >= a.FirstSeen && at.UnixNano() < a.ExactFrom {
-		// Checked first: the purge may have removed the very versions
-		// that would tell whether the account existed then.
-		return nil, fmt.Errorf("account %s: %w: the retention purge removed its history before %s; restore that instant or a later one",
-			a.Name, ErrPurged, time.Unix(0, a.ExactFrom).UTC().Format(time.RFC3339Nano))
-	}
-	if state.Version == nil {
-		return nil, describeMissing(state, at)
 	}
 	res := &Result{Account: opts.Account, To: opts.To, At: at.UTC(), DryRun: opts.DryRun}
 	existing, err := st.Scan(target)
@@ -139,6 +130,25 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 		}
 	}
 	return res, nil
+}
+
+// accountState is an account as it was at an instant, or an error saying
+// why the backup cannot give it whole.
+func accountState(r *repo.Repo, account string, at time.Time) (*State, error) {
+	state, err := r.Catalog.StateAt(account, at.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	if a := state.Account; at.UnixNano() >= a.FirstSeen && at.UnixNano() < a.ExactFrom {
+		// Checked first: the purge may have removed the very versions
+		// that would tell whether the account existed then.
+		return nil, fmt.Errorf("account %s: %w: the retention purge removed its history before %s; restore that instant or a later one",
+			a.Name, ErrPurged, time.Unix(0, a.ExactFrom).UTC().Format(time.RFC3339Nano))
+	}
+	if state.Version == nil {
+		return nil, describeMissing(state, at)
+	}
+	return state, nil
 }
 
 // instant resolves the instant to restore. "last" (the zero time) is now

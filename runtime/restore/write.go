@@ -204,11 +204,7 @@ feed:
 
 // stage reads one message's blob and stages it in the folder's tmp/.
 func (w *writer) stage(fv *catalog.FolderVersion, it *catalog.Item, table []string, full bool, buf *[]byte) (*maildir.Staged, error) {
-	ref, err := w.r.Catalog.Blob(it.Blob)
-	if err != nil {
-		return nil, fmt.Errorf("message %s/%s: %w", fv.Name, it.Name, err)
-	}
-	data, err := w.r.Packs.AppendBlob((*buf)[:0], pack.ID(it.Blob), pack.Location{Pack: ref.Pack, Offset: ref.Offset, Length: ref.Length, Size: ref.Size})
+	data, err := readBlob(w.r, it.Blob, (*buf)[:0])
 	if err != nil {
 		return nil, fmt.Errorf("message %s/%s: %w", fv.Name, it.Name, err)
 	}
@@ -226,6 +222,15 @@ func (w *writer) stage(fv *catalog.FolderVersion, it *catalog.Item, table []stri
 		return nil, fmt.Errorf("message %s/%s: %w", fv.Name, name, err)
 	}
 	return st, err
+}
+
+// readBlob appends a blob's content to buf.
+func readBlob(r *repo.Repo, id catalog.BlobID, buf []byte) ([]byte, error) {
+	ref, err := r.Catalog.Blob(id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Packs.AppendBlob(buf, pack.ID(id), pack.Location{Pack: ref.Pack, Offset: ref.Offset, Length: ref.Length, Size: ref.Size})
 }
 
 // existingFolder returns the target's folder of that name, if any.

@@ -1,0 +1,33 @@
+package restore
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"github.com/mailkeep/mailkeep/runtime/maildir"
+)
+
+// DecodeName reads an account or folder argument: the name as it is, or
+// "b64:BASE64" for the exact bytes of a name that is not UTF-8.
+func DecodeName(s string) (string, error) {
+	enc, ok := strings.CutPrefix(s, "b64:")
+	if !ok {
+		return s, nil
+	}
+	b, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		if b, err = base64.RawStdEncoding.DecodeString(enc); err != nil {
+			return "", fmt.Errorf("name %q: not valid base64 after \"b64:\": %v", s, err)
+		}
+	}
+	return string(b), nil
+}
+
+// checkFolderName checks that the store can hold a folder of that name.
+func checkFolderName(layout, name string) error {
+	if _, err := maildir.FolderDir(layout, name); err != nil {
+		return fmt.Errorf("folder %q cannot be written in this mail store (%s): %w", name, layout, err)
+	}
+	return nil
+}
