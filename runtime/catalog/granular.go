@@ -24,9 +24,9 @@ func (c *Catalog) ItemByID(id int64) (Item, error) {
 }
 
 // ClosedItems returns an account's item versions that ended (valid_to)
-// in [from, to), by end time: the candidates of a time-range undelete.
+// in [from, to], by end time: the candidates of a time-range undelete.
 func (c *Catalog) ClosedItems(accountID, from, to int64) ([]Item, error) {
-	rows, err := c.db.Query(`SELECT `+itemColumns+` FROM items WHERE account_id = ? AND valid_to >= ? AND valid_to < ? ORDER BY valid_to, id`,
+	rows, err := c.db.Query(`SELECT `+itemColumns+` FROM items WHERE account_id = ? AND valid_to >= ? AND valid_to <= ? ORDER BY valid_to, id`,
 		accountID, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s: %w", c.path, err)

@@ -26,12 +26,21 @@ type IntoFolderOptions struct {
 	Progress    *Progress
 }
 
-// IntoFolder writes an account's whole folder tree as it was at an
+// IntoFolder prepares and runs a restore account -into-folder.
+func IntoFolder(ctx context.Context, r *repo.Repo, st LiveStore, opts IntoFolderOptions) (*LiveResult, error) {
+	p, err := PrepareIntoFolder(r, st, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.Run(ctx)
+}
+
+// PrepareIntoFolder prepares writing an account's whole folder tree as it was at an
 // instant under a new folder of the live account, with flags, keywords
 // and received dates (the messages get new UIDs there), leaving its live
 // folders untouched. The folders it creates are subscribed. The folder
 // must not exist yet, nor any folder below it.
-func IntoFolder(ctx context.Context, r *repo.Repo, st LiveStore, opts IntoFolderOptions) (*LiveResult, error) {
+func PrepareIntoFolder(r *repo.Repo, st LiveStore, opts IntoFolderOptions) (*Prepared, error) {
 	name := strings.TrimRight(opts.Folder, "/")
 	if name == "" {
 		return nil, errors.New("restore -into-folder needs a folder name")
@@ -102,5 +111,5 @@ func IntoFolder(ctx context.Context, r *repo.Repo, st LiveStore, opts IntoFolder
 	res := &LiveResult{Strategy: "into-folder", Account: opts.Account, To: opts.Account, At: &atUTC, IntoFolder: name, DryRun: opts.DryRun}
 	job := &liveJob{r: r, st: st, to: opts.Account, dryRun: opts.DryRun, postCommand: opts.PostCommand, progress: opts.Progress,
 		keepCopies: true, folders: folders}
-	return res, job.write(ctx, res)
+	return prepared(job, res), nil
 }

@@ -26,12 +26,21 @@ type ItemOptions struct {
 	Progress    *Progress
 }
 
-// RestoreItems brings single message versions back, with their flags,
+// RestoreItems prepares and runs a restore item.
+func RestoreItems(ctx context.Context, r *repo.Repo, st LiveStore, opts ItemOptions) (*LiveResult, error) {
+	p, err := PrepareItems(r, st, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.Run(ctx)
+}
+
+// PrepareItems prepares bringing single message versions back, with their flags,
 // keywords and received date, into their folder (recreated if it is gone)
 // or into opts.Folder, unless the same content is there already. Every id
 // is checked before anything is written: an unknown id, or one of another
 // account, is an error.
-func RestoreItems(ctx context.Context, r *repo.Repo, st LiveStore, opts ItemOptions) (*LiveResult, error) {
+func PrepareItems(r *repo.Repo, st LiveStore, opts ItemOptions) (*Prepared, error) {
 	if opts.To == "" {
 		opts.To = opts.Account
 	}
@@ -97,7 +106,7 @@ func RestoreItems(ctx context.Context, r *repo.Repo, st LiveStore, opts ItemOpti
 	res := &LiveResult{Strategy: "item", Account: opts.Account, To: opts.To, DryRun: opts.DryRun}
 	job := &liveJob{r: r, st: st, to: opts.To, dryRun: opts.DryRun, postCommand: opts.PostCommand, progress: opts.Progress,
 		listItems: true, folders: groupByFolder(puts, dest, source)}
-	return res, job.write(ctx, res)
+	return prepared(job, res), nil
 }
 
 // lastInstant is the last instant at which an item version was current.

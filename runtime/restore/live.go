@@ -138,6 +138,22 @@ type liveJob struct {
 	folders    []liveFolder
 }
 
+// Prepared is a granular restore whose input was checked and whose
+// messages were chosen: Run writes them. Preparing writes nothing, so
+// that bad input is refused before anything starts.
+type Prepared struct {
+	job *liveJob
+	res *LiveResult
+}
+
+// Run writes the prepared restore.
+func (p *Prepared) Run(ctx context.Context) (*LiveResult, error) {
+	return p.res, p.job.write(ctx, p.res)
+}
+
+// prepared wraps a job and its result.
+func prepared(job *liveJob, res *LiveResult) *Prepared { return &Prepared{job: job, res: res} }
+
 // write carries out the job into res.
 func (j *liveJob) write(ctx context.Context, res *LiveResult) error {
 	if j.progress == nil {

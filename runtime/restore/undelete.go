@@ -14,7 +14,7 @@ import (
 // UndeleteOptions say which deletions restore undelete brings back.
 type UndeleteOptions struct {
 	Account string
-	// From and Until bound the instants of the deletions: From <= t < Until.
+	// From and Until bound the instants of the deletions: From <= t <= Until.
 	From, Until time.Time
 	// Folder is the folder to write into; "" means where each message
 	// was deleted from (before Trash).
@@ -51,14 +51,23 @@ func isTrash(folder string) bool {
 	return false
 }
 
-// Undelete brings back every message expunged between opts.From and
+// Undelete prepares and runs a restore undelete.
+func Undelete(ctx context.Context, r *repo.Repo, st LiveStore, opts UndeleteOptions) (*LiveResult, error) {
+	p, err := PrepareUndelete(r, st, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.Run(ctx)
+}
+
+// PrepareUndelete prepares bringing back every message expunged between opts.From and
 // opts.Until: versions that ended then with no successor (a flag change or
 // a move is not a deletion). Each goes back to the folder it was deleted
 // from, or, when it was expunged in the trash, to the folder it was in
 // before it was moved there; without the \Deleted flag (T) and tagged
 // with the keyword undelete_YYYY-MM-DD (the restore's date, in the local
 // zone). Messages still in their folder are left alone.
-func Undelete(ctx context.Context, r *repo.Repo, st LiveStore, opts UndeleteOptions) (*LiveResult, error) {
+func PrepareUndelete(r *repo.Repo, st LiveStore, opts UndeleteOptions) (*Prepared, error) {
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
@@ -119,7 +128,7 @@ func Undelete(ctx context.Context, r *repo.Repo, st LiveStore, opts UndeleteOpti
 	res := &LiveResult{Strategy: "undelete", Account: opts.Account, To: opts.Account, From: &from, Until: &until, DryRun: opts.DryRun}
 	job := &liveJob{r: r, st: st, to: opts.Account, dryRun: opts.DryRun, postCommand: opts.PostCommand, progress: opts.Progress,
 		tag: tag, fallback: UndeleteFallbackKeyword, listItems: true, folders: groupByFolder(puts, dest, source)}
-	return res, job.write(ctx, res)
+	return prepared(job, res), nil
 }
 
 // checkRange checks an undelete range against an account's history.
