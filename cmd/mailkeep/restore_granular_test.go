@@ -32,7 +32,9 @@ func TestGranularRestoreCommands(t *testing.T) {
 	}
 	waitIdle(t, p.client(t))
 	target := []string{"-agent", "unix://" + p.sock}
-	run := func(args ...string) result { return mailkeep(t, nil, append(append([]string{"restore"}, args...), target...)...) }
+	run := func(args ...string) result {
+		return mailkeep(t, nil, append(append([]string{"restore"}, args...), target...)...)
+	}
 	if r := mailkeep(t, nil, append([]string{"smartscan", "-wait"}, target...)...); r.code != exitOK {
 		t.Fatalf("smartscan: %+v", r)
 	}
