@@ -267,6 +267,15 @@ func TestUndeleteTracesTrash(t *testing.T) {
 	if res.Messages != 4 || res.Skipped != 0 || res.Failed != 0 || res.Keyword != tag {
 		t.Fatalf("undelete wrote %d, skipped %d, failed %d, keyword %q; want 4, 0, 0, %q: %+v", res.Messages, res.Skipped, res.Failed, res.Keyword, tag, res.Items)
 	}
+	moved := 0
+	for _, ir := range res.Items {
+		if ir.FromFolder == "Trash" && (ir.Folder == "INBOX" || ir.Folder == "Work") {
+			moved++
+		}
+	}
+	if moved != 2 {
+		t.Errorf("%d items say they came from the Trash back to their folder, want 2: %+v", moved, res.Items)
+	}
 	for _, c := range []struct{ folder, label, flags string }{{"INBOX", "m1", "S"}, {"INBOX", "m2", "S"}, {"Work", "w1", ""}, {"Trash", "t1", "S"}} {
 		p := l.must(c.folder, c.label)
 		flags, kw := l.info(c.folder, p)

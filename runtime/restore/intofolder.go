@@ -94,7 +94,7 @@ func PrepareIntoFolder(r *repo.Repo, st LiveStore, opts IntoFolderOptions) (*Pre
 			idx[it.Folder] = j
 			folders = append(folders, liveFolder{name: dest(it.Folder)})
 		}
-		folders[j].puts = append(folders[j].puts, put{item: it, from: it.Folder, flags: it.Flags, keywords: it.Keywords})
+		folders[j].puts = append(folders[j].puts, put{item: it, home: it.Folder, flags: it.Flags, keywords: it.Keywords})
 	}
 	// The source folders keep their directory owner but get the directory
 	// the store's layout gives their new name.

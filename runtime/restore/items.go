@@ -82,7 +82,7 @@ func PrepareItems(r *repo.Repo, st LiveStore, opts ItemOptions) (*Prepared, erro
 			bad = append(bad, fmt.Sprintf("%d (an item of %s)", id, owner))
 			continue
 		}
-		puts = append(puts, put{item: &it, from: it.Folder, flags: it.Flags, keywords: it.Keywords})
+		puts = append(puts, put{item: &it, home: it.Folder, flags: it.Flags, keywords: it.Keywords})
 	}
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("account %s: %w: item %s; nothing restored", opts.Account, catalog.ErrNotFound, strings.Join(bad, ", "))

@@ -86,8 +86,8 @@ const (
 type ItemResult struct {
 	// ID is the catalog id (items.id) of the version restored.
 	ID int64 `json:"id"`
-	// Folder is where it went; FromFolder where it was deleted from or
-	// last was, when that differs.
+	// Folder is where it went; FromFolder the folder of the version
+	// restored, when that differs (e.g. the Trash it was expunged from).
 	Folder     string `json:"folder"`
 	FromFolder string `json:"from_folder,omitempty"`
 	// Name is the file name written (or that would be written).
@@ -100,8 +100,9 @@ type ItemResult struct {
 // put is one message a granular restore writes.
 type put struct {
 	item *catalog.Item
-	// from is the folder the message was taken from, for the report.
-	from string
+	// home is the folder the message belongs in: where it was deleted
+	// from (before the Trash), or its folder.
+	home string
 	// flags and keywords are what the restored file carries; tag is a
 	// keyword to add ("" for none).
 	flags    string
@@ -324,8 +325,8 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) error {
 	var todos []todo
 	for _, p := range lf.puts {
 		ir := ItemResult{ID: p.item.ID, Folder: lf.name, Size: p.item.Size}
-		if p.from != lf.name {
-			ir.FromFolder = p.from
+		if p.item.Folder != lf.name {
+			ir.FromFolder = p.item.Folder
 		}
 		if err := ctx.Err(); err != nil {
 			return err

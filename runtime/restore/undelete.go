@@ -101,23 +101,23 @@ func PrepareUndelete(r *repo.Repo, st LiveStore, opts UndeleteOptions) (*Prepare
 		if successor(it, rel) != nil {
 			continue
 		}
-		from := it.Folder
+		home := it.Folder
 		if isTrash(it.Folder) {
-			from = beforeTrash(it, rel)
+			home = beforeTrash(it, rel)
 		}
-		puts = append(puts, put{item: it, from: from, flags: strings.ReplaceAll(it.Flags, "T", ""), keywords: it.Keywords})
+		puts = append(puts, put{item: it, home: home, flags: strings.ReplaceAll(it.Flags, "T", ""), keywords: it.Keywords})
 	}
 	dest := func(p put) string {
 		if opts.Folder != "" {
 			return opts.Folder
 		}
-		return p.from
+		return p.home
 	}
 	source := func(p put) *catalog.FolderVersion {
 		if opts.Folder != "" {
 			return nil
 		}
-		fv, err := r.Catalog.FolderVersionAt(a.ID, p.from, p.item.ValidTo)
+		fv, err := r.Catalog.FolderVersionAt(a.ID, p.home, p.item.ValidTo)
 		if err != nil {
 			return nil
 		}
