@@ -34,14 +34,14 @@ func (c *Catalog) ClosedItems(accountID, from, to int64) ([]Item, error) {
 	return scanItems(rows, c.path)
 }
 
-// Related returns the versions of an account that share a message's
-// content (the same blob) or its place (the same folder and base name),
-// the message's own included, by start time: where a message went after
-// a version ended (a flag change, a move) and where it came from.
+// Related returns the versions of an account that have a message's
+// content (the same blob), the message's own included, by start time: a
+// flag change keeps the content and a move copies it, so these are where
+// a message went after a version ended and where it came from. The blob
+// index answers it ("+account_id" keeps SQLite from scanning the
+// account's items instead).
 func (c *Catalog) Related(accountID int64, it *Item) ([]Item, error) {
-	rows, err := c.db.Query(`SELECT `+itemColumns+` FROM items WHERE account_id = ? AND blob = ?
-		UNION SELECT `+itemColumns+` FROM items WHERE account_id = ? AND folder = ? AND base = ?
-		ORDER BY valid_from, id`, accountID, it.Blob[:], accountID, it.Folder, it.Base)
+	rows, err := c.db.Query(`SELECT `+itemColumns+` FROM items WHERE blob = ? AND +account_id = ? ORDER BY valid_from, id`, it.Blob[:], accountID)
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s: %w", c.path, err)
 	}

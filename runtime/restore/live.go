@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -317,84 +318,154 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) error {
 	}
 	before := slices.Clone(table)
 	present := newPresence(j.st, lw.target, live)
-	type todo struct {
-		p       put
-		letters string
-		ir      ItemResult
-	}
-	var todos []todo
-	for _, p := range lf.puts {
-		ir := ItemResult{ID: p.item.ID, Folder: lf.name, Size: p.item.Size}
-		if p.item.Folder != lf.name {
-			ir.FromFolder = p.item.Folder
+	// Outcomes are kept in the order of the puts; todo lists the puts to
+	// write with their keyword letters.
+	irs := make([]ItemResult, len(lf.puts))
+	defer func() {
+		for _, ir := range irs {
+			if ir.Outcome != "" {
+				lw.item(ir)
+			}
 		}
+	}()
+	var todos []liveTodo
+	for i, p := range lf.puts {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		have, err := present.has(p.item)
-		if err != nil {
-			lw.fail(&fr, ir, err)
-			continue
+		irs[i] = ItemResult{ID: p.item.ID, Folder: lf.name, Size: p.item.Size}
+		if p.item.Folder != lf.name {
+			irs[i].FromFolder = p.item.Folder
 		}
-		if have {
+		have, err := present.has(p.item)
+		switch {
+		case err != nil:
+			lw.fail(&irs[i], err)
+			continue
+		case have:
 			fr.Skipped++
-			ir.Outcome = OutcomePresent
-			lw.item(ir)
+			irs[i].Outcome = OutcomePresent
 			j.progress.ItemsDone.Add(1)
 			continue
 		}
 		if !j.keepCopies {
 			present.add(p.item)
 		}
-		letters := lw.letters(lf.name, &table, p.keywords)
-		todos = append(todos, todo{p: p, letters: letters, ir: ir})
+		todos = append(todos, liveTodo{i: i, letters: lw.letters(lf.name, &table, p.keywords)})
 	}
 	if !j.dryRun && !slices.Equal(table, before) {
 		if err := lw.w.WriteKeywords(dir, table, fileOwner(dirOwnerOf(live, dirOwner))); err != nil {
 			return fmt.Errorf("folder %s: %w", lf.name, err)
 		}
 	}
-	var buf []byte
-	for _, t := range todos {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		it := t.p.item
-		name := maildir.FormatName(maildir.NewBase(it.Base), t.p.flags, t.letters)
-		t.ir.Name = name
-		if j.dryRun {
-			t.ir.Outcome = OutcomeWouldRestore
+	if j.dryRun {
+		for _, t := range todos {
+			p := lf.puts[t.i]
+			irs[t.i].Name = maildir.FormatName(maildir.NewBase(p.item.Base), p.flags, t.letters)
+			irs[t.i].Outcome = OutcomeWouldRestore
 			fr.Messages++
-			fr.Bytes += it.Size
-			lw.item(t.ir)
+			fr.Bytes += p.item.Size
 			j.progress.ItemsDone.Add(1)
-			continue
 		}
-		var err error
-		if buf, err = readBlob(j.r, it.Blob, buf[:0]); err != nil {
-			lw.fail(&fr, t.ir, err)
-			continue
-		}
-		sub := "cur"
-		if it.Subdir == "new" && t.p.flags == "" && t.letters == "" {
-			sub = "new"
-		}
-		st, err := lw.w.Stage(dir, sub, name, bytes.NewReader(buf), time.Unix(0, it.MTime), lw.owner(it.Owner, false))
-		if err == nil {
-			err = lw.w.Publish([]*maildir.Staged{st})[0]
-		}
-		if err != nil {
-			lw.fail(&fr, t.ir, err)
-			continue
-		}
-		t.ir.Outcome = OutcomeRestored
+		return nil
+	}
+	return lw.writeMessages(ctx, dir, lf, todos, irs, &fr)
+}
+
+// liveTodo is a message to write: its index in the folder's puts and its
+// keyword letters there.
+type liveTodo struct {
+	i       int
+	letters string
+}
+
+// liveWorkers read, stage and publish messages in parallel: a restore
+// waits mostly on file creation and fsync.
+const liveWorkers = 8
+
+// writeMessages writes a folder's messages with liveWorkers goroutines,
+// each staging messages in tmp/ and publishing them by batches, which
+// share the cost of making them durable. A message that cannot be written
+// is recorded in irs and the others go on; a cancel stops them all.
+func (lw *liveWriter) writeMessages(ctx context.Context, dir string, lf *liveFolder, todos []liveTodo, irs []ItemResult, fr *FolderResult) error {
+	j := lw.job
+	var mu sync.Mutex
+	fail := func(i int, err error) {
+		mu.Lock()
+		lw.fail(&irs[i], err)
+		mu.Unlock()
+	}
+	done := func(i int) {
+		it := lf.puts[i].item
+		mu.Lock()
+		irs[i].Outcome = OutcomeRestored
 		fr.Messages++
 		fr.Bytes += it.Size
-		lw.item(t.ir)
+		mu.Unlock()
 		j.progress.ItemsDone.Add(1)
 		j.progress.BytesDone.Add(it.Size)
 	}
-	return nil
+	next := make(chan liveTodo)
+	var wg sync.WaitGroup
+	for w := 0; w < min(liveWorkers, len(todos)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var batch []*maildir.Staged
+			var inBatch []int
+			publish := func() {
+				for k, err := range lw.w.Publish(batch) {
+					if err != nil {
+						fail(inBatch[k], err)
+					} else {
+						done(inBatch[k])
+					}
+				}
+				batch, inBatch = batch[:0], inBatch[:0]
+			}
+			var buf []byte
+			for t := range next {
+				p := lf.puts[t.i]
+				it := p.item
+				name := maildir.FormatName(maildir.NewBase(it.Base), p.flags, t.letters)
+				irs[t.i].Name = name
+				var err error
+				if buf, err = readBlob(j.r, it.Blob, buf[:0]); err != nil {
+					fail(t.i, err)
+					continue
+				}
+				sub := "cur"
+				if it.Subdir == "new" && p.flags == "" && t.letters == "" {
+					sub = "new"
+				}
+				st, err := lw.w.Stage(dir, sub, name, bytes.NewReader(buf), time.Unix(0, it.MTime), lw.owner(it.Owner, false))
+				if err != nil {
+					fail(t.i, err)
+					continue
+				}
+				batch, inBatch = append(batch, st), append(inBatch, t.i)
+				if len(batch) == publishBatch {
+					publish()
+				}
+			}
+			if ctx.Err() != nil {
+				lw.w.Discard(batch)
+				return
+			}
+			publish()
+		}()
+	}
+feed:
+	for _, t := range todos {
+		select {
+		case next <- t:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return ctx.Err()
 }
 
 // dirOwnerOf is the owner a folder's metadata files derive from.
@@ -413,10 +484,9 @@ func (lw *liveWriter) item(ir ItemResult) {
 }
 
 // fail records a message that could not be written.
-func (lw *liveWriter) fail(fr *FolderResult, ir ItemResult, err error) {
+func (lw *liveWriter) fail(ir *ItemResult, err error) {
 	ir.Outcome, ir.Error = OutcomeFailed, err.Error()
 	lw.res.Failed++
-	lw.item(ir)
 	lw.job.progress.ItemsDone.Add(1)
 }
 
