@@ -654,3 +654,54 @@ func TestDecodeName(t *testing.T) {
 }
 
 func sha256Hex(s string) string { return fmt.Sprintf("%X", sha256.Sum256([]byte(s))) }
+
+// TestGranularLeavesLiveFoldersAlone: writing into a live folder keeps
+// its directories' modes as they are (here, different from the account
+// root's); undeleting into an account removed as a whole recreates it
+// owned by the mail user, subscriptions included.
+func TestGranularLeavesLiveFoldersAlone(t *testing.T) {
+	l := newLive(t, "Shared", "Projects")
+	for _, sub := range []string{"", "cur", "new", "tmp"} {
+		os.Chmod(filepath.Join(l.dir("Shared"), sub), 0o750)
+	}
+	l.deliver("Shared", "s1", "S")
+	l.deliver("Projects", "p1", "")
+	t0 := l.scan()
+	l.expunge("Shared", "s1")
+	l.scan()
+	res, err := l.undelete(restore.UndeleteOptions{From: t0.Add(time.Minute), Until: l.now})
+	if err != nil || res.Messages != 1 {
+		t.Fatalf("undelete: %v %+v", err, res)
+	}
+	for _, sub := range []string{"", "cur", "new", "tmp"} {
+		if fi, _ := os.Stat(filepath.Join(l.dir("Shared"), sub)); fi.Mode().Perm() != 0o750 {
+			t.Errorf("Shared/%s has mode %v after the restore, want 0750 as it was", sub, fi.Mode().Perm())
+		}
+	}
+	t1 := l.scan()
+	if err := os.RemoveAll(l.acct.Root); err != nil {
+		t.Fatal(err)
+	}
+	l.scan()
+	res, err = l.undelete(restore.UndeleteOptions{From: t1, Until: l.now})
+	if err != nil || res.Messages != 2 {
+		t.Fatalf("undelete of a removed account: %v %+v", err, res)
+	}
+	err = filepath.WalkDir(l.acct.Root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		var st syscall.Stat_t
+		syscall.Lstat(p, &st)
+		if st.Uid != 5000 || st.Gid != 5000 {
+			t.Errorf("%s belongs to %d:%d, want the mail user 5000:5000", p, st.Uid, st.Gid)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(l.acct.Root, maildir.SubscriptionsFile)); err != nil {
+		t.Errorf("no subscriptions for the recreated folders: %v", err)
+	}
+}

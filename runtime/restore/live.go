@@ -104,8 +104,8 @@ type put struct {
 	// home is the folder the message belongs in: where it was deleted
 	// from (before the Trash), or its folder.
 	home string
-	// flags and keywords are what the restored file carries; tag is a
-	// keyword to add ("" for none).
+	// flags and keywords are what the restored file carries (the job's
+	// tag is added to the keywords).
 	flags    string
 	keywords []string
 }
@@ -217,7 +217,9 @@ type liveWriter struct {
 	snap    *maildir.Snapshot
 	w       *maildir.Writer
 	created []string
-	notes   map[string]bool
+	// createdOwner is the owner of the first folder the restore created.
+	createdOwner maildir.Owner
+	notes        map[string]bool
 }
 
 // note adds a note to the result once.
@@ -263,8 +265,10 @@ func (lw *liveWriter) owner(recorded catalog.Owner, dir bool) maildir.Owner {
 	return o
 }
 
-// folder writes one destination folder.
-func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) error {
+// folder writes one destination folder. A live folder is written as it
+// is (its directories, owners and modes untouched); a missing one is
+// created.
+func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 	j := lw.job
 	fr := FolderResult{Name: lf.name}
 	defer func() {
@@ -276,7 +280,6 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) error {
 	live := lw.liveFolder(lf.name)
 	var dirOwner catalog.Owner
 	var dir string
-	var err error
 	switch {
 	case live != nil:
 		dir = live.Dir
@@ -296,8 +299,14 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) error {
 		table = slices.Clone(live.Keywords)
 	}
 	if !j.dryRun {
-		if err := lw.w.Folder(maildir.FolderSpec{Name: lf.name, Dir: dir, Owner: lw.owner(dirOwner, true)}); err != nil {
-			return fmt.Errorf("creating folder %s: %w", lf.name, err)
+		if live == nil {
+			o := lw.owner(dirOwner, true)
+			if err := lw.w.Folder(maildir.FolderSpec{Name: lf.name, Dir: dir, Owner: o}); err != nil {
+				return fmt.Errorf("creating folder %s: %w", lf.name, err)
+			}
+			if lw.createdOwner == (maildir.Owner{}) {
+				lw.createdOwner = o
+			}
 		}
 		if err := lw.w.CheckNoSymlinks(dir); err != nil {
 			return fmt.Errorf("folder %s: %w", lf.name, err)
@@ -306,7 +315,11 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) error {
 		if err != nil {
 			return fmt.Errorf("folder %s: %w", lf.name, err)
 		}
-		defer unlock()
+		defer func() {
+			if uerr := unlock(); uerr != nil && err == nil {
+				err = fmt.Errorf("folder %s: %w", lf.name, uerr)
+			}
+		}()
 		// Read the table again under the lock: Dovecot may have added a
 		// keyword since the scan.
 		if table, err = lw.keywords(dir); err != nil {
@@ -570,9 +583,13 @@ func (lw *liveWriter) subscribe() error {
 		return nil
 	}
 	var have []string
-	o := lw.owner(catalog.Owner{}, false)
+	// The file keeps its owner; a new one gets the account's (or, in an
+	// account the restore created, its folders') without search bits.
+	o := lw.createdOwner
+	o.Mode &^= 0o111
 	if lw.snap != nil {
 		have = lw.snap.Subscriptions
+		o = lw.owner(catalog.Owner{}, false)
 		if lw.snap.SubscriptionsOwner != (maildir.Owner{}) {
 			o = lw.snap.SubscriptionsOwner
 		}
