@@ -35,11 +35,11 @@ func IntoFolder(ctx context.Context, r *repo.Repo, st LiveStore, opts IntoFolder
 	return p.Run(ctx)
 }
 
-// PrepareIntoFolder prepares writing an account's whole folder tree as it was at an
-// instant under a new folder of the live account, with flags, keywords
-// and received dates (the messages get new UIDs there), leaving its live
-// folders untouched. The folders it creates are subscribed. The folder
-// must not exist yet, nor any folder below it.
+// PrepareIntoFolder prepares writing an account's whole folder tree as it
+// was at an instant under a new folder of the live account, with flags,
+// keywords and received dates (the messages get new UIDs there), leaving
+// its live folders untouched. The folders it creates are subscribed. The
+// folder must not exist yet, nor any folder below it.
 func PrepareIntoFolder(r *repo.Repo, st LiveStore, opts IntoFolderOptions) (*Prepared, error) {
 	name := strings.TrimRight(opts.Folder, "/")
 	if name == "" {
@@ -48,7 +48,7 @@ func PrepareIntoFolder(r *repo.Repo, st LiveStore, opts IntoFolderOptions) (*Pre
 	if strings.EqualFold(name, maildir.Inbox) {
 		return nil, fmt.Errorf("folder %q: restore into a new folder, not into INBOX itself", opts.Folder)
 	}
-	if err := checkFolderName(st.Layout(), name); err != nil {
+	if _, err := folderDir(st.Layout(), name); err != nil {
 		return nil, err
 	}
 	target, err := st.Account(opts.Account)
@@ -74,38 +74,36 @@ func PrepareIntoFolder(r *repo.Repo, st LiveStore, opts IntoFolderOptions) (*Pre
 			}
 		}
 	}
-	dest := func(folder string) string { return name + "/" + folder }
+	// Each folder goes to NAME/<its name>, in the directory the store's
+	// layout gives that name, with its backed-up owner and mode.
 	var folders []liveFolder
 	idx := map[string]int{}
-	for i := range state.Folders {
-		fv := &state.Folders[i]
-		d := dest(fv.Name)
-		if err := checkFolderName(st.Layout(), d); err != nil {
+	add := func(folder string, owner catalog.Owner) (int, error) {
+		d := name + "/" + folder
+		dir, err := folderDir(st.Layout(), d)
+		if err != nil {
+			return 0, err
+		}
+		idx[folder] = len(folders)
+		folders = append(folders, liveFolder{name: d, source: &catalog.FolderVersion{Name: d, Dir: dir, Owner: owner}})
+		return idx[folder], nil
+	}
+	for _, fv := range state.Folders {
+		if _, err := add(fv.Name, fv.Owner); err != nil {
 			return nil, err
 		}
-		idx[fv.Name] = len(folders)
-		folders = append(folders, liveFolder{name: d, source: &catalog.FolderVersion{Name: d, Owner: fv.Owner}})
 	}
 	for i := range state.Items {
 		it := &state.Items[i]
 		j, ok := idx[it.Folder]
 		if !ok {
-			j = len(folders)
-			idx[it.Folder] = j
-			folders = append(folders, liveFolder{name: dest(it.Folder)})
-		}
-		folders[j].puts = append(folders[j].puts, put{item: it, home: it.Folder, flags: it.Flags, keywords: it.Keywords})
-	}
-	// The source folders keep their directory owner but get the directory
-	// the store's layout gives their new name.
-	for i := range folders {
-		if s := folders[i].source; s != nil {
-			dir, err := maildir.FolderDir(st.Layout(), s.Name)
-			if err != nil {
+			// An item whose folder record is missing (should not happen)
+			// still comes back, with the account's owner.
+			if j, err = add(it.Folder, state.Version.Owner); err != nil {
 				return nil, err
 			}
-			s.Dir = dir
 		}
+		folders[j].puts = append(folders[j].puts, put{item: it, home: it.Folder, flags: it.Flags, keywords: it.Keywords})
 	}
 	atUTC := at.UTC()
 	res := &LiveResult{Strategy: "into-folder", Account: opts.Account, To: opts.Account, At: &atUTC, IntoFolder: name, DryRun: opts.DryRun}

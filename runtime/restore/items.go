@@ -48,7 +48,7 @@ func PrepareItems(r *repo.Repo, st LiveStore, opts ItemOptions) (*Prepared, erro
 		return nil, errors.New("restore item needs at least one item id")
 	}
 	if opts.Folder != "" {
-		if err := checkFolderName(st.Layout(), opts.Folder); err != nil {
+		if _, err := folderDir(st.Layout(), opts.Folder); err != nil {
 			return nil, err
 		}
 	}

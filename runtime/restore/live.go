@@ -286,8 +286,8 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 	case lf.source != nil && lf.source.Name == lf.name:
 		dir, dirOwner = lf.source.Dir, lf.source.Owner
 	default:
-		if dir, err = maildir.FolderDir(j.st.Layout(), lf.name); err != nil {
-			return fmt.Errorf("folder %s: %w", lf.name, err)
+		if dir, err = folderDir(j.st.Layout(), lf.name); err != nil {
+			return err
 		}
 		if lf.source != nil {
 			dirOwner = lf.source.Owner

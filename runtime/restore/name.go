@@ -24,10 +24,11 @@ func DecodeName(s string) (string, error) {
 	return string(b), nil
 }
 
-// checkFolderName checks that the store can hold a folder of that name.
-func checkFolderName(layout, name string) error {
-	if _, err := maildir.FolderDir(layout, name); err != nil {
-		return fmt.Errorf("folder %q cannot be written in this mail store (%s): %w", name, layout, err)
+// folderDir is the directory of a folder the store must be able to hold.
+func folderDir(layout, name string) (string, error) {
+	dir, err := maildir.FolderDir(layout, name)
+	if err != nil {
+		return "", fmt.Errorf("folder %q cannot be written in this mail store (%s): %w", name, layout, err)
 	}
-	return nil
+	return dir, nil
 }

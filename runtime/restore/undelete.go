@@ -73,7 +73,7 @@ func PrepareUndelete(r *repo.Repo, st LiveStore, opts UndeleteOptions) (*Prepare
 		now = opts.Now
 	}
 	if opts.Folder != "" {
-		if err := checkFolderName(st.Layout(), opts.Folder); err != nil {
+		if _, err := folderDir(st.Layout(), opts.Folder); err != nil {
 			return nil, err
 		}
 	}
