@@ -11,8 +11,10 @@ import (
 // CheckNoSymlinks checks that a folder's directories below the account's
 // Maildir root (each level of folderDir, its cur/, new/ and tmp/, and its
 // control directory with CONTROL=) are real directories and not symbolic
-// links, opening each level with O_NOFOLLOW from the one above. Call it
-// after Folder and before writing into a folder of a directory tree the
+// links, opening each level with O_NOFOLLOW from the one above; levels
+// that do not exist (yet) end the check of their path. Call it before
+// Folder, so that Folder does not create or chmod anything through a
+// link, and again before writing into a folder of a directory tree the
 // mail user controls, so that a link planted there cannot make the
 // (root) writer create files elsewhere.
 func (w *Writer) CheckNoSymlinks(folderDir string) error {
@@ -44,9 +46,13 @@ func (w *Writer) CheckNoSymlinks(folderDir string) error {
 }
 
 // checkLevels opens root, then each level below it with O_NOFOLLOW and
-// O_DIRECTORY relative to the previous one.
+// O_DIRECTORY relative to the previous one, up to the first that does not
+// exist.
 func checkLevels(root string, levels []string) error {
 	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err == unix.ENOENT {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", root, err)
 	}
@@ -55,6 +61,9 @@ func checkLevels(root string, levels []string) error {
 		path = filepath.Join(path, l)
 		next, err := unix.Openat(fd, l, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		unix.Close(fd)
+		if err == unix.ENOENT {
+			return nil
+		}
 		if err == unix.ELOOP || err == unix.ENOTDIR {
 			return fmt.Errorf("%s is a symbolic link or not a directory: refusing to write through it", path)
 		}

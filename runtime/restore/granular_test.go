@@ -622,22 +622,39 @@ func TestGranularRefusesSymlinks(t *testing.T) {
 	l.deliver("Work", "w1", "")
 	l.scan()
 	id := l.itemID("Work", "w1")
-	outside := t.TempDir()
+	// A complete folder elsewhere, and an empty directory elsewhere, each
+	// linked in place of a folder.
+	outside, empty := t.TempDir(), t.TempDir()
 	for _, sub := range []string{"cur", "new", "tmp"} {
-		os.Mkdir(filepath.Join(outside, sub), 0o700)
+		os.Mkdir(filepath.Join(outside, sub), 0o755)
 	}
+	os.Chmod(outside, 0o755)
+	os.Chmod(empty, 0o755)
 	os.RemoveAll(l.dir("Work"))
 	if err := os.Symlink(outside, l.dir("Work")); err != nil {
 		t.Fatal(err)
 	}
-	_, err := restore.RestoreItems(context.Background(), l.repo, l.store, restore.ItemOptions{Account: liveAccount, IDs: []int64{id}})
-	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
-		t.Errorf("restore through a symlinked folder: %v", err)
+	if err := os.Symlink(empty, l.dir("Elsewhere")); err != nil {
+		t.Fatal(err)
+	}
+	for _, folder := range []string{"", "Elsewhere"} {
+		_, err := restore.RestoreItems(context.Background(), l.repo, l.store, restore.ItemOptions{Account: liveAccount, IDs: []int64{id}, Folder: folder})
+		if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+			t.Errorf("restore through a symlinked folder %q: %v", folder, err)
+		}
+	}
+	for _, dir := range []string{outside, empty} {
+		if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o755 {
+			t.Errorf("%s got mode %v through the link", dir, fi.Mode().Perm())
+		}
 	}
 	for _, sub := range []string{"cur", "new", "tmp"} {
 		if ents, _ := os.ReadDir(filepath.Join(outside, sub)); len(ents) != 0 {
 			t.Errorf("a file was written through the link into %s/%s", outside, sub)
 		}
+	}
+	if ents, _ := os.ReadDir(empty); len(ents) != 0 {
+		t.Errorf("%d entries were created through the link in %s", len(ents), empty)
 	}
 }
 

@@ -299,6 +299,9 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 		table = slices.Clone(live.Keywords)
 	}
 	if !j.dryRun {
+		if err := lw.w.CheckNoSymlinks(dir); err != nil {
+			return fmt.Errorf("folder %s: %w", lf.name, err)
+		}
 		if live == nil {
 			o := lw.owner(dirOwner, true)
 			if err := lw.w.Folder(maildir.FolderSpec{Name: lf.name, Dir: dir, Owner: o}); err != nil {
