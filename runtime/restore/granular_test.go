@@ -503,6 +503,7 @@ func TestRestoreItemsBadInput(t *testing.T) {
 		{restore.ItemOptions{IDs: []int64{id, 999999}}, "item 999999 (no such item)"},
 		{restore.ItemOptions{IDs: []int64{vid, id}}, fmt.Sprintf("item %d (an item of v@example.com)", vid)},
 		{restore.ItemOptions{IDs: []int64{id}, Folder: "../x"}, `folder "../x" cannot be written`},
+		{restore.ItemOptions{IDs: []int64{id}, Folder: "\xffx"}, "is not UTF-8"},
 		{restore.ItemOptions{IDs: []int64{id}, To: "bad/name"}, "contains '/'"},
 		{restore.ItemOptions{}, "at least one item id"},
 	} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
@@ -91,6 +93,8 @@ type ItemResult struct {
 	// restored, when that differs (e.g. the Trash it was expunged from).
 	Folder     string `json:"folder"`
 	FromFolder string `json:"from_folder,omitempty"`
+	// FolderB64 is Folder's exact bytes when they are not UTF-8.
+	FolderB64 string `json:"folder_b64,omitempty"`
 	// Name is the file name written (or that would be written).
 	Name    string `json:"name,omitempty"`
 	Size    int64  `json:"size"`
@@ -350,6 +354,9 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 			return err
 		}
 		irs[i] = ItemResult{ID: p.item.ID, Folder: lf.name, Size: p.item.Size}
+		if !utf8.ValidString(lf.name) {
+			irs[i].FolderB64 = base64.StdEncoding.EncodeToString([]byte(lf.name))
+		}
 		if p.item.Folder != lf.name {
 			irs[i].FromFolder = p.item.Folder
 		}
