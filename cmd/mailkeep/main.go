@@ -51,7 +51,7 @@ var commands = []command{
 	{"status", "show the server listing of every server in the policy", runStatus},
 	{"agent", "run the backup agent of this mail server", runAgent},
 	{"smartscan", "start a SmartScan on an agent", runSmartScan},
-	{"restore", "restore an account as it was at an instant (restore account)", runRestore},
+	{"restore", "restore an account, single items, a range of deletions or into a folder (restore account|item|undelete)", runRestore},
 	{"backup", "what an agent's repository holds: backup ls, history, diff", runBackup},
 	{"export", "export an account as it was at an instant: mbox, maildir or eml", runExport},
 	{"verify", "check an agent's repository", runVerify},

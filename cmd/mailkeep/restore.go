@@ -11,17 +11,28 @@ import (
 )
 
 func runRestore(c *cli, args []string) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "item":
+			return runRestoreItem(c, args[1:])
+		case "undelete":
+			return runRestoreUndelete(c, args[1:])
+		}
+	}
 	if len(args) == 0 || args[0] != "account" {
-		fmt.Fprintf(c.stderr, "Usage: mailkeep restore account [-at TIME|last] [-to NEW_ACCOUNT] [-dry-run] [-wait] TARGET ACCOUNT\n")
+		fmt.Fprintf(c.stderr, "Usage: mailkeep restore account [-at TIME|last] [-to NEW_ACCOUNT | -into-folder NAME] [-dry-run] [-wait] TARGET ACCOUNT\n"+
+			"       mailkeep restore item [-to ACCOUNT] [-folder NAME] [-dry-run] [-wait] TARGET ACCOUNT ID...\n"+
+			"       mailkeep restore undelete [-folder NAME] [-dry-run] [-wait] TARGET ACCOUNT -from T1 -to T2\n")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help") {
 			return exitOK
 		}
 		return exitError
 	}
-	fs := c.newFlags("restore account", "[-at TIME|last] [-to NEW_ACCOUNT] [-dry-run] [-wait] [-json] TARGET ACCOUNT",
+	fs := c.newFlags("restore account", "[-at TIME|last] [-to NEW_ACCOUNT | -into-folder NAME] [-dry-run] [-wait] [-json] TARGET ACCOUNT",
 		"Restores an account (user@domain) as it was at an instant: folders, messages, flags,\nkeywords, received dates, subscriptions, ownership and, into an empty account,\nits UIDs and UIDVALIDITY.")
 	at := fs.String("at", "last", "instant: last, RFC 3339, YYYY-MM-DD[ HH:MM[:SS]] (agent's zone) or a duration ago (90m, 2d)")
 	to := fs.String("to", "", "restore into this account instead; the source is left untouched")
+	into := fs.String("into-folder", "", "write the account's folder tree under this new folder of the live account (NAME/INBOX, ...), leaving its folders untouched; b64:BASE64 for a non-UTF-8 name")
 	dryRun := fs.Bool("dry-run", false, "list what would be restored and write nothing")
 	wait := fs.Bool("wait", false, "wait for the restore to finish, showing progress on a terminal")
 	asJSON := fs.Bool("json", false, "print the operation as JSON")
@@ -39,12 +50,21 @@ func runRestore(c *cli, args []string) int {
 		fmt.Fprintf(c.stderr, "mailkeep restore account: -at: %v\n", err)
 		return exitError
 	}
+	if *into != "" && *to != "" {
+		fmt.Fprintf(c.stderr, "mailkeep restore account: -into-folder writes into ACCOUNT itself; it does not go with -to\n")
+		return exitError
+	}
 	cl, ok := t.connect(c, "restore account")
 	if !ok {
 		return exitError
 	}
-	req := agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: pos[0], At: *at, To: *to, DryRun: *dryRun}}
-	return c.runOperation(cl, opRun{cmd: "restore account", req: req, wait: *wait || *dryRun, asJSON: *asJSON, render: renderRestore})
+	req := agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: pos[0], At: *at, To: *to, DryRun: *dryRun,
+		GranularRequest: agent.GranularRequest{IntoFolder: *into}}}
+	render := renderRestore
+	if *into != "" {
+		render = renderLive
+	}
+	return c.runOperation(cl, opRun{cmd: "restore account", req: req, wait: *wait || *dryRun, asJSON: *asJSON, render: render})
 }
 
 func renderRestore(w io.Writer, op *agent.Operation) {

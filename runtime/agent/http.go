@@ -181,7 +181,8 @@ func (a *Agent) handleListOps(w http.ResponseWriter, r *http.Request) {
 
 // OperationRequest is the body of POST /v1/operations.
 type OperationRequest struct {
-	// Type is "smartscan", "restore" or "verify".
+	// Type is "smartscan", "restore", "restore-item", "restore-undelete",
+	// "verify" or "purge".
 	Type string `json:"type"`
 	Deep bool   `json:"deep,omitempty"`
 	RestoreRequest
@@ -206,8 +207,12 @@ func (a *Agent) handleStartOp(w http.ResponseWriter, r *http.Request) {
 		op, err = a.StartVerify(req.Deep)
 	case "purge":
 		op, err = a.StartPurge(req.DryRun)
+	case "restore-item":
+		op, err = a.StartRestoreItems(req.RestoreRequest)
+	case "restore-undelete":
+		op, err = a.StartUndelete(req.RestoreRequest)
 	default:
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown operation type %q (smartscan, restore, verify, purge)", req.Type))
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown operation type %q (smartscan, restore, restore-item, restore-undelete, verify, purge)", req.Type))
 		return
 	}
 	if err != nil {

@@ -61,11 +61,15 @@ type RestoreRequest struct {
 	At     string `json:"at,omitempty"`
 	To     string `json:"to,omitempty"`
 	DryRun bool   `json:"dry_run,omitempty"`
+	GranularRequest
 }
 
 // StartRestore starts an account restore. Several restores may run at
 // once, one per target account.
 func (a *Agent) StartRestore(req RestoreRequest) (*Operation, error) {
+	if req.IntoFolder != "" {
+		return a.StartIntoFolder(req)
+	}
 	e, err := a.current()
 	if err != nil {
 		return nil, err

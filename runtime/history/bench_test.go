@@ -3,8 +3,8 @@ package history_test
 import (
 	"context"
 	"os"
-	"strconv"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 

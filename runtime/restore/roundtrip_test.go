@@ -23,14 +23,14 @@ import (
 
 // fixture is a generated store, its repository and a controllable clock.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	root  string
 	store *maildir.Store
 	repo  *repo.Repo
 	now   time.Time
 }
 
-func newFixture(t *testing.T, seed int64, accounts, messages int) *fixture {
+func newFixture(t testing.TB, seed int64, accounts, messages int) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &fixture{t: t, root: filepath.Join(dir, "vmail"), now: time.Date(2026, 3, 1, 4, 0, 0, 0, time.UTC)}

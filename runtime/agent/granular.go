@@ -1,0 +1,168 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/restore"
+)
+
+// GranularRequest holds the fields of the granular restores in
+// POST /v1/operations: type "restore-item" (Items, To, Folder),
+// "restore-undelete" (From, Until, Folder) and type "restore" with
+// IntoFolder (At). Account and folder names accept "b64:BASE64".
+type GranularRequest struct {
+	// Items are catalog item ids (items.id), as backup search gives them.
+	Items []int64 `json:"items,omitempty"`
+	// Folder is the folder to restore into; "" means each message's own.
+	Folder string `json:"folder,omitempty"`
+	// From and Until bound the deletions an undelete brings back, as
+	// ParseInstant reads them.
+	From  string `json:"from,omitempty"`
+	Until string `json:"until,omitempty"`
+	// IntoFolder makes a restore write the account's tree under this new
+	// folder of the live account instead of into its folders.
+	IntoFolder string `json:"into_folder,omitempty"`
+}
+
+// StartRestoreItems starts a restore of single items (restore item).
+func (a *Agent) StartRestoreItems(req RestoreRequest) (*Operation, error) {
+	account, to, folder, err := granularNames(req, req.Folder)
+	if err != nil {
+		return nil, err
+	}
+	if to == "" {
+		to = account
+	}
+	params := map[string]any{"strategy": "item", "account": account, "to": to, "items": req.Items, "dry_run": req.DryRun}
+	if folder != "" {
+		params["folder"] = folder
+	}
+	return a.startGranular(to, params, func(e *engine, p *restore.Progress) (*restore.Prepared, error) {
+		return restore.PrepareItems(e.repo, e.store, restore.ItemOptions{Account: account, IDs: req.Items, To: to, Folder: folder,
+			DryRun: req.DryRun, PostCommand: e.doc.Strings("restore.post_command"), Progress: p})
+	})
+}
+
+// StartUndelete starts a time-range undelete (restore undelete).
+func (a *Agent) StartUndelete(req RestoreRequest) (*Operation, error) {
+	if req.To != "" {
+		return nil, &BadRequestError{errors.New("restore-undelete writes into the account itself; \"to\" is not for it (the end of the range is \"until\")")}
+	}
+	account, _, folder, err := granularNames(req, req.Folder)
+	if err != nil {
+		return nil, err
+	}
+	now := a.cfg.Now()
+	from, err := requiredInstant("from", req.From, now)
+	if err != nil {
+		return nil, err
+	}
+	until, err := requiredInstant("until", req.Until, now)
+	if err != nil {
+		return nil, err
+	}
+	params := map[string]any{"strategy": "undelete", "account": account, "from": from.UTC(), "until": until.UTC(), "dry_run": req.DryRun}
+	if folder != "" {
+		params["folder"] = folder
+	}
+	return a.startGranular(account, params, func(e *engine, p *restore.Progress) (*restore.Prepared, error) {
+		return restore.PrepareUndelete(e.repo, e.store, restore.UndeleteOptions{Account: account, From: from, Until: until, Folder: folder,
+			DryRun: req.DryRun, PostCommand: e.doc.Strings("restore.post_command"), Progress: p, Now: a.cfg.Now})
+	})
+}
+
+// StartIntoFolder starts a restore of an account's tree under a folder of
+// the live account (restore account -into-folder).
+func (a *Agent) StartIntoFolder(req RestoreRequest) (*Operation, error) {
+	if req.To != "" {
+		return nil, &BadRequestError{errors.New("restore -into-folder writes into the account itself; it does not take \"to\"")}
+	}
+	account, _, folder, err := granularNames(req, req.IntoFolder)
+	if err != nil {
+		return nil, err
+	}
+	at, err := ParseInstant(req.At, a.cfg.Now(), time.Local)
+	if err != nil {
+		return nil, &BadRequestError{err}
+	}
+	params := map[string]any{"strategy": "into-folder", "account": account, "into_folder": folder, "dry_run": req.DryRun}
+	if !at.IsZero() {
+		params["at"] = at.UTC()
+	}
+	return a.startGranular(account, params, func(e *engine, p *restore.Progress) (*restore.Prepared, error) {
+		return restore.PrepareIntoFolder(e.repo, e.store, restore.IntoFolderOptions{Account: account, At: at, Folder: folder,
+			DryRun: req.DryRun, PostCommand: e.doc.Strings("restore.post_command"), Progress: p})
+	})
+}
+
+// granularNames decodes the account, target account and folder of a
+// request ("b64:" names included).
+func granularNames(req RestoreRequest, folderArg string) (account, to, folder string, err error) {
+	if req.Account == "" {
+		return "", "", "", &BadRequestError{errors.New("restore needs an account")}
+	}
+	if account, err = DecodeName(req.Account); err != nil {
+		return "", "", "", &BadRequestError{err}
+	}
+	if to, err = DecodeName(req.To); err != nil {
+		return "", "", "", &BadRequestError{err}
+	}
+	if folder, err = DecodeName(folderArg); err != nil {
+		return "", "", "", &BadRequestError{err}
+	}
+	return account, to, folder, nil
+}
+
+// requiredInstant parses an instant that must be given.
+func requiredInstant(field, s string, now time.Time) (time.Time, error) {
+	if s == "" || s == "last" {
+		return time.Time{}, &BadRequestError{fmt.Errorf("restore-undelete needs %q, an instant", field)}
+	}
+	t, err := ParseInstant(s, now, time.Local)
+	if err != nil {
+		return time.Time{}, &BadRequestError{fmt.Errorf("%s: %w", field, err)}
+	}
+	return t, nil
+}
+
+// startGranular starts a granular restore writing into one account: as
+// a restore of that account (one at a time per account, refused while a
+// purge runs and refusing purges while it runs). prepare checks the input
+// and chooses the messages before the operation starts, so that bad input
+// is refused at once and nothing is written.
+func (a *Agent) startGranular(to string, params map[string]any, prepare func(*engine, *restore.Progress) (*restore.Prepared, error)) (*Operation, error) {
+	e, err := a.current()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.store.Account(to); err != nil {
+		return nil, &BadRequestError{err}
+	}
+	if op := a.ops.runningPrefix("purge"); op != nil {
+		return op, fmt.Errorf("a purge (%s) is running; restore after it: %w", op.ID, ErrBusy)
+	}
+	p := &restore.Progress{}
+	plan, err := prepare(e, p)
+	if err != nil {
+		return nil, &BadRequestError{err}
+	}
+	progress := func() Progress {
+		return Progress{ItemsDone: p.ItemsDone.Load(), ItemsTotal: p.ItemsTotal.Load(), Bytes: p.BytesDone.Load()}
+	}
+	return a.ops.start("restore:"+to, params, progress, func(ctx context.Context) (any, error) {
+		started := a.cfg.Now()
+		res, err := plan.Run(ctx)
+		if res != nil && !res.DryRun && res.Messages > 0 {
+			r := catalog.Restore{Account: res.To, Source: res.Account, Kind: res.Strategy, Started: started.UnixNano(), Messages: res.Messages}
+			if res.At != nil {
+				r.Instant = res.At.UnixNano()
+			}
+			a.logRestore(ctx, e, r, err)
+		}
+		return res, err
+	})
+}

@@ -1,0 +1,694 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/repo"
+)
+
+// This file is the machinery the granular restores (restore item, restore
+// undelete, restore account -into-folder) share: they add messages to a
+// live account without disturbing it. Every message gets a new base name,
+// so Dovecot gives it a new UID and the UIDs of the messages already there
+// stay as they are; keyword letters are only ever appended to a folder's
+// dovecot-keywords; a folder is written under Dovecot's
+// dovecot-uidlist.lock; nothing is written through a symbolic link below
+// the account root.
+
+// LiveStore is the mail store as the granular restores use it.
+type LiveStore interface {
+	Store
+	// OpenMessage opens a live message, to compare its content.
+	OpenMessage(a maildir.Account, f *maildir.Folder, m *maildir.Message) (*os.File, error)
+	// ControlDir is where a folder's dovecot-keywords lives.
+	ControlDir(a maildir.Account, folderDir string) string
+}
+
+// LiveResult says what a granular restore did (or, for a dry run, would
+// do). Messages counts the messages actually written.
+type LiveResult struct {
+	// Strategy is "item", "undelete" or "into-folder".
+	Strategy string `json:"strategy"`
+	Account  string `json:"account"`
+	To       string `json:"to"`
+	// At is the instant restored (into-folder).
+	At *time.Time `json:"at,omitempty"`
+	// From and Until bound the deletions brought back (undelete).
+	From  *time.Time `json:"from,omitempty"`
+	Until *time.Time `json:"until,omitempty"`
+	// IntoFolder is the folder the account's tree went under.
+	IntoFolder string `json:"into_folder,omitempty"`
+	DryRun     bool   `json:"dry_run"`
+	// Keyword is the keyword the restored messages were tagged with.
+	Keyword  string         `json:"keyword,omitempty"`
+	Folders  []FolderResult `json:"folders"`
+	Messages int            `json:"messages"`
+	// Skipped counts messages left alone because the same content is in
+	// the destination folder already.
+	Skipped int `json:"skipped"`
+	// Failed counts messages that could not be written; Items names them.
+	Failed int   `json:"failed"`
+	Bytes  int64 `json:"bytes"`
+	// Items lists each message (item and undelete) or, for into-folder,
+	// only those that failed.
+	Items []ItemResult `json:"items,omitempty"`
+	// Subscribed lists the folders the restore created and subscribed.
+	Subscribed []string `json:"subscribed,omitempty"`
+	// Notes are things the user should know, e.g. a full keyword table.
+	Notes       []string       `json:"notes,omitempty"`
+	PostCommand *CommandResult `json:"post_command,omitempty"`
+}
+
+// Item outcomes in ItemResult.
+const (
+	OutcomeRestored     = "restored"
+	OutcomeWouldRestore = "would restore"
+	OutcomePresent      = "present"
+	OutcomeFailed       = "failed"
+)
+
+// ItemResult is one message of a granular restore.
+type ItemResult struct {
+	// ID is the catalog id (items.id) of the version restored.
+	ID int64 `json:"id"`
+	// Folder is where it went; FromFolder the folder of the version
+	// restored, when that differs (e.g. the Trash it was expunged from).
+	Folder     string `json:"folder"`
+	FromFolder string `json:"from_folder,omitempty"`
+	// FolderB64 is Folder's exact bytes when they are not UTF-8.
+	FolderB64 string `json:"folder_b64,omitempty"`
+	// Name is the file name written (or that would be written).
+	Name    string `json:"name,omitempty"`
+	Size    int64  `json:"size"`
+	Outcome string `json:"outcome"`
+	Error   string `json:"error,omitempty"`
+}
+
+// put is one message a granular restore writes.
+type put struct {
+	item *catalog.Item
+	// home is the folder the message belongs in: where it was deleted
+	// from (before the Trash), or its folder.
+	home string
+	// flags and keywords are what the restored file carries (the job's
+	// tag is added to the keywords).
+	flags    string
+	keywords []string
+}
+
+// liveFolder is a destination folder and what goes into it.
+type liveFolder struct {
+	name string
+	// source is the backed-up folder the messages come from, when the
+	// destination is that folder recreated: its directory and owner are
+	// used when the folder is gone. nil otherwise.
+	source *catalog.FolderVersion
+	puts   []put
+}
+
+// liveJob is a granular restore ready to write.
+type liveJob struct {
+	r           *repo.Repo
+	st          LiveStore
+	to          string
+	dryRun      bool
+	postCommand []string
+	progress    *Progress
+	// tag and fallback are the keyword every message gets and the one
+	// used where a folder's keyword table has no room for tag.
+	tag, fallback string
+	// listItems lists every message in the result, not only failures.
+	listItems bool
+	// keepCopies writes every message even when another one of the job
+	// has the same content and folder (a faithful copy of a tree);
+	// otherwise only the first is written.
+	keepCopies bool
+	folders    []liveFolder
+}
+
+// Prepared is a granular restore whose input was checked and whose
+// messages were chosen: Run writes them. Preparing writes nothing, so
+// that bad input is refused before anything starts.
+type Prepared struct {
+	job *liveJob
+	res *LiveResult
+}
+
+// Run writes the prepared restore.
+func (p *Prepared) Run(ctx context.Context) (*LiveResult, error) {
+	return p.res, p.job.write(ctx, p.res)
+}
+
+// prepared wraps a job and its result.
+func prepared(job *liveJob, res *LiveResult) *Prepared { return &Prepared{job: job, res: res} }
+
+// write carries out the job into res.
+func (j *liveJob) write(ctx context.Context, res *LiveResult) error {
+	if j.progress == nil {
+		j.progress = &Progress{}
+	}
+	target, err := j.st.Account(j.to)
+	if err != nil {
+		return err
+	}
+	snap, err := j.st.Scan(target)
+	switch {
+	case errors.Is(err, maildir.ErrNoAccount):
+		snap = nil
+	case err != nil:
+		return fmt.Errorf("reading the account %s: %w", j.to, err)
+	}
+	total := 0
+	for _, f := range j.folders {
+		total += len(f.puts)
+	}
+	j.progress.ItemsTotal.Store(int64(total))
+	lw := &liveWriter{job: j, res: res, target: target, snap: snap, w: j.st.Writer(target)}
+	sort.SliceStable(j.folders, func(a, b int) bool { return folderDepth(j.folders[a].name) < folderDepth(j.folders[b].name) })
+	for i := range j.folders {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := lw.folder(ctx, &j.folders[i]); err != nil {
+			return err
+		}
+	}
+	if j.dryRun {
+		return nil
+	}
+	if err := lw.subscribe(); err != nil {
+		return err
+	}
+	if err := lw.w.Sync(); err != nil {
+		return err
+	}
+	if len(j.postCommand) > 0 && res.Messages > 0 {
+		res.PostCommand = runPostCommand(ctx, j.postCommand, j.to)
+		if res.PostCommand.Error != "" || res.PostCommand.ExitCode != 0 {
+			return fmt.Errorf("restore written, but post_command %s", res.PostCommand.Outcome())
+		}
+	}
+	if res.Failed > 0 {
+		return fmt.Errorf("%d of %d messages could not be written (see items)", res.Failed, total)
+	}
+	return nil
+}
+
+// liveWriter writes a liveJob into its account.
+type liveWriter struct {
+	job    *liveJob
+	res    *LiveResult
+	target maildir.Account
+	// snap is the account as it was before the restore; nil when missing.
+	snap    *maildir.Snapshot
+	w       *maildir.Writer
+	created []string
+	// createdOwner is the owner of the first folder the restore created.
+	createdOwner maildir.Owner
+	notes        map[string]bool
+}
+
+// note adds a note to the result once.
+func (lw *liveWriter) note(format string, args ...any) {
+	s := fmt.Sprintf(format, args...)
+	if lw.notes == nil {
+		lw.notes = map[string]bool{}
+	}
+	if !lw.notes[s] {
+		lw.notes[s] = true
+		lw.res.Notes = append(lw.res.Notes, s)
+	}
+}
+
+// liveFolder returns the account's folder of that name, or nil.
+func (lw *liveWriter) liveFolder(name string) *maildir.Folder {
+	if lw.snap == nil {
+		return nil
+	}
+	for i := range lw.snap.Folders {
+		f := &lw.snap.Folders[i]
+		if f.Name == name || (strings.EqualFold(name, maildir.Inbox) && f.Dir == "") {
+			return f
+		}
+	}
+	return nil
+}
+
+// owner is what a created directory or written file gets: the mode
+// recorded in the backup (the default when unknown) and, in an account
+// that exists, that account's owner and group, else the recorded ones.
+func (lw *liveWriter) owner(recorded catalog.Owner, dir bool) maildir.Owner {
+	o := mdOwner(recorded)
+	if lw.snap != nil && lw.snap.Owner != (maildir.Owner{}) {
+		o.UID, o.GID = lw.snap.Owner.UID, lw.snap.Owner.GID
+		if o.Mode&fs.ModePerm == 0 {
+			o.Mode = lw.snap.Owner.Mode
+			if !dir {
+				o.Mode &= 0o666
+			}
+		}
+	}
+	return o
+}
+
+// folder writes one destination folder. A live folder is written as it
+// is (its directories, owners and modes untouched); a missing one is
+// created.
+func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
+	j := lw.job
+	fr := FolderResult{Name: lf.name}
+	defer func() {
+		lw.res.Folders = append(lw.res.Folders, fr)
+		lw.res.Messages += fr.Messages
+		lw.res.Skipped += fr.Skipped
+		lw.res.Bytes += fr.Bytes
+	}()
+	live := lw.liveFolder(lf.name)
+	var dirOwner catalog.Owner
+	var dir string
+	switch {
+	case live != nil:
+		dir = live.Dir
+	case lf.source != nil && lf.source.Name == lf.name:
+		dir, dirOwner = lf.source.Dir, lf.source.Owner
+	default:
+		if dir, err = folderDir(j.st.Layout(), lf.name); err != nil {
+			return err
+		}
+		if lf.source != nil {
+			dirOwner = lf.source.Owner
+		}
+	}
+	fr.Created = live == nil
+	table := []string(nil)
+	if live != nil {
+		table = slices.Clone(live.Keywords)
+	}
+	if !j.dryRun {
+		if err := lw.w.CheckNoSymlinks(dir); err != nil {
+			return fmt.Errorf("folder %s: %w", lf.name, err)
+		}
+		if live == nil {
+			o := lw.owner(dirOwner, true)
+			if err := lw.w.Folder(maildir.FolderSpec{Name: lf.name, Dir: dir, Owner: o}); err != nil {
+				return fmt.Errorf("creating folder %s: %w", lf.name, err)
+			}
+			if lw.createdOwner == (maildir.Owner{}) {
+				lw.createdOwner = o
+			}
+		}
+		if err := lw.w.CheckNoSymlinks(dir); err != nil {
+			return fmt.Errorf("folder %s: %w", lf.name, err)
+		}
+		unlock, err := lw.w.Lock(dir)
+		if err != nil {
+			return fmt.Errorf("folder %s: %w", lf.name, err)
+		}
+		defer func() {
+			if uerr := unlock(); uerr != nil && err == nil {
+				err = fmt.Errorf("folder %s: %w", lf.name, uerr)
+			}
+		}()
+		// Read the table again under the lock: Dovecot may have added a
+		// keyword since the scan.
+		if table, err = lw.keywords(dir); err != nil {
+			return fmt.Errorf("folder %s: %w", lf.name, err)
+		}
+		if fr.Created {
+			lw.created = append(lw.created, lf.name)
+		}
+	}
+	before := slices.Clone(table)
+	present := newPresence(j.st, lw.target, live)
+	// Outcomes are kept in the order of the puts; todo lists the puts to
+	// write with their keyword letters.
+	irs := make([]ItemResult, len(lf.puts))
+	defer func() {
+		for _, ir := range irs {
+			if ir.Outcome != "" {
+				lw.item(ir)
+			}
+		}
+	}()
+	var todos []liveTodo
+	for i, p := range lf.puts {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		irs[i] = ItemResult{ID: p.item.ID, Folder: lf.name, Size: p.item.Size}
+		if !utf8.ValidString(lf.name) {
+			irs[i].FolderB64 = base64.StdEncoding.EncodeToString([]byte(lf.name))
+		}
+		if p.item.Folder != lf.name {
+			irs[i].FromFolder = p.item.Folder
+		}
+		have, err := present.has(p.item)
+		switch {
+		case err != nil:
+			lw.fail(&irs[i], err)
+			continue
+		case have:
+			fr.Skipped++
+			irs[i].Outcome = OutcomePresent
+			j.progress.ItemsDone.Add(1)
+			continue
+		}
+		if !j.keepCopies {
+			present.add(p.item)
+		}
+		todos = append(todos, liveTodo{i: i, letters: lw.letters(lf.name, &table, p.keywords)})
+	}
+	if !j.dryRun && !slices.Equal(table, before) {
+		if err := lw.w.WriteKeywords(dir, table, fileOwner(dirOwnerOf(live, dirOwner))); err != nil {
+			return fmt.Errorf("folder %s: %w", lf.name, err)
+		}
+	}
+	if j.dryRun {
+		for _, t := range todos {
+			p := lf.puts[t.i]
+			irs[t.i].Name = maildir.FormatName(maildir.NewBase(p.item.Base), p.flags, t.letters)
+			irs[t.i].Outcome = OutcomeWouldRestore
+			fr.Messages++
+			fr.Bytes += p.item.Size
+			j.progress.ItemsDone.Add(1)
+		}
+		return nil
+	}
+	return lw.writeMessages(ctx, dir, lf, todos, irs, &fr)
+}
+
+// liveTodo is a message to write: its index in the folder's puts and its
+// keyword letters there.
+type liveTodo struct {
+	i       int
+	letters string
+}
+
+// liveWorkers read, stage and publish messages in parallel: a restore
+// waits mostly on file creation and fsync.
+const liveWorkers = 8
+
+// writeMessages writes a folder's messages with liveWorkers goroutines,
+// each staging messages in tmp/ and publishing them by batches, which
+// share the cost of making them durable. A message that cannot be written
+// is recorded in irs and the others go on; a cancel stops them all.
+func (lw *liveWriter) writeMessages(ctx context.Context, dir string, lf *liveFolder, todos []liveTodo, irs []ItemResult, fr *FolderResult) error {
+	j := lw.job
+	var mu sync.Mutex
+	fail := func(i int, err error) {
+		mu.Lock()
+		lw.fail(&irs[i], err)
+		mu.Unlock()
+	}
+	done := func(i int) {
+		it := lf.puts[i].item
+		mu.Lock()
+		irs[i].Outcome = OutcomeRestored
+		fr.Messages++
+		fr.Bytes += it.Size
+		mu.Unlock()
+		j.progress.ItemsDone.Add(1)
+		j.progress.BytesDone.Add(it.Size)
+	}
+	next := make(chan liveTodo)
+	var wg sync.WaitGroup
+	for w := 0; w < min(liveWorkers, len(todos)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var batch []*maildir.Staged
+			var inBatch []int
+			publish := func() {
+				for k, err := range lw.w.Publish(batch) {
+					if err != nil {
+						fail(inBatch[k], err)
+					} else {
+						done(inBatch[k])
+					}
+				}
+				batch, inBatch = batch[:0], inBatch[:0]
+			}
+			var buf []byte
+			for t := range next {
+				p := lf.puts[t.i]
+				it := p.item
+				name := maildir.FormatName(maildir.NewBase(it.Base), p.flags, t.letters)
+				irs[t.i].Name = name
+				var err error
+				if buf, err = j.r.AppendBlob(buf[:0], it.Blob); err != nil {
+					fail(t.i, err)
+					continue
+				}
+				sub := "cur"
+				if it.Subdir == "new" && p.flags == "" && t.letters == "" {
+					sub = "new"
+				}
+				st, err := lw.w.Stage(dir, sub, name, bytes.NewReader(buf), time.Unix(0, it.MTime), lw.owner(it.Owner, false))
+				if err != nil {
+					fail(t.i, err)
+					continue
+				}
+				batch, inBatch = append(batch, st), append(inBatch, t.i)
+				if len(batch) == publishBatch {
+					publish()
+				}
+			}
+			if ctx.Err() != nil {
+				lw.w.Discard(batch)
+				return
+			}
+			publish()
+		}()
+	}
+feed:
+	for _, t := range todos {
+		select {
+		case next <- t:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return ctx.Err()
+}
+
+// dirOwnerOf is the owner a folder's metadata files derive from.
+func dirOwnerOf(live *maildir.Folder, recorded catalog.Owner) catalog.Owner {
+	if live != nil {
+		return catalog.Owner{UID: live.Owner.UID, GID: live.Owner.GID, Mode: uint32(live.Owner.Mode)}
+	}
+	return recorded
+}
+
+// item records a message's outcome.
+func (lw *liveWriter) item(ir ItemResult) {
+	if lw.job.listItems || ir.Outcome == OutcomeFailed {
+		lw.res.Items = append(lw.res.Items, ir)
+	}
+}
+
+// fail records a message that could not be written.
+func (lw *liveWriter) fail(ir *ItemResult, err error) {
+	ir.Outcome, ir.Error = OutcomeFailed, err.Error()
+	lw.res.Failed++
+	lw.job.progress.ItemsDone.Add(1)
+}
+
+// keywords reads a folder's dovecot-keywords (without following a link).
+func (lw *liveWriter) keywords(dir string) ([]string, error) {
+	path := filepath.Join(lw.job.st.ControlDir(lw.target, dir), maildir.KeywordsFile)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	table, err := maildir.ParseKeywords(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return table, nil
+}
+
+// letters maps a message's keywords (and the job's tag) to letters of the
+// folder's table, appending the names it lacks. A keyword that finds no
+// room is dropped and noted; where the tag finds none, the fallback is
+// used.
+func (lw *liveWriter) letters(folder string, table *[]string, keywords []string) string {
+	var names []string
+	for _, k := range keywords {
+		if k == "" || strings.HasPrefix(k, "?") {
+			continue // a letter the backed-up table did not name
+		}
+		if addKeyword(table, k) {
+			names = append(names, k)
+		} else {
+			lw.note("folder %s: its keyword table is full (%d letters): keyword %q was not restored", folder, maildir.MaxKeywords, k)
+		}
+	}
+	if tag := lw.job.tag; tag != "" {
+		switch {
+		case addKeyword(table, tag):
+			names = append(names, tag)
+			lw.res.Keyword = tag
+		case lw.job.fallback != "" && addKeyword(table, lw.job.fallback):
+			names = append(names, lw.job.fallback)
+			lw.note("folder %s: its keyword table is full (%d letters): the restored messages are tagged %q instead of %q",
+				folder, maildir.MaxKeywords, lw.job.fallback, tag)
+		default:
+			lw.note("folder %s: its keyword table is full (%d letters) and has neither %q nor %q: the restored messages carry no tag",
+				folder, maildir.MaxKeywords, tag, lw.job.fallback)
+		}
+	}
+	letters, err := maildir.KeywordLetters(*table, names)
+	if err != nil {
+		// Cannot happen: every name was added above.
+		lw.note("folder %s: %v", folder, err)
+		return ""
+	}
+	return letters
+}
+
+// addKeyword makes sure a keyword is in the table, appending it when there
+// is room; it reports whether the keyword is there.
+func addKeyword(table *[]string, k string) bool {
+	if slices.Contains(*table, k) {
+		return true
+	}
+	if len(*table) >= maildir.MaxKeywords || strings.ContainsAny(k, " \n\r\x00") {
+		return false
+	}
+	*table = append(*table, k)
+	return true
+}
+
+// subscribe adds the folders the restore created to the subscriptions.
+func (lw *liveWriter) subscribe() error {
+	if len(lw.created) == 0 {
+		return nil
+	}
+	var have []string
+	// The file keeps its owner; a new one gets the account's (or, in an
+	// account the restore created, its folders') without search bits.
+	o := lw.createdOwner
+	o.Mode &^= 0o111
+	if lw.snap != nil {
+		have = lw.snap.Subscriptions
+		o = lw.owner(catalog.Owner{}, false)
+		if lw.snap.SubscriptionsOwner != (maildir.Owner{}) {
+			o = lw.snap.SubscriptionsOwner
+		}
+	}
+	names := slices.Clone(have)
+	for _, n := range lw.created {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+			lw.res.Subscribed = append(lw.res.Subscribed, n)
+		}
+	}
+	if len(names) == len(have) {
+		return nil
+	}
+	return lw.w.WriteSubscriptions(names, nil, o)
+}
+
+// presence recognises a message already in a live folder by its content:
+// files of the same size are hashed and compared with the blob id (the
+// SHA-256 of the content).
+type presence struct {
+	st     LiveStore
+	a      maildir.Account
+	f      *maildir.Folder
+	bySize map[int64][]*maildir.Message
+	hashed map[*maildir.Message]catalog.BlobID
+	added  map[catalog.BlobID]bool
+}
+
+func newPresence(st LiveStore, a maildir.Account, f *maildir.Folder) *presence {
+	p := &presence{st: st, a: a, f: f, bySize: map[int64][]*maildir.Message{}, hashed: map[*maildir.Message]catalog.BlobID{}, added: map[catalog.BlobID]bool{}}
+	if f != nil {
+		for i := range f.Messages {
+			m := &f.Messages[i]
+			p.bySize[m.Size] = append(p.bySize[m.Size], m)
+		}
+	}
+	return p
+}
+
+// has reports whether the folder holds the item's content, or the
+// restore already wrote it there.
+func (p *presence) has(it *catalog.Item) (bool, error) {
+	if p.added[it.Blob] {
+		return true, nil
+	}
+	for _, m := range p.bySize[it.Size] {
+		id, ok := p.hashed[m]
+		if !ok {
+			f, err := p.st.OpenMessage(p.a, p.f, m)
+			if errors.Is(err, maildir.ErrVanished) {
+				continue
+			}
+			if err != nil {
+				return false, fmt.Errorf("reading %s/%s: %w", p.f.Name, m.Name, err)
+			}
+			h := sha256.New()
+			_, err = io.Copy(h, f)
+			f.Close()
+			if err != nil {
+				return false, fmt.Errorf("reading %s/%s: %w", p.f.Name, m.Name, err)
+			}
+			copy(id[:], h.Sum(nil))
+			p.hashed[m] = id
+		}
+		if id == it.Blob {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// add remembers content the restore writes into the folder.
+func (p *presence) add(it *catalog.Item) { p.added[it.Blob] = true }
+
+// groupByFolder gathers puts into destination folders, in the order they
+// first appear; source returns the backed-up folder for a destination.
+func groupByFolder(puts []put, dest func(put) string, source func(put) *catalog.FolderVersion) []liveFolder {
+	var out []liveFolder
+	idx := map[string]int{}
+	for _, p := range puts {
+		name := dest(p)
+		i, ok := idx[name]
+		if !ok {
+			i = len(out)
+			idx[name] = i
+			out = append(out, liveFolder{name: name, source: source(p)})
+		}
+		out[i].puts = append(out[i].puts, p)
+	}
+	return out
+}
