@@ -10,6 +10,9 @@ import (
 )
 
 func runBackup(c *cli, args []string) int {
+	if len(args) > 0 && args[0] == "search" {
+		return runBackupSearch(c, args[1:])
+	}
 	if len(args) == 0 || args[0] != "ls" {
 		fmt.Fprintf(c.stderr, "Usage: mailkeep backup ls [-json] TARGET [ACCOUNT]\n")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help") {

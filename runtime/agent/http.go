@@ -36,6 +36,7 @@ func (a *Agent) Handler(token string) http.Handler {
 	mux.HandleFunc("DELETE /v1/operations/{id}", a.handleCancelOp)
 	mux.HandleFunc("GET /v1/backup/accounts", a.handleAccounts)
 	mux.HandleFunc("GET /v1/backup/accounts/{account}", a.handleAccounts)
+	mux.HandleFunc("GET /v1/backup/accounts/{account}/search", a.handleSearch)
 	var h http.Handler = mux
 	if token != "" {
 		h = a.requireToken(token, h)

@@ -13,6 +13,7 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/bufpool"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/mailheader"
 	"github.com/mailkeep/mailkeep/runtime/pack"
 )
 
@@ -30,6 +31,9 @@ type readResult struct {
 	// ref is where this run stored the content, by this job or another;
 	// nil when the catalog already had it.
 	ref *catalog.BlobRef
+	// hdr holds the content's search headers when ref is set: they are
+	// recorded with the blob row.
+	hdr catalog.Headers
 }
 
 // pipeline reads, hashes and stores the contents of the messages the
@@ -249,9 +253,12 @@ func (p *pipeline) store(l loadedJob, stored *storedBytes) {
 		return
 	}
 	if mine == nil {
-		r.ref = ref
+		if r.ref = ref; ref != nil {
+			r.hdr = mailheader.Parse(l.data)
+		}
 		return
 	}
+	r.hdr = mailheader.Parse(l.data)
 	loc, err := p.s.r.Packs.Put(r.id, l.data)
 	if err != nil {
 		err = fmt.Errorf("storing %s of %s: %w", l.w.jobs[l.i].msg.Name, l.w.a.Name, err)
