@@ -20,8 +20,8 @@ type Progress struct {
 	Unreadable atomic.Int64
 }
 
-// indexBatch is how many blobs Index reads before it commits their rows.
-const indexBatch = 256
+// batchSize is how many blobs Index reads before it commits their rows.
+const batchSize = 256
 
 // Index records the search headers of every blob of the repository that
 // has none: the blobs a mailkeep older than blob_headers stored. It reads
@@ -39,32 +39,38 @@ func Index(ctx context.Context, r *repo.Repo, p *Progress) error {
 	var after catalog.BlobID
 	var buf []byte
 	for {
-		if err := ctx.Err(); err != nil {
+		var more bool
+		if after, buf, more, err = indexBatch(ctx, r, after, buf, p); err != nil || !more {
 			return err
 		}
-		blobs, err := r.Catalog.UnindexedBlobs(after, indexBatch)
-		if err != nil || len(blobs) == 0 {
-			return err
-		}
-		after = blobs[len(blobs)-1].ID
-		rows := make([]catalog.BlobHeaders, 0, len(blobs))
-		var retry []catalog.BlobID
-		for _, b := range blobs {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			var h catalog.Headers
-			if buf, h, err = read(r, buf, b.ID, b.Ref); err != nil {
-				retry = append(retry, b.ID)
-				continue
-			}
-			rows = append(rows, catalog.BlobHeaders{Blob: b.ID, Headers: h})
-		}
-		if err := commit(r, rows, retry, buf, p); err != nil {
-			return err
-		}
-		p.Done.Add(int64(len(blobs)))
 	}
+}
+
+// indexBatch indexes the next batch of blobs without headers after the id
+// after; it returns the last id it saw and whether there may be more.
+func indexBatch(ctx context.Context, r *repo.Repo, after catalog.BlobID, buf []byte, p *Progress) (catalog.BlobID, []byte, bool, error) {
+	blobs, err := r.Catalog.UnindexedBlobs(after, batchSize)
+	if err != nil || len(blobs) == 0 {
+		return after, buf, false, err
+	}
+	rows := make([]catalog.BlobHeaders, 0, len(blobs))
+	var retry []catalog.BlobID
+	for _, b := range blobs {
+		if err := ctx.Err(); err != nil {
+			return after, buf, false, err
+		}
+		var h catalog.Headers
+		if buf, h, err = read(r, buf, b.ID, b.Ref); err != nil {
+			retry = append(retry, b.ID)
+			continue
+		}
+		rows = append(rows, catalog.BlobHeaders{Blob: b.ID, Headers: h})
+	}
+	if err := commit(r, rows, retry, buf, p); err != nil {
+		return after, buf, false, err
+	}
+	p.Done.Add(int64(len(blobs)))
+	return blobs[len(blobs)-1].ID, buf, true, nil
 }
 
 // commit writes a batch under the writer lock. The blobs that could not
