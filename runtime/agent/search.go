@@ -44,7 +44,7 @@ func (r SearchRequest) Values() url.Values {
 	if r.Deleted {
 		v.Set("deleted", "true")
 	}
-	if r.Limit > 0 {
+	if r.Limit != 0 {
 		v.Set("limit", strconv.Itoa(r.Limit))
 	}
 	return v
