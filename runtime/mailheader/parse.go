@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net/mail"
 	"strings"
 	"unicode/utf8"
 
@@ -97,7 +96,7 @@ func Parse(data []byte) catalog.Headers {
 	}
 	h.MessageID = catalog.NormalizeMessageID(decode(raw[fieldMessageID]))
 	if d := decode(raw[fieldDate]); d != "" {
-		if t, err := mail.ParseDate(d); err == nil {
+		if t, ok := parseDate(d); ok {
 			h.Date = t.UnixNano()
 		}
 	}

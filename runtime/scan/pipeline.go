@@ -258,7 +258,6 @@ func (p *pipeline) store(l loadedJob, stored *storedBytes) {
 		}
 		return
 	}
-	r.hdr = mailheader.Parse(l.data)
 	loc, err := p.s.r.Packs.Put(r.id, l.data)
 	if err != nil {
 		err = fmt.Errorf("storing %s of %s: %w", l.w.jobs[l.i].msg.Name, l.w.a.Name, err)
@@ -269,6 +268,7 @@ func (p *pipeline) store(l loadedJob, stored *storedBytes) {
 	stRef := catalog.BlobRef{Pack: loc.Pack, Offset: loc.Offset, Length: loc.Length, Size: loc.Size}
 	p.s.blobs.stored(mine, stRef)
 	r.ref = &stRef
+	r.hdr = mailheader.Parse(l.data) // once the readers waiting for the claim are let go
 	prog.BytesStored.Add(int64(loc.Length))
 	prog.BlobsStored.Add(1)
 	stored.mu.Lock()
