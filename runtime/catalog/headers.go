@@ -31,9 +31,15 @@ type BlobHeaders struct {
 // blobs it stored (the agent indexes them in the background), and an older
 // mailkeep that purges blobs drops their rows through the cascade. The
 // *_lc columns are the lower-cased values that searches compare with.
+// It is a rowid table with a unique index on blob rather than a table
+// keyed by blob: its rows are large, and a backup inserts them in random
+// blob order, which in a WITHOUT ROWID table rewrites pages all over the
+// table at every commit; here they are appended, and only the small index
+// entries land in random places.
 const headersSQL = `
 CREATE TABLE IF NOT EXISTS blob_headers (
-	blob          BLOB PRIMARY KEY REFERENCES blobs(id) ON DELETE CASCADE,
+	id            INTEGER PRIMARY KEY,
+	blob          BLOB NOT NULL UNIQUE REFERENCES blobs(id) ON DELETE CASCADE,
 	sender        TEXT NOT NULL,
 	recipients    TEXT NOT NULL,
 	cc            TEXT NOT NULL,
@@ -43,7 +49,7 @@ CREATE TABLE IF NOT EXISTS blob_headers (
 	sender_lc     TEXT NOT NULL,
 	recipients_lc TEXT NOT NULL,
 	subject_lc    TEXT NOT NULL
-) WITHOUT ROWID;
+);
 `
 
 // headersBatch is how many rows one INSERT of AddHeaders carries (10
