@@ -93,12 +93,3 @@ func flagText(flags string, keywords []string) string {
 	}
 	return strings.Join(parts, ",")
 }
-
-// clip shortens s to at most n runes for a column.
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/runtime/agent"
 	"github.com/mailkeep/mailkeep/runtime/history"
+	"github.com/mailkeep/mailkeep/runtime/names"
 )
 
 func runBackupHistory(c *cli, args []string) int {
@@ -108,7 +109,7 @@ func oneAccount(c *cli, cmd string, pos []string) (string, bool) {
 		fmt.Fprintf(c.stderr, "mailkeep %s: expected one ACCOUNT (user@domain), got %d arguments\n", cmd, len(pos))
 		return "", false
 	}
-	name, err := agent.DecodeName(pos[0])
+	name, err := names.Decode(pos[0])
 	if err != nil {
 		fmt.Fprintf(c.stderr, "mailkeep %s: ACCOUNT: %v\n", cmd, err)
 		return "", false

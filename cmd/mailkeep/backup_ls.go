@@ -18,11 +18,14 @@ func runBackup(c *cli, args []string) int {
 			return runBackupHistory(c, args[1:])
 		case "diff":
 			return runBackupDiff(c, args[1:])
+		case "search":
+			return runBackupSearch(c, args[1:])
 		}
 	}
 	fmt.Fprintf(c.stderr, "Usage: mailkeep backup ls [-json] TARGET [ACCOUNT]\n"+
 		"       mailkeep backup history [-json] [-since TIME] TARGET ACCOUNT\n"+
-		"       mailkeep backup diff [-json] TARGET ACCOUNT -from TIME [-to TIME]\n")
+		"       mailkeep backup diff [-json] TARGET ACCOUNT -from TIME [-to TIME]\n"+
+		"       mailkeep backup search [-json] TARGET ACCOUNT [-sender ADDR] [-recipient ADDR] [-subject TEXT] ...\n")
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help") {
 		return exitOK
 	}

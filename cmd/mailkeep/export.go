@@ -22,6 +22,7 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/client"
 	"github.com/mailkeep/mailkeep/runtime/export"
 	"github.com/mailkeep/mailkeep/runtime/fsutil"
+	"github.com/mailkeep/mailkeep/runtime/names"
 )
 
 // exportSummary is what `export -json` prints.
@@ -74,10 +75,10 @@ func runExport(c *cli, args []string) int {
 	if _, err := agent.ParseInstant(*at, time.Now(), time.Local); err != nil {
 		return fail("-at: %v", err)
 	}
-	if _, err := agent.DecodeName(pos[0]); err != nil {
+	if _, err := names.Decode(pos[0]); err != nil {
 		return fail("ACCOUNT: %v", err)
 	}
-	if _, err := agent.DecodeName(*folder); err != nil {
+	if _, err := names.Decode(*folder); err != nil {
 		return fail("-folder: %v", err)
 	}
 	single := *format == export.MBox && *folder != ""

@@ -99,7 +99,7 @@ func TestHistoryDiffAndFolderDeletion(t *testing.T) {
 	}
 	for _, f := range d.Folders {
 		for _, m := range f.Deleted {
-			if !strings.Contains(m.Subject, "#") || m.Sender == "" || m.Date == "" {
+			if !strings.Contains(m.Subject, "#") || m.Sender == "" || m.Date == nil {
 				t.Errorf("deleted message %d of %s is listed without its sender, subject or date: %+v", m.ID, f.Folder, m.Summary)
 			}
 		}

@@ -60,6 +60,7 @@ type Agent struct {
 
 	sched *scheduler
 	rt    *realtimeRunner
+	hdr   headerIndexer
 	// bg tracks background work (repository switches) that Close waits for.
 	bg sync.WaitGroup
 }
@@ -128,6 +129,7 @@ func (a *Agent) activate(doc *schema.Document, startup bool, switched chan struc
 	}
 	a.log.Info("repository open", "backup_path", e.repo.Path, "mail_store", doc.String("mail_store"))
 	a.recordRepo(e.repo.Path)
+	a.hdr.start(a.ctx, e.repo, a.log)
 	if startup && !doc.Bool("enabled_at_startup") {
 		a.log.Info("backup module not started: enabled_at_startup is false; operations can still be started by hand")
 		return
@@ -229,6 +231,7 @@ func (a *Agent) Close() error {
 	a.cancel()
 	a.ops.shutdown()
 	a.bg.Wait()
+	a.hdr.stop()
 	a.sched.stop() // a switch may have started schedules meanwhile
 	a.rt.stop()
 	a.mu.Lock()

@@ -115,6 +115,7 @@ func (a *Agent) switchEngine(doc *schema.Document, first bool, switched chan str
 	a.switchMu.Lock()
 	defer a.switchMu.Unlock()
 	a.rt.stop()
+	a.hdr.stop()
 	a.ops.drain()
 	a.mu.Lock()
 	old := a.engine

@@ -2,17 +2,16 @@ package agent
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/export"
+	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 )
 
@@ -63,14 +62,14 @@ func (a *Agent) prepareExport(req ExportRequest) (*preparedExport, *Operation, e
 	if err != nil {
 		return nil, nil, err
 	}
-	account, err := DecodeName(req.Account)
+	account, err := decodeArg("account", req.Account)
 	if err != nil {
-		return nil, nil, &BadRequestError{fmt.Errorf("account: %w", err)}
+		return nil, nil, err
 	}
 	folder := ""
 	if req.Folder != "" {
-		if folder, err = DecodeName(req.Folder); err != nil {
-			return nil, nil, &BadRequestError{fmt.Errorf("folder: %w", err)}
+		if folder, err = decodeArg("folder", req.Folder); err != nil {
+			return nil, nil, err
 		}
 	}
 	if req.Format == "" {
@@ -102,9 +101,7 @@ func (a *Agent) prepareExport(req ExportRequest) (*preparedExport, *Operation, e
 		params: map[string]any{"account": account, "format": req.Format, "at": time.Unix(0, state.At).UTC()}}
 	if folder != "" {
 		p.params["folder"] = folder
-		if !utf8.ValidString(folder) {
-			p.res.FolderB64 = base64.StdEncoding.EncodeToString([]byte(folder))
-		}
+		p.res.FolderB64 = names.B64(folder)
 	}
 	return p, nil, nil
 }

@@ -105,14 +105,18 @@ func granularNames(req RestoreRequest, folderArg string) (account, to, folder st
 	if req.Account == "" {
 		return "", "", "", &BadRequestError{errors.New("restore needs an account")}
 	}
-	if account, err = DecodeName(req.Account); err != nil {
-		return "", "", "", &BadRequestError{err}
+	if account, err = decodeArg("account", req.Account); err != nil {
+		return "", "", "", err
 	}
-	if to, err = DecodeName(req.To); err != nil {
-		return "", "", "", &BadRequestError{err}
+	if req.To != "" {
+		if to, err = decodeArg("to", req.To); err != nil {
+			return "", "", "", err
+		}
 	}
-	if folder, err = DecodeName(folderArg); err != nil {
-		return "", "", "", &BadRequestError{err}
+	if folderArg != "" {
+		if folder, err = decodeArg("folder", folderArg); err != nil {
+			return "", "", "", err
+		}
 	}
 	return account, to, folder, nil
 }

@@ -56,7 +56,7 @@ func (a *Agent) handleDiff(w http.ResponseWriter, r *http.Request) {
 	if to.IsZero() {
 		to = a.cfg.Now()
 	}
-	d, err := history.Compare(e.repo.Catalog, r.PathValue("account"), from, to, history.FromPacks(e.repo))
+	d, err := history.Compare(e.repo.Catalog, r.PathValue("account"), from, to, history.FromRepo(e.repo))
 	switch {
 	case errors.Is(err, history.ErrBadRange), errors.Is(err, catalog.ErrPurged):
 		writeError(w, http.StatusBadRequest, err.Error())

@@ -39,6 +39,7 @@ func (a *Agent) Handler(token string) http.Handler {
 	mux.HandleFunc("GET /v1/backup/accounts/{account}/history", a.handleHistory)
 	mux.HandleFunc("GET /v1/backup/accounts/{account}/diff", a.handleDiff)
 	mux.HandleFunc("GET /v1/backup/accounts/{account}/export", a.handleExport)
+	mux.HandleFunc("GET /v1/backup/accounts/{account}/search", a.handleSearch)
 	var h http.Handler = mux
 	if token != "" {
 		h = a.requireToken(token, h)

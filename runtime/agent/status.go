@@ -27,6 +27,9 @@ type Status struct {
 	Realtime           RealtimeStatus `json:"realtime"`
 	SmartScan          JobStatus      `json:"smartscan"`
 	Purge              PurgeStatus    `json:"purge"`
+	// HeaderIndex is the background indexing of the search headers of
+	// messages stored by an older mailkeep.
+	HeaderIndex HeaderIndexStatus `json:"header_index"`
 	// Location is "local", or "remote" when a remote copy is configured.
 	Location   string `json:"location"`
 	BackupPath string `json:"backup_path"`
@@ -132,6 +135,7 @@ func (a *Agent) Status() Status {
 		s.Purge.NextRun = &next
 	}
 	s.Purge.SkippedRuns = a.sched.skips(jobPurge)
+	s.HeaderIndex = a.hdr.status()
 	s.Location = "local"
 	if doc.Bool("remote.enabled") {
 		s.Location = "remote"

@@ -116,6 +116,9 @@ func (c *Catalog) migrate() error {
 	if _, err := c.db.Exec(cacheSQL); err != nil {
 		return fmt.Errorf("catalog %s: creating caches: %w", c.path, err)
 	}
+	if _, err := c.db.Exec(headersSQL); err != nil {
+		return fmt.Errorf("catalog %s: creating blob_headers: %w", c.path, err)
+	}
 	return nil
 }
 

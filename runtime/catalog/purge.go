@@ -174,7 +174,9 @@ func (t *Tx) RaiseExactFrom(accountID, at int64) error {
 }
 
 // unreferencedBlobs selects the blobs no catalog row refers to. Every table
-// that refers to blobs must be named here, or purge would drop its blobs.
+// that refers to blobs to keep them must be named here, or purge would drop
+// its blobs; blob_headers only describes them, and its rows go with their
+// blob (ON DELETE CASCADE).
 const unreferencedBlobs = `SELECT id, pack, offset, length, size FROM blobs b
 	WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.blob = b.id)`
 

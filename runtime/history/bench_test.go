@@ -67,7 +67,7 @@ func BenchmarkHistory100k(b *testing.B) {
 	})
 	b.Run("diff", func(b *testing.B) {
 		for b.Loop() {
-			d, err := history.Compare(r.Catalog, account, now, now.Add(4*time.Hour), history.FromPacks(r))
+			d, err := history.Compare(r.Catalog, account, now, now.Add(4*time.Hour), history.FromRepo(r))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -8,14 +8,16 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/names"
 )
 
 // Summary is what a listing shows of a message besides its place and
-// flags: the sender, subject and Date header, as found in the message.
+// flags: its sender, subject (RFC 2047 decoded) and Date header (nil when
+// missing or unreadable), as recorded at backup time.
 type Summary struct {
-	Sender  string `json:"sender"`
-	Subject string `json:"subject"`
-	Date    string `json:"date"`
+	Sender  string     `json:"sender"`
+	Subject string     `json:"subject"`
+	Date    *time.Time `json:"date,omitempty"`
 }
 
 // Summaries returns the summaries of messages by content; a message
@@ -104,7 +106,7 @@ func Compare(c *catalog.Catalog, account string, from, to time.Time, sum Summari
 	folder := func(name string) *FolderDiff {
 		f, ok := folders[name]
 		if !ok {
-			f = &FolderDiff{Folder: name, FolderB64: nameB64(name)}
+			f = &FolderDiff{Folder: name, FolderB64: names.B64(name)}
 			folders[name] = f
 		}
 		return f
@@ -120,8 +122,8 @@ func Compare(c *catalog.Catalog, account string, from, to time.Time, sum Summari
 	}
 	for _, p := range m.moved {
 		in, out := message(p.new), message(p.old)
-		in.Other, in.OtherB64 = p.old.Folder, nameB64(p.old.Folder)
-		out.Other, out.OtherB64 = p.new.Folder, nameB64(p.new.Folder)
+		in.Other, in.OtherB64 = p.old.Folder, names.B64(p.old.Folder)
+		out.Other, out.OtherB64 = p.new.Folder, names.B64(p.new.Folder)
 		folder(p.new.Folder).MovedIn = append(folder(p.new.Folder).MovedIn, in)
 		folder(p.old.Folder).MovedOut = append(folder(p.old.Folder).MovedOut, out)
 		d.Moved++

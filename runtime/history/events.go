@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/names"
 )
 
 // Event kinds, as they appear in Event.Kind (docs/API.md lists them).
@@ -126,7 +127,7 @@ func ts(t int64) time.Time { return time.Unix(0, t).UTC() }
 func tp(t int64) *time.Time { v := ts(t); return &v }
 
 func (h *builder) add(e Event) {
-	e.FolderB64, e.FromB64 = nameB64(e.Folder), nameB64(e.From)
+	e.FolderB64, e.FromB64 = names.B64(e.Folder), names.B64(e.From)
 	h.events = append(h.events, e)
 }
 
@@ -307,7 +308,7 @@ func (h *builder) bulkDeletions(since int64) error {
 		if n >= BulkMessages {
 			e := Event{At: ts(burst[0].At), Kind: BulkDeletion, Until: tp(burst[len(burst)-1].At), Messages: n}
 			for name, count := range per {
-				e.PerFolder = append(e.PerFolder, FolderCount{Folder: name, FolderB64: nameB64(name), Messages: count})
+				e.PerFolder = append(e.PerFolder, FolderCount{Folder: name, FolderB64: names.B64(name), Messages: count})
 			}
 			slices.SortFunc(e.PerFolder, func(x, y FolderCount) int { return cmp.Compare(x.Folder, y.Folder) })
 			h.add(e)

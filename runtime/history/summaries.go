@@ -1,51 +1,42 @@
 package history
 
 import (
-	"bufio"
-	"bytes"
-	"mime"
-	"net/textproto"
-	"strings"
-
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/pack"
+	"github.com/mailkeep/mailkeep/runtime/mailheader"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
-// FromPacks returns Summaries that read each message from the packs and
-// parse its header. A message that cannot be read or parsed is left
-// without a summary rather than failing the listing.
-func FromPacks(r *repo.Repo) Summaries {
+// FromRepo returns Summaries from the headers recorded at backup time
+// (catalog.HeadersOf); a message whose headers are not indexed yet (a
+// repository made before they were) is read from the packs and parsed the
+// same way. A message that cannot be read is left without a summary
+// rather than failing the listing.
+func FromRepo(r *repo.Repo) Summaries {
 	return func(ids []catalog.BlobID) (map[catalog.BlobID]Summary, error) {
+		hs, err := r.Catalog.HeadersOf(ids)
+		if err != nil {
+			return nil, err
+		}
 		out := make(map[catalog.BlobID]Summary, len(ids))
 		var buf []byte
 		for _, id := range ids {
-			ref, err := r.Catalog.Blob(id)
-			if err != nil {
-				continue
+			h, ok := hs[id]
+			if !ok {
+				if buf, err = r.AppendBlob(buf[:0], id); err != nil {
+					continue
+				}
+				h = mailheader.Parse(buf)
 			}
-			buf, err = r.Packs.AppendBlob(buf[:0], pack.ID(id), pack.Location{Pack: ref.Pack, Offset: ref.Offset, Length: ref.Length, Size: ref.Size})
-			if err != nil {
-				continue
-			}
-			out[id] = Summarise(buf)
+			out[id] = summary(h)
 		}
 		return out, nil
 	}
 }
 
-// Summarise reads the sender, subject and date of a message from its
-// header; RFC 2047 encoded words are decoded.
-func Summarise(msg []byte) Summary {
-	tp := textproto.NewReader(bufio.NewReader(bytes.NewReader(msg)))
-	h, _ := tp.ReadMIMEHeader() // a malformed header still gives what it read
-	dec := &mime.WordDecoder{}
-	get := func(name string) string {
-		v := strings.TrimSpace(h.Get(name))
-		if d, err := dec.DecodeHeader(v); err == nil {
-			v = d
-		}
-		return v
+func summary(h catalog.Headers) Summary {
+	s := Summary{Sender: h.From, Subject: h.Subject}
+	if h.Date != 0 {
+		s.Date = tp(h.Date)
 	}
-	return Summary{Sender: get("From"), Subject: get("Subject"), Date: get("Date")}
+	return s
 }

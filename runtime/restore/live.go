@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -17,10 +16,10 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
@@ -354,9 +353,7 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 			return err
 		}
 		irs[i] = ItemResult{ID: p.item.ID, Folder: lf.name, Size: p.item.Size}
-		if !utf8.ValidString(lf.name) {
-			irs[i].FolderB64 = base64.StdEncoding.EncodeToString([]byte(lf.name))
-		}
+		irs[i].FolderB64 = names.B64(lf.name)
 		if p.item.Folder != lf.name {
 			irs[i].FromFolder = p.item.Folder
 		}

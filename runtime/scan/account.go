@@ -311,14 +311,20 @@ func (s *scanner) write(tx *catalog.Tx, w *work, res *Result) error {
 }
 
 // recordReads records the messages that were read: their blobs stored by
-// this run, new items, and new versions of changed ones.
+// this run with their search headers, new items, and new versions of
+// changed ones.
 func (s *scanner) recordReads(tx *catalog.Tx, id int64, w *work, res *Result, ch *itemChanges) error {
+	var hdrs []catalog.BlobHeaders
 	for i := range w.results {
 		if r := &w.results[i]; r.ref != nil {
 			if err := tx.AddBlob(r.id, *r.ref); err != nil {
 				return err
 			}
+			hdrs = append(hdrs, catalog.BlobHeaders{Blob: r.id, Headers: r.hdr})
 		}
+	}
+	if err := tx.AddHeaders(hdrs); err != nil {
+		return err
 	}
 	for i := range w.results {
 		r, j := &w.results[i], &w.jobs[i]

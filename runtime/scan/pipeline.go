@@ -13,6 +13,7 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/bufpool"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/mailheader"
 	"github.com/mailkeep/mailkeep/runtime/pack"
 )
 
@@ -30,6 +31,9 @@ type readResult struct {
 	// ref is where this run stored the content, by this job or another;
 	// nil when the catalog already had it.
 	ref *catalog.BlobRef
+	// hdr holds the content's search headers when ref is set: they are
+	// recorded with the blob row.
+	hdr catalog.Headers
 }
 
 // pipeline reads, hashes and stores the contents of the messages the
@@ -249,7 +253,9 @@ func (p *pipeline) store(l loadedJob, stored *storedBytes) {
 		return
 	}
 	if mine == nil {
-		r.ref = ref
+		if r.ref = ref; ref != nil {
+			r.hdr = mailheader.Parse(l.data)
+		}
 		return
 	}
 	loc, err := p.s.r.Packs.Put(r.id, l.data)
@@ -262,6 +268,7 @@ func (p *pipeline) store(l loadedJob, stored *storedBytes) {
 	stRef := catalog.BlobRef{Pack: loc.Pack, Offset: loc.Offset, Length: loc.Length, Size: loc.Size}
 	p.s.blobs.stored(mine, stRef)
 	r.ref = &stRef
+	r.hdr = mailheader.Parse(l.data) // once the readers waiting for the claim are let go
 	prog.BytesStored.Add(int64(loc.Length))
 	prog.BlobsStored.Add(1)
 	stored.mu.Lock()

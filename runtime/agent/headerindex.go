@@ -1,0 +1,89 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/mailkeep/mailkeep/runtime/mailheader"
+	"github.com/mailkeep/mailkeep/runtime/repo"
+)
+
+// HeaderIndexStatus is the background indexing of the search headers of
+// messages stored by a mailkeep older than the header table (status
+// header_index).
+type HeaderIndexStatus struct {
+	// State is "running", "done", "failed" or "not running" (no
+	// repository open, or the agent stopping).
+	State string `json:"state"`
+	// Done of Total blobs had no headers when the indexing started.
+	Done  int64 `json:"done"`
+	Total int64 `json:"total"`
+	// Unreadable counts the blobs whose content could not be read.
+	Unreadable int64  `json:"unreadable,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// headerIndexer runs mailheader.Index on the open repository, in the
+// background, from each start of the agent or switch of repository; it
+// resumes where an earlier run stopped.
+type headerIndexer struct {
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+	p      *mailheader.Progress
+	state  string
+	err    string
+}
+
+// start indexes r in the background.
+func (h *headerIndexer) start(parent context.Context, r *repo.Repo, log *slog.Logger) {
+	h.stop()
+	ctx, cancel := context.WithCancel(parent)
+	p := &mailheader.Progress{}
+	done := make(chan struct{})
+	h.mu.Lock()
+	h.cancel, h.done, h.p, h.state, h.err = cancel, done, p, "running", ""
+	h.mu.Unlock()
+	go func() {
+		defer close(done)
+		err := mailheader.Index(ctx, r, p)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		switch {
+		case errors.Is(err, context.Canceled):
+			h.state = "not running"
+		case err != nil:
+			h.state, h.err = "failed", err.Error()
+			log.Error("indexing the search headers of older messages", "err", err)
+		default:
+			h.state = "done"
+			if n := p.Total.Load(); n > 0 {
+				log.Info("search headers of older messages indexed", "blobs", n, "unreadable", p.Unreadable.Load())
+			}
+		}
+	}()
+}
+
+// stop stops the indexing and waits for it.
+func (h *headerIndexer) stop() {
+	h.mu.Lock()
+	cancel, done := h.cancel, h.done
+	h.cancel, h.done = nil, nil
+	h.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+func (h *headerIndexer) status() HeaderIndexStatus {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.p == nil {
+		return HeaderIndexStatus{State: "not running"}
+	}
+	return HeaderIndexStatus{State: h.state, Done: h.p.Done.Load(), Total: h.p.Total.Load(),
+		Unreadable: h.p.Unreadable.Load(), Error: h.err}
+}

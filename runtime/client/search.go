@@ -1,0 +1,22 @@
+package client
+
+import (
+	"context"
+	"net/url"
+
+	"github.com/mailkeep/mailkeep/runtime/agent"
+)
+
+// Search searches an account's backup (GET
+// /v1/backup/accounts/{account}/search).
+func (c *Client) Search(ctx context.Context, req agent.SearchRequest) (*agent.SearchResponse, error) {
+	path := "/backup/accounts/" + url.PathEscape(req.Account) + "/search"
+	if q := req.Values().Encode(); q != "" {
+		path += "?" + q
+	}
+	var out agent.SearchResponse
+	if _, err := c.do(ctx, "GET", path, nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
