@@ -113,7 +113,7 @@ func TestSearchBadInput(t *testing.T) {
 		{agent.SearchRequest{Account: name, Since: "2026-12-01", Before: "2026-11-01"}, http.StatusBadRequest, "not after -since"},
 		{agent.SearchRequest{Account: name, At: "2999-01-01"}, http.StatusBadRequest, "in the future"},
 		{agent.SearchRequest{Account: name, At: "2001-01-01"}, http.StatusBadRequest, "before its first backup"},
-		{agent.SearchRequest{Account: "b64:!!"}, http.StatusBadRequest, "bad base64"},
+		{agent.SearchRequest{Account: "b64:!!"}, http.StatusBadRequest, "not valid base64"},
 		{agent.SearchRequest{Account: name, Limit: -1}, http.StatusBadRequest, "limit"},
 	} {
 		_, err := ta.c.Search(ctx, tc.req)
