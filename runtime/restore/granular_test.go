@@ -307,6 +307,37 @@ func TestUndeleteTracesTrash(t *testing.T) {
 	}
 }
 
+// TestUndeleteMoveRecordedInTwoSteps: an IMAP MOVE copies the message,
+// flags the original \Deleted and expunges it; under load the realtime
+// scanner records the copy and the flag in one batch and the expunge in
+// the next. That is a move, not a deletion: undelete brings nothing back
+// (it used to bring the original back into its old folder).
+func TestUndeleteMoveRecordedInTwoSteps(t *testing.T) {
+	l := newLive(t, "Work")
+	l.deliver("Work", "w3", "S")
+	t0 := l.scan()
+	p := l.must("Work", "w3")
+	l.seq++
+	if err := os.Link(p, filepath.Join(l.dir("INBOX"), "cur", fmt.Sprintf("17000000%02d.M%dP1.host:2,S", l.seq, l.seq))); err != nil {
+		t.Fatal(err)
+	}
+	l.setFlags("Work", "w3", "ST")
+	at := l.now
+	l.scan()
+	l.now = at.Add(5 * time.Second)
+	if err := os.Remove(l.must("Work", "w3")); err != nil {
+		t.Fatal(err)
+	}
+	l.scan()
+	res, err := l.undelete(restore.UndeleteOptions{From: t0.Add(time.Minute), Until: l.now, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Messages != 0 {
+		t.Errorf("undelete of a move recorded in two steps would write %d messages: %+v", res.Messages, res.Items)
+	}
+}
+
 // TestUndeleteRecreatesFolder: a folder deleted with its messages comes
 // back with the backed-up owner and mode, subscribed.
 func TestUndeleteRecreatesFolder(t *testing.T) {

@@ -158,11 +158,16 @@ func near(a, b int64) bool {
 
 // successor returns the version that took over from an ended one (the
 // same message renamed, or its content in a new file: a move), or nil
-// when the message was deleted.
+// when the message was deleted. A successor starts near the end of the
+// ended version, not before it started (a copy made long before is
+// another message), and outlives it; it may start at the very instant the
+// ended version did: the realtime scanner can record a move's copy in the
+// same batch as the \Deleted flag set on the original, and its expunge
+// in a later one.
 func successor(it *catalog.Item, rel []catalog.Item) *catalog.Item {
 	for i := range rel {
 		w := &rel[i]
-		if w.ID != it.ID && w.ValidFrom > it.ValidFrom && near(w.ValidFrom, it.ValidTo) {
+		if w.ID != it.ID && w.ValidFrom >= it.ValidFrom && near(w.ValidFrom, it.ValidTo) && (w.ValidTo == 0 || w.ValidTo > it.ValidTo) {
 			return w
 		}
 	}
