@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -118,34 +119,52 @@ func (w *removalWalk) previous(t int64) (int64, bool, error) {
 	return prev.Int64, prev.Valid, nil
 }
 
-// isRemoval reports whether the step at t only removed things.
+// isRemoval reports whether the step at t only removed things: something
+// ended at it, and every version that starts at it continues one that
+// ended there, losing something of it and gaining nothing (see
+// lostMessage and lostFolder).
 func (w *removalWalk) isRemoval(t int64) (bool, error) {
 	items, err := w.itemsAt(t)
 	if err != nil {
 		return false, err
 	}
-	removed := false
-	for _, key := range items.started {
-		if !items.ended[key] {
-			return false, nil // a message added, moved in or changed
+	ended := make(map[messageKey]*Item)
+	for i := range items {
+		if it := &items[i]; it.ValidTo == t {
+			ended[keyOf(it)] = it
 		}
 	}
-	for key := range items.ended {
-		if !items.startedSet[key] {
-			removed = true
+	removed := len(ended) > 0
+	for i := range items {
+		it := &items[i]
+		if it.ValidFrom != t {
+			continue
+		}
+		old, ok := ended[keyOf(it)]
+		if !ok || !lostMessage(old, it) {
+			return false, nil // a message added, moved in or changed
 		}
 	}
 	folders, err := w.foldersAt(t)
 	if err != nil {
 		return false, err
 	}
-	for name := range folders.started {
-		if !folders.ended[name] {
-			return false, nil // a folder created or renamed
+	endedFolders := map[string]*FolderVersion{}
+	for i := range folders {
+		if f := &folders[i]; f.ValidTo == t {
+			endedFolders[f.Name] = f
 		}
 	}
-	if len(folders.ended) > 0 {
-		removed = true // a folder gone, or only its metadata changed
+	removed = removed || len(endedFolders) > 0
+	for i := range folders {
+		f := &folders[i]
+		if f.ValidFrom != t {
+			continue
+		}
+		old, ok := endedFolders[f.Name]
+		if !ok || !lostFolder(old, f) {
+			return false, nil // a folder created, renamed or changed
+		}
 	}
 	if w.folder == nil {
 		ok, gone, err := w.accountAt(t)
@@ -160,78 +179,88 @@ func (w *removalWalk) isRemoval(t int64) (bool, error) {
 // messageKey is what must stay the same for a new version to continue an
 // ended one within a removal: the file (folder, base name, sub-directory,
 // full name, hence flags and keyword letters) and its content. A user's
-// flag change renames the file and so is not a continuation; losing the
-// dovecot-uidlist (UIDs) or the dovecot-keywords file (keyword names) is.
+// flag change renames the file and so is not a continuation.
 type messageKey struct {
 	folder, base, subdir, name string
 	blob                       BlobID
 }
 
-type stepItems struct {
-	started    []messageKey
-	startedSet map[messageKey]bool
-	ended      map[messageKey]bool
+func keyOf(it *Item) messageKey {
+	return messageKey{it.Folder, it.Base, it.Subdir, it.Name, it.Blob}
 }
 
-func (w *removalWalk) itemsAt(t int64) (*stepItems, error) {
-	s := &stepItems{startedSet: map[messageKey]bool{}, ended: map[messageKey]bool{}}
-	q := `SELECT folder, base, subdir, name, blob, 1 FROM items WHERE ` + w.itemFilter() + ` AND valid_from = ?
-		UNION ALL SELECT folder, base, subdir, name, blob, 0 FROM items WHERE ` + w.itemFilter() + ` AND valid_to = ?`
-	rows, err := w.db.Query(q, append(w.args(t), w.args(t)...)...)
+// lostMessage reports whether a new version of the same message file only
+// lost what its companion files gave it: its UID (dovecot-uidlist gone)
+// or keyword names (dovecot-keywords gone), and gained nothing. Dovecot
+// assigning a UID, or a keyword name appearing, is a change, not part of
+// a removal.
+func lostMessage(old, cur *Item) bool {
+	if old.Owner != cur.Owner || old.Size != cur.Size || old.MTime != cur.MTime || old.Ino != cur.Ino {
+		return false
+	}
+	lostUID := cur.UID == 0 && old.UID != 0
+	if cur.UID != old.UID && !lostUID {
+		return false
+	}
+	lostKeywords := len(cur.Keywords) < len(old.Keywords)
+	for _, k := range cur.Keywords {
+		if !slices.Contains(old.Keywords, k) {
+			return false
+		}
+	}
+	return lostUID || lostKeywords
+}
+
+// lostFolder reports whether a new version of a folder only lost what its
+// companion files gave it (dovecot-uidlist: UIDVALIDITY, next UID, GUID;
+// dovecot-keywords: keyword names), and gained nothing.
+func lostFolder(old, cur *FolderVersion) bool {
+	if old.Dir != cur.Dir || old.Owner != cur.Owner {
+		return false
+	}
+	lost := false
+	for _, f := range []struct{ o, c uint32 }{{old.UIDValidity, cur.UIDValidity}, {old.NextUID, cur.NextUID}} {
+		switch {
+		case f.c == f.o:
+		case f.c == 0:
+			lost = true
+		default:
+			return false
+		}
+	}
+	switch {
+	case cur.GUID == old.GUID:
+	case cur.GUID == "":
+		lost = true
+	default:
+		return false
+	}
+	for _, k := range cur.Keywords {
+		if !slices.Contains(old.Keywords, k) {
+			return false
+		}
+	}
+	return lost || len(cur.Keywords) < len(old.Keywords)
+}
+
+// itemsAt returns the scope's item versions that start or end at t.
+func (w *removalWalk) itemsAt(t int64) ([]Item, error) {
+	rows, err := w.db.Query(`SELECT `+itemColumns+` FROM items WHERE `+w.itemFilter()+` AND valid_from = ?
+		UNION ALL SELECT `+itemColumns+` FROM items WHERE `+w.itemFilter()+` AND valid_to = ?`, append(w.args(t), w.args(t)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s: reading history of account %d: %w", w.path, w.account, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k messageKey
-		var blob []byte
-		var started bool
-		if err := rows.Scan(&k.folder, &k.base, &k.subdir, &k.name, &blob, &started); err != nil {
-			return nil, fmt.Errorf("catalog %s: reading history of account %d: %w", w.path, w.account, err)
-		}
-		copy(k.blob[:], blob)
-		if started {
-			s.started = append(s.started, k)
-			s.startedSet[k] = true
-		} else {
-			s.ended[k] = true
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("catalog %s: reading history of account %d: %w", w.path, w.account, err)
-	}
-	return s, nil
+	return scanItems(rows, w.path)
 }
 
-type stepFolders struct {
-	started, ended map[string]bool
-}
-
-func (w *removalWalk) foldersAt(t int64) (*stepFolders, error) {
-	s := &stepFolders{started: map[string]bool{}, ended: map[string]bool{}}
-	q := `SELECT name, 1 FROM folder_versions WHERE ` + w.folderFilter() + ` AND valid_from = ?
-		UNION ALL SELECT name, 0 FROM folder_versions WHERE ` + w.folderFilter() + ` AND valid_to = ?`
-	rows, err := w.db.Query(q, append(w.args(t), w.args(t)...)...)
+// foldersAt returns the scope's folder versions that start or end at t.
+func (w *removalWalk) foldersAt(t int64) ([]FolderVersion, error) {
+	rows, err := w.db.Query(`SELECT `+folderColumns+` FROM folder_versions WHERE `+w.folderFilter()+` AND valid_from = ?
+		UNION ALL SELECT `+folderColumns+` FROM folder_versions WHERE `+w.folderFilter()+` AND valid_to = ?`, append(w.args(t), w.args(t)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s: reading history of account %d: %w", w.path, w.account, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var name string
-		var started bool
-		if err := rows.Scan(&name, &started); err != nil {
-			return nil, fmt.Errorf("catalog %s: reading history of account %d: %w", w.path, w.account, err)
-		}
-		if started {
-			s.started[name] = true
-		} else {
-			s.ended[name] = true
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("catalog %s: reading history of account %d: %w", w.path, w.account, err)
-	}
-	return s, nil
+	return scanFolders(rows, w.path)
 }
 
 // accountAt checks the account-level state at a step: ok is false when a

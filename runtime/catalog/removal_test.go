@@ -63,6 +63,17 @@ func (h *history) folder(tx *Tx, name string, at int64) {
 	h.folders[name] = f
 }
 
+// refolder closes a folder's version and opens one changed by fn.
+func (h *history) refolder(tx *Tx, name string, at int64, fn func(*FolderVersion)) {
+	old := h.folders[name]
+	h.check(tx.CloseFolder(old.ID, at))
+	f := *old
+	f.ValidFrom = at
+	fn(&f)
+	h.check(tx.InsertFolder(&f))
+	h.folders[name] = &f
+}
+
 func (h *history) deliver(tx *Tx, folder, base string, at int64) {
 	h.next++
 	blob := BlobID{h.next}
@@ -134,10 +145,7 @@ func TestRemovalStart(t *testing.T) {
 		h.step(sec(100), func(tx *Tx, at int64) {
 			h.change(tx, "Work", "Work0", at, func(it *Item) { it.UID, it.Keywords = 0, nil })
 			h.change(tx, "Work", "Work1", at, func(it *Item) { it.UID = 0 })
-			f := h.folders["Work"]
-			h.check(tx.CloseFolder(f.ID, at))
-			h.folder(tx, "Work", at)
-			h.folders["Work"].UIDValidity = 0
+			h.refolder(tx, "Work", at, func(f *FolderVersion) { f.UIDValidity, f.NextUID = 0, 0 })
 		})
 		h.step(sec(101), func(tx *Tx, at int64) {
 			h.acct.ValidTo = at
@@ -166,6 +174,14 @@ func TestRemovalStart(t *testing.T) {
 			h.check(tx.InsertItem(&moved))
 		}},
 		{"a new folder", func(h *history, tx *Tx, at int64) { h.expunge(tx, "INBOX", "INBOX2", at); h.folder(tx, "New", at) }},
+		// Dovecot's own bookkeeping: a UID assigned, the next UID raised.
+		{"a UID assigned", func(h *history, tx *Tx, at int64) {
+			h.change(tx, "INBOX", "INBOX0", at, func(it *Item) { it.UID = 0 })
+			h.change(tx, "INBOX", "INBOX0", at+1, func(it *Item) { it.UID = 99 })
+		}},
+		{"a folder's next UID raised", func(h *history, tx *Tx, at int64) {
+			h.refolder(tx, "INBOX", at, func(f *FolderVersion) { f.NextUID++ })
+		}},
 		{"a subscription", func(h *history, tx *Tx, at int64) {
 			h.check(tx.CloseAccountVersion(h.acct.ID, at))
 			v := &AccountVersion{AccountID: h.account.ID, Owner: h.acct.Owner, Subscriptions: []byte("INBOX\nWork\nOld\n"), ValidFrom: at}
