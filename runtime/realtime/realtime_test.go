@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -29,6 +30,9 @@ type rig struct {
 
 	mu      sync.Mutex
 	batches int
+	// lastSeen describes what the last condition checked saw, for the
+	// failure message of eventually.
+	lastSeen string
 }
 
 func newRig(t *testing.T, accounts, messages int) *rig {
@@ -67,7 +71,7 @@ func (g *rig) eventually(what string, cond func() bool) {
 			return
 		}
 	}
-	g.t.Fatalf("realtime scanner: %s did not happen within 30s; status %+v", what, g.s.Status())
+	g.t.Fatalf("realtime scanner: %s did not happen within 30s (last seen: %s); status %+v", what, g.lastSeen, g.s.Status())
 }
 
 // items counts the current items of every account in the catalog.
@@ -107,12 +111,15 @@ func TestRealtimeFollowsChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	var versions int64
-	g.eventually("recording flag changes", func() bool {
+	var statsErr error
+	g.eventually(fmt.Sprintf("recording %d flag changes (item versions: want %d)", n, 85+n), func() bool {
 		versions = 0
-		stats, _ := g.repo.Catalog.Stats("")
+		var stats []catalog.AccountStats
+		stats, statsErr = g.repo.Catalog.Stats("")
 		for _, s := range stats {
 			versions += s.Versions
 		}
+		g.lastSeen = fmt.Sprintf("%d versions, stats error %v", versions, statsErr)
 		return versions == int64(85+n)
 	})
 
