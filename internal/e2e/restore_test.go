@@ -297,10 +297,20 @@ func TestRestoreAfterMailArrivedForDeletedAccount(t *testing.T) {
 	e.waitRealtime(w.lastWrite)
 	before := e.snapshot(alice.Name)
 	e.waitRealtime(time.Time{})
+	stopLoad := cpuLoad(t) // the removal then reaches the backup in several steps
 	if err := os.RemoveAll(e.maildir(alice.Name)); err != nil {
 		t.Fatal(err)
 	}
-	deletedAt := e.waitDeleted(alice.Name)
+	e.waitDeleted(alice.Name)
+	stopLoad()
+	// The instant to restore is the one before the removal *began*: under
+	// load the rm -rf reaches the backup in several steps, and the instant
+	// before the account was recorded deleted already lacks most of it.
+	ls, err := e.cl.Accounts(t.Context(), alice.Name)
+	if err != nil || len(ls) != 1 || ls[0].DeletionBegan == nil {
+		t.Fatalf("backup ls of the deleted account: %+v, %v", ls, err)
+	}
+	began := *ls[0].DeletionBegan
 	for i := 0; i < 3; i++ {
 		if err := DeliverLMTP(e.dc.LMTPAddr(), "late@example.net", []string{alice.Name}, SampleMessage(w.r, 9000+i, alice.Name)); err != nil {
 			t.Fatal(err)
@@ -312,7 +322,10 @@ func TestRestoreAfterMailArrivedForDeletedAccount(t *testing.T) {
 		t.Fatalf("the recreated account holds %d messages, want the 3 delivered", recreated.Messages())
 	}
 	e.waitRealtime(time.Time{})
-	out := e.restoreCLI(alice.Name, "-at", deletedAt.Add(-time.Millisecond).Format(time.RFC3339Nano))
+	if ls, err := e.cl.Accounts(t.Context(), alice.Name); err != nil || len(ls) != 1 || ls[0].DeletionBegan == nil || !ls[0].DeletionBegan.Equal(began) {
+		t.Fatalf("backup ls of the recreated account does not keep when its last deletion began (%s): %+v, %v", began, ls, err)
+	}
+	out := e.restoreCLI(alice.Name, "-at", began.Add(-time.Nanosecond).Format(time.RFC3339Nano))
 	t.Logf("%s", out)
 	e.checkOwnership(alice.Name)
 	checkMerged(t, recreated, before, e.snapshot(alice.Name))
