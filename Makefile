@@ -44,13 +44,16 @@ fuzz:
 ##   mailkeep vs restic, kopia and borg (BENCH_MESSAGES, default 100000; writes BENCHMARKS.md),
 ##   the realtime scanner (200 deliveries/s over 1,000 folders for a minute, then lost events),
 ##   purge vs restic forget --prune (BENCH_PURGE_ITEMS, default 200000; the fixture is cached),
-##   plan and apply over 1,000 agents.
+##   plan and apply over 1,000 agents,
+##   the backup queries (search, history, diff) over a 100,000-message account.
 bench:
 	internal/bench/peers.sh
 	$(GO) run ./internal/bench/cmd/mailbench -messages $${BENCH_MESSAGES:-100000} -runs 3 -write
 	$(GO) run ./internal/bench/realtime -rate 200 -folders 1000 -seconds 60
 	$(GO) run ./internal/bench/purge -messages $${BENCH_PURGE_ITEMS:-200000} -runs 3
 	$(GO) test ./cmd/mailkeep -run '^$$' -bench Plan1000 -benchtime 5x
+	$(GO) run ./internal/bench/search -messages 100000
+	$(GO) test ./runtime/history -run '^$$' -bench History100k -benchtime 3x
 
 clean:
 	rm -rf bin
