@@ -329,4 +329,7 @@ func TestRestoreAfterMailArrivedForDeletedAccount(t *testing.T) {
 	t.Logf("%s", out)
 	e.checkOwnership(alice.Name)
 	checkMerged(t, recreated, before, e.snapshot(alice.Name))
+	if t.Failed() {
+		t.Logf("the history as recorded (removal began %s):\n%s", began.Format(time.RFC3339Nano), e.steps(alice.Name))
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -191,7 +192,8 @@ func keyOf(it *Item) messageKey {
 
 // lostMessage reports whether a new version of the same message file only
 // lost what its companion files gave it: its UID (dovecot-uidlist gone)
-// or keyword names (dovecot-keywords gone), and gained nothing. Dovecot
+// or keyword names (dovecot-keywords gone: the driver shows a keyword
+// letter without a name as "?x"), and gained nothing. Dovecot
 // assigning a UID, or a keyword name appearing, is a change, not part of
 // a removal.
 func lostMessage(old, cur *Item) bool {
@@ -202,13 +204,17 @@ func lostMessage(old, cur *Item) bool {
 	if cur.UID != old.UID && !lostUID {
 		return false
 	}
-	lostKeywords := len(cur.Keywords) < len(old.Keywords)
+	named := 0
 	for _, k := range cur.Keywords {
+		if strings.HasPrefix(k, "?") {
+			continue // a letter whose name went with dovecot-keywords
+		}
 		if !slices.Contains(old.Keywords, k) {
 			return false
 		}
+		named++
 	}
-	return lostUID || lostKeywords
+	return lostUID || named < len(old.Keywords)
 }
 
 // lostFolder reports whether a new version of a folder only lost what its

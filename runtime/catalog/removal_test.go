@@ -77,9 +77,10 @@ func (h *history) refolder(tx *Tx, name string, at int64, fn func(*FolderVersion
 func (h *history) deliver(tx *Tx, folder, base string, at int64) {
 	h.next++
 	blob := BlobID{h.next}
+	keywords := []string{"$label1"}
 	h.check(tx.AddBlob(blob, BlobRef{Pack: 1, Offset: int64(h.next) * 100, Length: 50, Size: 40}))
 	it := &Item{AccountID: h.account.ID, Folder: folder, Base: base, Subdir: "cur", Name: base + ":2,", Blob: blob,
-		Size: 40, MTime: at, Ino: uint64(h.next), UID: uint32(h.next), ValidFrom: at}
+		Size: 40, MTime: at, Ino: uint64(h.next), UID: uint32(h.next), Keywords: keywords, ValidFrom: at}
 	h.check(tx.InsertItem(it))
 	h.items[folder+"/"+base] = it
 }
@@ -144,6 +145,7 @@ func TestRemovalStart(t *testing.T) {
 		h := newHistory(t)
 		h.step(sec(100), func(tx *Tx, at int64) {
 			h.change(tx, "Work", "Work0", at, func(it *Item) { it.UID, it.Keywords = 0, nil })
+			h.change(tx, "Work", "Work2", at, func(it *Item) { it.Keywords = []string{"?b"} }) // its letter, without the name
 			h.change(tx, "Work", "Work1", at, func(it *Item) { it.UID = 0 })
 			h.refolder(tx, "Work", at, func(f *FolderVersion) { f.UIDValidity, f.NextUID = 0, 0 })
 		})

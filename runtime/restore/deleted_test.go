@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -135,4 +136,67 @@ func TestRemovalAfterAChangeRestoresTheChange(t *testing.T) {
 	}
 	f.restore(name, "", time.Time{})
 	diffMailboxes(t, "restore -at last after a delivery and a removal", want, f.describe(name))
+}
+
+// TestRemovalRecordedFileByFile: the finest spread there is: rm -rf of a
+// whole Maildir, one directory entry at a time (children before their
+// directory, as rm and os.RemoveAll go), with a scan of the account after
+// every single removal, a second apart. Whatever went first (a message,
+// dovecot-uidlist, dovecot-keywords, subscriptions, a folder's cur/),
+// restoring the deleted account gives it back whole.
+func TestRemovalRecordedFileByFile(t *testing.T) {
+	// Directory order, then its reverse: dovecot-keywords, dovecot-uidlist
+	// and subscriptions go before cur/.
+	for _, reverse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reverse=%v", reverse), func(t *testing.T) { removeFileByFile(t, reverse) })
+	}
+}
+
+func removeFileByFile(t *testing.T, reverse bool) {
+	f := newFixture(t, 47, 1, 60)
+	f.smartScan()
+	name := f.accounts()[0]
+	want := f.describe(name)
+	a, err := f.store.Account(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	var walk func(dir string)
+	walk = func(dir string) {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reverse {
+			slices.Reverse(ents)
+		}
+		for _, e := range ents {
+			p := filepath.Join(dir, e.Name())
+			if e.IsDir() {
+				walk(p)
+			}
+			order = append(order, p)
+		}
+	}
+	walk(a.Root)
+	order = append(order, a.Root)
+	at := f.now.Add(time.Minute)
+	for _, p := range order {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		f.scanAt(at, name)
+		at = at.Add(time.Second)
+	}
+	stats, err := f.repo.Catalog.Stats(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := stats[0]; s.DeletedAt == 0 || s.Items != int64(len(want.Messages)) {
+		t.Errorf("backup ls of the account removed entry by entry (%d entries): %d items, deleted at %d, began %s; want %d items",
+			len(order), s.Items, s.DeletedAt, time.Unix(0, s.DeletionBegan), len(want.Messages))
+	}
+	f.restore(name, "", time.Time{})
+	diffMailboxes(t, "restore of the account removed entry by entry", want, f.describe(name))
 }
