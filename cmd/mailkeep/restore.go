@@ -86,14 +86,19 @@ func renderRestore(w io.Writer, op *agent.Operation) {
 		fmt.Fprintf(w, "; %d already present, left alone", res.Skipped)
 	}
 	fmt.Fprintln(w, ".")
-	for _, f := range res.Folders {
+	renderFolders(w, res.Folders)
+	if pc := res.PostCommand; pc != nil {
+		fmt.Fprintf(w, "post_command %v: %s\n", pc.Command, pc.Outcome())
+	}
+}
+
+// renderFolders prints the per-folder lines of a restore's result.
+func renderFolders(w io.Writer, folders []restore.FolderResult) {
+	for _, f := range folders {
 		note := ""
 		if f.Created {
 			note = " (created)"
 		}
 		fmt.Fprintf(w, "  %-30s %6d messages %10s%s\n", f.Name, f.Messages, units.Bytes(f.Bytes), note)
-	}
-	if pc := res.PostCommand; pc != nil {
-		fmt.Fprintf(w, "post_command %v: %s\n", pc.Command, pc.Outcome())
 	}
 }

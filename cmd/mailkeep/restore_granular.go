@@ -123,13 +123,7 @@ func renderLive(w io.Writer, op *agent.Operation) {
 		fmt.Fprintf(w, "; %d could not be written", res.Failed)
 	}
 	fmt.Fprintln(w, ".")
-	for _, f := range res.Folders {
-		note := ""
-		if f.Created {
-			note = " (created)"
-		}
-		fmt.Fprintf(w, "  %-30s %6d messages %10s%s\n", f.Name, f.Messages, units.Bytes(f.Bytes), note)
-	}
+	renderFolders(w, res.Folders)
 	for _, it := range res.Items {
 		from := ""
 		if it.FromFolder != "" {

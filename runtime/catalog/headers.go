@@ -146,18 +146,7 @@ func (c *Catalog) UnindexedBlobs(after BlobID, limit int) ([]StoredBlob, error) 
 	if err != nil {
 		return nil, wrap(c.path, err)
 	}
-	defer rows.Close()
-	var out []StoredBlob
-	var raw []byte
-	for rows.Next() {
-		var b StoredBlob
-		if err := rows.Scan(&raw, &b.Ref.Pack, &b.Ref.Offset, &b.Ref.Length, &b.Ref.Size); err != nil {
-			return nil, wrap(c.path, err)
-		}
-		copy(b.ID[:], raw)
-		out = append(out, b)
-	}
-	return out, wrap(c.path, rows.Err())
+	return c.scanStoredBlobs(rows)
 }
 
 // CountUnindexed counts the blobs whose headers are not recorded.

@@ -269,6 +269,11 @@ func (c *Catalog) BlobsInPack(pack uint32) ([]StoredBlob, error) {
 	if err != nil {
 		return nil, wrap(c.path, err)
 	}
+	return c.scanStoredBlobs(rows)
+}
+
+// scanStoredBlobs reads rows of (id, pack, offset, length, size).
+func (c *Catalog) scanStoredBlobs(rows *sql.Rows) ([]StoredBlob, error) {
 	defer rows.Close()
 	var out []StoredBlob
 	var raw []byte
