@@ -368,7 +368,12 @@ func (e *env) waitDeleted(account string) time.Time {
 			return *ls[0].DeletedAt
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the deletion of %s was not recorded within a minute: %+v", account, ls)
+			st, _ := e.cl.Status(context.Background())
+			var rt any
+			if st != nil {
+				rt = st.Realtime
+			}
+			t.Fatalf("the deletion of %s was not recorded within a minute: %+v\nrealtime: %+v\n%s", account, ls, rt, e.steps(account))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

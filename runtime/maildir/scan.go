@@ -57,6 +57,10 @@ func (s *Store) ScanWith(a Account, opts ScanOptions) (*Snapshot, error) {
 	}
 	snap := &Snapshot{Account: a, Owner: ownerOf(&st)}
 	dirs, err := s.folderDirs(a)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Removed between the stat and the listing.
+		return nil, fmt.Errorf("account %s: %s: %w", a.Name, a.Root, ErrNoAccount)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -100,7 +100,8 @@ type Scanner struct {
 	// inflight are the accounts of the batch being recorded: still not
 	// durable, so still pending.
 	inflight map[string]time.Time
-	dirOf    map[string]string // watched directory → account ("" for a discovery level)
+	dirOf    map[string]string        // watched directory → account ("" for a discovery level)
+	retry    map[string]time.Duration // account → delay before its next rescan after failures
 	status   Status
 	kick     chan struct{}
 	cancel   context.CancelFunc
@@ -126,7 +127,7 @@ func Start(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Scanner,
 		return nil, fmt.Errorf("realtime scanner: %w (raise fs.inotify.max_user_instances)", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	s := &Scanner{r: r, st: st, opts: opts, log: opts.Logger, w: w, dirty: map[string]time.Time{}, dirOf: map[string]string{},
+	s := &Scanner{r: r, st: st, opts: opts, log: opts.Logger, w: w, dirty: map[string]time.Time{}, dirOf: map[string]string{}, retry: map[string]time.Duration{},
 		kick: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
 	s.status.State = "running"
 	if err := s.discover(); err != nil {
@@ -172,9 +173,12 @@ func (s *Scanner) Status() Status {
 	return st
 }
 
-// discover lists the accounts, watches every directory that matters and
-// marks every account dirty.
+// discover watches the levels where accounts appear, then lists the
+// accounts, watches every directory that matters and marks every account
+// dirty. Watching first means an account created meanwhile is either
+// listed or announced by an event.
 func (s *Scanner) discover() error {
+	s.watchDiscovery()
 	accounts, err := s.st.Accounts()
 	if err != nil {
 		return fmt.Errorf("realtime scanner: listing accounts: %w", err)
@@ -187,25 +191,25 @@ func (s *Scanner) discover() error {
 		s.watchAccount(a)
 		s.markDirty(a.Name, now)
 	}
-	for _, d := range discoveryDirs(s.st) {
-		s.watch(d, "")
-	}
 	return nil
 }
 
-// discoveryDirs are the directories where new accounts appear: the fixed
-// part of the mail_store template and every existing directory at each
-// level between it and the accounts' Maildir roots (for
+// watchDiscovery watches the directories where new accounts appear: the
+// fixed part of the mail_store template and every existing directory at
+// each level between it and the accounts' Maildir roots (for
 // /var/vmail/%d/%n/Maildir: /var/vmail, /var/vmail/*, /var/vmail/*/*).
-func discoveryDirs(st Store) []string {
-	tmpl := st.MailStore().Path
+// Each level is watched before the next one is listed, so that a
+// directory created at any moment is either listed or announced by an
+// event of its watched parent.
+func (s *Scanner) watchDiscovery() {
+	tmpl := s.st.MailStore().Path
 	i := strings.IndexByte(tmpl, '%')
 	if i < 0 {
-		return nil
+		return
 	}
 	prefix := filepath.Dir(tmpl[:i+1])
 	rest := strings.Split(strings.TrimPrefix(tmpl, prefix+"/"), "/")
-	out := []string{prefix}
+	s.watch(prefix, "")
 	pattern := prefix
 	for _, comp := range rest[:len(rest)-1] {
 		if strings.Contains(comp, "%") {
@@ -215,24 +219,25 @@ func discoveryDirs(st Store) []string {
 		matches, _ := filepath.Glob(pattern)
 		for _, m := range matches {
 			if st, err := os.Stat(m); err == nil && st.IsDir() {
-				out = append(out, m)
+				s.watch(m, "")
 			}
 		}
 	}
-	return out
 }
 
 // watchAccount watches an account's root, folder directories and their
 // new/ and cur/.
 func (s *Scanner) watchAccount(a maildir.Account) {
+	// The root first: a folder created while the folders are listed is
+	// then announced by an event.
+	s.watch(a.Root, a.Name)
+	if a.Control != a.Root {
+		s.watch(a.Control, a.Name)
+	}
 	// Only the folders are needed: skip listing their messages.
 	snap, err := s.st.ScanWith(a, maildir.ScanOptions{Reuse: func(string, maildir.Stamp) bool { return true }})
 	if err != nil {
 		return // gone meanwhile; the rescan marks it deleted
-	}
-	s.watch(a.Root, a.Name)
-	if a.Control != a.Root {
-		s.watch(a.Control, a.Name)
 	}
 	for _, f := range snap.Folders {
 		dir := filepath.Join(a.Root, f.Dir)
@@ -324,12 +329,19 @@ func (s *Scanner) event(ev fsnotify.Event) {
 	dir := filepath.Dir(ev.Name)
 	s.mu.Lock()
 	account, known := s.dirOf[dir]
-	_, isWatched := s.dirOf[ev.Name]
+	self, isWatched := s.dirOf[ev.Name]
 	s.mu.Unlock()
 	if isWatched && ev.Has(fsnotify.Remove|fsnotify.Rename) {
 		s.mu.Lock()
 		delete(s.dirOf, ev.Name) // the kernel dropped the watch
 		s.mu.Unlock()
+		if self != "" {
+			// One of the account's own directories went (its root, a
+			// folder): rescan the account whether or not the parent
+			// directory is watched, so that an account removed as a whole
+			// is always recorded deleted.
+			s.markDirty(self, now)
+		}
 	}
 	switch {
 	case !known:
@@ -357,6 +369,7 @@ func (s *Scanner) event(ev fsnotify.Event) {
 // rediscover watches accounts that appeared; accounts that vanished are
 // marked dirty so that the rescan records their deletion.
 func (s *Scanner) rediscover(now time.Time) {
+	s.watchDiscovery()
 	accounts, err := s.st.Accounts()
 	if err != nil {
 		s.log.Warn("realtime scanner: listing accounts", "err", err)
@@ -375,9 +388,6 @@ func (s *Scanner) rediscover(now time.Time) {
 			s.watchAccount(a)
 			s.markDirty(a.Name, now)
 		}
-	}
-	for _, d := range discoveryDirs(s.st) {
-		s.watch(d, "")
 	}
 	s.mu.Lock()
 	var gone []string
@@ -417,6 +427,45 @@ func (s *Scanner) overflow(err error) {
 	}
 }
 
+// retryFailed schedules another rescan of the accounts a batch could not
+// record (a folder unreadable, or removed while it was listed), after a
+// delay that doubles on each consecutive failure up to maxRetryDelay, and
+// forgets the delay of the accounts recorded.
+func (s *Scanner) retryFailed(res *scan.Result, batch map[string]time.Time) {
+	failed := map[string]bool{}
+	for _, a := range res.Failed {
+		failed[a] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for a := range batch {
+		if !failed[a] {
+			delete(s.retry, a)
+		}
+	}
+	if len(failed) == 0 {
+		return
+	}
+	s.status.Errors++
+	s.status.LastErr = strings.Join(res.Errors, "; ")
+	s.log.Warn("realtime scanner: some accounts could not be recorded; will rescan them", "errors", res.Errors)
+	for a := range failed {
+		d := s.retry[a]
+		if d == 0 {
+			d = time.Second
+		} else if d = 2 * d; d > maxRetryDelay {
+			d = maxRetryDelay
+		}
+		s.retry[a] = d
+		at := batch[a]
+		time.AfterFunc(d, func() { s.markDirty(a, at) })
+	}
+}
+
+// maxRetryDelay bounds the wait before an account that keeps failing is
+// rescanned.
+const maxRetryDelay = time.Minute
+
 // record rescans dirty accounts and commits them, batch after batch.
 func (s *Scanner) record(ctx context.Context) {
 	defer close(s.done)
@@ -450,7 +499,10 @@ func (s *Scanner) record(ctx context.Context) {
 		}
 		sort.Strings(names)
 		started := time.Now()
-		_, err := scan.Run(ctx, s.r, s.st, scan.Options{Only: names, Include: s.opts.Include, Exclude: s.opts.Exclude, Now: s.opts.Now})
+		res, err := scan.Run(ctx, s.r, s.st, scan.Options{Only: names, Include: s.opts.Include, Exclude: s.opts.Exclude, Now: s.opts.Now})
+		if err == nil && res != nil {
+			s.retryFailed(res, batch)
+		}
 		s.mu.Lock()
 		s.inflight = nil
 		if err != nil {

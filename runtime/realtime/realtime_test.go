@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -210,4 +211,81 @@ func (g *rig) namesMatch() bool {
 		}
 	}
 	return true
+}
+
+// TestRealtimeRecordsRootRemovalAlone: when the last step of an account's
+// removal, the rmdir of its emptied root, is the only event left and the
+// directory above the root is not watched (a home created while the
+// scanner was starting), the account is still recorded deleted.
+func TestRealtimeRecordsRootRemovalAlone(t *testing.T) {
+	g := newRig(t, 2, 40)
+	g.eventually("the first pass", func() bool { return g.items() == 40 })
+	accounts, err := g.store.Accounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := accounts[0]
+	home := filepath.Dir(victim.Root)
+	g.s.mu.Lock()
+	_, watched := g.s.dirOf[home]
+	delete(g.s.dirOf, home)
+	g.s.mu.Unlock()
+	if !watched {
+		t.Fatalf("the rig does not watch %s; the test proves nothing", home)
+	}
+	if err := g.s.w.Remove(home); err != nil {
+		t.Fatal(err)
+	}
+
+	// Empty the root, and wait until the empty account is recorded.
+	ents, err := os.ReadDir(victim.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if err := os.RemoveAll(filepath.Join(victim.Root, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.eventually("recording the emptied account", func() bool {
+		st := g.account(victim.Name)
+		g.lastSeen = fmt.Sprintf("%+v", st)
+		return st.Items == 0 && st.DeletedAt == 0 && g.s.Status().Pending == 0
+	})
+
+	if err := os.Remove(victim.Root); err != nil {
+		t.Fatal(err)
+	}
+	g.eventually("recording the account deleted", func() bool {
+		st := g.account(victim.Name)
+		g.lastSeen = fmt.Sprintf("%+v", st)
+		return st.DeletedAt != 0
+	})
+}
+
+// TestRealtimeRetriesFailedAccounts: an account that a batch could not
+// record is rescanned later by itself, without another event, and status
+// counts the failures.
+func TestRealtimeRetriesFailedAccounts(t *testing.T) {
+	g := newRig(t, 1, 10)
+	g.eventually("the first pass", func() bool { return g.items() == 10 })
+	accounts, err := g.store.Accounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := accounts[0]
+	// A subscriptions file that cannot be read (here, a directory) fails
+	// the account's listing.
+	subs := filepath.Join(a.Control, maildir.SubscriptionsFile)
+	if err := os.Remove(subs); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(subs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	g.eventually("the failure counted", func() bool { return g.s.Status().Errors >= 1 })
+	g.eventually("the account rescanned without an event", func() bool { return g.s.Status().Errors >= 2 })
+	if st := g.s.Status(); st.LastErr == "" || !strings.Contains(st.LastErr, a.Name) {
+		t.Errorf("status does not name the failed account: %+v", st)
+	}
 }

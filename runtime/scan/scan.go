@@ -105,8 +105,10 @@ type Result struct {
 	// Mismatches lists, for a deep scan, the items whose content differs
 	// from their backup.
 	Mismatches []Mismatch `json:"mismatches,omitempty"`
-	// Errors are per-account problems that did not stop the scan.
+	// Errors are per-account problems that did not stop the scan, and
+	// Failed the accounts they concern (not recorded by this run).
 	Errors []string `json:"errors,omitempty"`
+	Failed []string `json:"failed_accounts,omitempty"`
 }
 
 // Mismatch is a message whose content no longer matches its backup.
@@ -180,6 +182,7 @@ func (s *scanner) settle(w *work, seen map[string]bool) error {
 			return err
 		default:
 			s.res.Errors = append(s.res.Errors, fmt.Sprintf("account %s: %v", w.a.Name, err))
+			s.res.Failed = append(s.res.Failed, w.a.Name)
 		}
 	}
 	s.opts.Progress.AccountsDone.Add(1)
