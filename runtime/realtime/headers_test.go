@@ -12,17 +12,14 @@ import (
 func TestRealtimeRecordsHeaders(t *testing.T) {
 	g := newRig(t, 1, 20)
 	g.eventually("the first pass", func() bool { return g.items() == 20 })
-	accounts, err := g.store.Accounts()
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := g.firstAccount()
 	msg := "From: Realtime Tester <rt@example.net>\nSubject: delivered while watched\nMessage-ID: <rt.1@example.net>\n\nhello\n"
-	if err := os.WriteFile(filepath.Join(accounts[0].Root, "new", "1800000000.M1P1.rt"), []byte(msg), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(a.Root, "new", "1800000000.M1P1.rt"), []byte(msg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var found []catalog.Found
 	g.eventually("the delivery searchable", func() bool {
-		res, err := g.repo.Catalog.Search(accounts[0].Name, catalog.SearchQuery{MessageID: "rt.1@example.net"})
+		res, err := g.repo.Catalog.Search(a.Name, catalog.SearchQuery{MessageID: "rt.1@example.net"})
 		if err != nil {
 			return false
 		}

@@ -75,6 +75,16 @@ func (g *rig) eventually(what string, cond func() bool) {
 	g.t.Fatalf("realtime scanner: %s did not happen within 30s (last seen: %s); status %+v", what, g.lastSeen, g.s.Status())
 }
 
+// firstAccount returns the store's first account by name.
+func (g *rig) firstAccount() maildir.Account {
+	g.t.Helper()
+	accounts, err := g.store.Accounts()
+	if err != nil || len(accounts) == 0 {
+		g.t.Fatalf("accounts: %v %v", accounts, err)
+	}
+	return accounts[0]
+}
+
 // items counts the current items of every account in the catalog.
 func (g *rig) items() int64 {
 	stats, err := g.repo.Catalog.Stats("")
@@ -220,11 +230,7 @@ func (g *rig) namesMatch() bool {
 func TestRealtimeRecordsRootRemovalAlone(t *testing.T) {
 	g := newRig(t, 2, 40)
 	g.eventually("the first pass", func() bool { return g.items() == 40 })
-	accounts, err := g.store.Accounts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	victim := accounts[0]
+	victim := g.firstAccount()
 	home := filepath.Dir(victim.Root)
 	g.s.mu.Lock()
 	_, watched := g.s.dirOf[home]
@@ -269,11 +275,7 @@ func TestRealtimeRecordsRootRemovalAlone(t *testing.T) {
 func TestRealtimeRetriesFailedAccounts(t *testing.T) {
 	g := newRig(t, 1, 10)
 	g.eventually("the first pass", func() bool { return g.items() == 10 })
-	accounts, err := g.store.Accounts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := accounts[0]
+	a := g.firstAccount()
 	// A subscriptions file that cannot be read (here, a directory) fails
 	// the account's listing.
 	subs := filepath.Join(a.Control, maildir.SubscriptionsFile)
