@@ -48,7 +48,7 @@ func (s *Store) ScanWith(a Account, opts ScanOptions) (*Snapshot, error) {
 	var st unix.Stat_t
 	if err := unix.Stat(a.Root, &st); err != nil {
 		if errors.Is(err, unix.ENOENT) {
-			return nil, fmt.Errorf("account %s: %s: %w", a.Name, a.Root, ErrNoAccount)
+			return nil, noAccount(a)
 		}
 		return nil, &fs.PathError{Op: "stat", Path: a.Root, Err: err}
 	}
@@ -59,7 +59,7 @@ func (s *Store) ScanWith(a Account, opts ScanOptions) (*Snapshot, error) {
 	dirs, err := s.folderDirs(a)
 	if errors.Is(err, fs.ErrNotExist) {
 		// Removed between the stat and the listing.
-		return nil, fmt.Errorf("account %s: %s: %w", a.Name, a.Root, ErrNoAccount)
+		return nil, noAccount(a)
 	}
 	if err != nil {
 		return nil, err
@@ -90,6 +90,11 @@ func (s *Store) ScanWith(a Account, opts ScanOptions) (*Snapshot, error) {
 		return nil, err
 	}
 	return snap, nil
+}
+
+// noAccount is the error for an account whose Maildir root is missing.
+func noAccount(a Account) error {
+	return fmt.Errorf("account %s: %s: %w", a.Name, a.Root, ErrNoAccount)
 }
 
 // folderDirs lists the folder directories of an account relative to its
