@@ -69,6 +69,7 @@ type Repo struct {
 	MovedAside []string
 	opts       Options
 	lock       *lock
+	space      spaceBudget
 	// catalogFile is the catalog's file as opened, to notice it being
 	// deleted or replaced while the repository is open.
 	catalogFile identity
