@@ -17,15 +17,7 @@ func TestOperationalCommands(t *testing.T) {
 	if _, err := corpus.Generate(root, corpus.Options{Seed: 3, Accounts: 2, Messages: 4000, MaxSize: 2 << 20}); err != nil {
 		t.Fatal(err)
 	}
-	p := startAgentProc(t, dir)
-	doc, _ := json.Marshal(map[string]any{
-		"format_version": 1, "mail_store": "maildir:" + root + "/%d/%n/Maildir", "backup_path": filepath.Join(dir, "backup"),
-		"reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0}, "smartscan": map[string]any{"enabled": false}, "realtime_scanner": false,
-	})
-	if _, err := p.client(t).PutConfig(t.Context(), doc, "", "test"); err != nil {
-		t.Fatal(err)
-	}
-	waitIdle(t, p.client(t))
+	p := startManualAgent(t, dir, root)
 	target := []string{"-agent", "unix://" + p.sock}
 
 	// A SmartScan started without -wait, then a second one: refused, exit 4.

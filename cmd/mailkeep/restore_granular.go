@@ -40,11 +40,15 @@ func runRestoreItem(c *cli, args []string) int {
 		}
 		ids = append(ids, id)
 	}
+	account := pos[0]
+	if !nameArgs(c, cmd, namedArg{"ACCOUNT", &account}, namedArg{"-to", to}, namedArg{"-folder", folder}) {
+		return exitError
+	}
 	cl, ok := t.connect(c, cmd)
 	if !ok {
 		return exitError
 	}
-	req := agent.OperationRequest{Type: "restore-item", RestoreRequest: agent.RestoreRequest{Account: pos[0], To: *to, DryRun: *dryRun,
+	req := agent.OperationRequest{Type: "restore-item", RestoreRequest: agent.RestoreRequest{Account: account, To: *to, DryRun: *dryRun,
 		GranularRequest: agent.GranularRequest{Items: ids, Folder: *folder}}}
 	return c.runOperation(cl, opRun{cmd: cmd, req: req, wait: *wait || *dryRun, asJSON: *asJSON, render: renderLive})
 }
@@ -80,11 +84,15 @@ func runRestoreUndelete(c *cli, args []string) int {
 			return exitError
 		}
 	}
+	account := pos[0]
+	if !nameArgs(c, cmd, namedArg{"ACCOUNT", &account}, namedArg{"-folder", folder}) {
+		return exitError
+	}
 	cl, ok := t.connect(c, cmd)
 	if !ok {
 		return exitError
 	}
-	req := agent.OperationRequest{Type: "restore-undelete", RestoreRequest: agent.RestoreRequest{Account: pos[0], DryRun: *dryRun,
+	req := agent.OperationRequest{Type: "restore-undelete", RestoreRequest: agent.RestoreRequest{Account: account, DryRun: *dryRun,
 		GranularRequest: agent.GranularRequest{From: *from, Until: *until, Folder: *folder}}}
 	return c.runOperation(cl, opRun{cmd: cmd, req: req, wait: *wait || *dryRun, asJSON: *asJSON, render: renderLive})
 }

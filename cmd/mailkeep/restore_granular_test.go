@@ -22,15 +22,7 @@ func TestGranularRestoreCommands(t *testing.T) {
 	if _, err := corpus.Generate(root, corpus.Options{Seed: 4, Accounts: 1, Messages: 50, MaxSize: 64 << 10}); err != nil {
 		t.Fatal(err)
 	}
-	p := startAgentProc(t, dir)
-	doc, _ := json.Marshal(map[string]any{
-		"format_version": 1, "mail_store": "maildir:" + root + "/%d/%n/Maildir", "backup_path": filepath.Join(dir, "backup"),
-		"reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0}, "smartscan": map[string]any{"enabled": false}, "realtime_scanner": false,
-	})
-	if _, err := p.client(t).PutConfig(t.Context(), doc, "", "test"); err != nil {
-		t.Fatal(err)
-	}
-	waitIdle(t, p.client(t))
+	p := startManualAgent(t, dir, root)
 	target := []string{"-agent", "unix://" + p.sock}
 	run := func(args ...string) result {
 		return mailkeep(t, nil, append(append([]string{"restore"}, args...), target...)...)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 )
 
@@ -37,9 +38,9 @@ func (a *Agent) StartRestoreItems(req RestoreRequest) (*Operation, error) {
 	if to == "" {
 		to = account
 	}
-	params := map[string]any{"strategy": "item", "account": account, "to": to, "items": req.Items, "dry_run": req.DryRun}
+	params := map[string]any{"strategy": "item", "account": names.Arg(account), "to": names.Arg(to), "items": req.Items, "dry_run": req.DryRun}
 	if folder != "" {
-		params["folder"] = folder
+		params["folder"] = names.Arg(folder)
 	}
 	return a.startGranular(to, params, func(e *engine, p *restore.Progress) (*restore.Prepared, error) {
 		return restore.PrepareItems(e.repo, e.store, restore.ItemOptions{Account: account, IDs: req.Items, To: to, Folder: folder,
@@ -65,9 +66,9 @@ func (a *Agent) StartUndelete(req RestoreRequest) (*Operation, error) {
 	if err != nil {
 		return nil, err
 	}
-	params := map[string]any{"strategy": "undelete", "account": account, "from": from.UTC(), "until": until.UTC(), "dry_run": req.DryRun}
+	params := map[string]any{"strategy": "undelete", "account": names.Arg(account), "from": from.UTC(), "until": until.UTC(), "dry_run": req.DryRun}
 	if folder != "" {
-		params["folder"] = folder
+		params["folder"] = names.Arg(folder)
 	}
 	return a.startGranular(account, params, func(e *engine, p *restore.Progress) (*restore.Prepared, error) {
 		return restore.PrepareUndelete(e.repo, e.store, restore.UndeleteOptions{Account: account, From: from, Until: until, Folder: folder,
@@ -89,7 +90,7 @@ func (a *Agent) StartIntoFolder(req RestoreRequest) (*Operation, error) {
 	if err != nil {
 		return nil, &BadRequestError{err}
 	}
-	params := map[string]any{"strategy": "into-folder", "account": account, "into_folder": folder, "dry_run": req.DryRun}
+	params := map[string]any{"strategy": "into-folder", "account": names.Arg(account), "into_folder": names.Arg(folder), "dry_run": req.DryRun}
 	if !at.IsZero() {
 		params["at"] = at.UTC()
 	}

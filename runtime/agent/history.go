@@ -7,6 +7,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/history"
+	"github.com/mailkeep/mailkeep/runtime/names"
 )
 
 // handleHistory answers GET /v1/backup/accounts/{account}/history: the
@@ -19,12 +20,17 @@ func (a *Agent) handleHistory(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorStatus(err), err.Error())
 		return
 	}
+	account, err := decodeArg("account", r.PathValue("account"))
+	if err != nil {
+		writeError(w, errorStatus(err), err.Error())
+		return
+	}
 	since, err := a.queryInstant(r, "since", false)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	events, err := history.Events(e.repo.Catalog, r.PathValue("account"), since)
+	events, err := history.Events(e.repo.Catalog, account, since)
 	if err != nil {
 		writeError(w, errorStatus(err), err.Error())
 		return
@@ -32,13 +38,23 @@ func (a *Agent) handleHistory(w http.ResponseWriter, r *http.Request) {
 	if events == nil {
 		events = []history.Event{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"account": r.PathValue("account"), "events": events})
+	display, b64 := names.Fields(account)
+	out := map[string]any{"account": display, "events": events}
+	if b64 != "" {
+		out["account_b64"] = b64
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // handleDiff answers GET /v1/backup/accounts/{account}/diff?from=T1[&to=T2]:
 // what changed in the account between the two instants (to: now).
 func (a *Agent) handleDiff(w http.ResponseWriter, r *http.Request) {
 	e, err := a.current()
+	if err != nil {
+		writeError(w, errorStatus(err), err.Error())
+		return
+	}
+	account, err := decodeArg("account", r.PathValue("account"))
 	if err != nil {
 		writeError(w, errorStatus(err), err.Error())
 		return
@@ -56,7 +72,7 @@ func (a *Agent) handleDiff(w http.ResponseWriter, r *http.Request) {
 	if to.IsZero() {
 		to = a.cfg.Now()
 	}
-	d, err := history.Compare(e.repo.Catalog, r.PathValue("account"), from, to, history.FromRepo(e.repo))
+	d, err := history.Compare(e.repo.Catalog, account, from, to, history.FromRepo(e.repo))
 	switch {
 	case errors.Is(err, history.ErrBadRange), errors.Is(err, catalog.ErrPurged):
 		writeError(w, http.StatusBadRequest, err.Error())

@@ -104,7 +104,7 @@ func (w *writer) folder(ctx context.Context, p *plan, fp *folderPlan) error {
 	if full && fv.UIDValidity != 0 {
 		var entries []maildir.UIDEntry
 		for _, it := range fp.items {
-			if it.UID != 0 {
+			if it.UID != 0 && maildir.ListableBase(it.Base) {
 				entries = append(entries, maildir.UIDEntry{UID: it.UID, Base: it.Base})
 			}
 		}
