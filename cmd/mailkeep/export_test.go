@@ -300,7 +300,7 @@ func TestExportRefusals(t *testing.T) {
 		{"bad format", []string{"-format", "pst", "-o", filepath.Join(out, "a")}, "-format"},
 		{"no -o", []string{"-format", "eml"}, "-o PATH"},
 		{"bad instant", []string{"-format", "eml", "-at", "soonish", "-o", filepath.Join(out, "a")}, "-at"},
-		{"before the first backup", []string{"-format", "eml", "-at", "30d", "-o", filepath.Join(out, "a")}, "first backup is from"},
+		{"before the first backup", []string{"-format", "eml", "-at", "30d", "-o", filepath.Join(out, "a")}, "before the backup history"},
 		{"-json to stdout", []string{"-format", "mbox", "-folder", "INBOX", "-o", "-", "-json"}, "-json"},
 	}
 	for _, c := range cases {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/agent"
 )
@@ -89,7 +90,7 @@ func TestByteNamesRoundTrip(t *testing.T) {
 		{"backup", "ls", b64},
 		{"backup", "ls", latin1},
 		{"backup", "history", b64},
-		{"backup", "diff", "-from", "1h", b64},
+		{"backup", "diff", "-from", time.Now().Format(time.RFC3339Nano), b64},
 		{"backup", "search", b64},
 		{"restore", "account", "-dry-run", latin1},
 		{"export", "-format", "mbox", "-folder", "Odd", "-o", filepath.Join(dir, "odd.mbox"), b64},

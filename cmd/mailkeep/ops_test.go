@@ -64,7 +64,7 @@ func TestOperationalCommands(t *testing.T) {
 		t.Errorf("restore -dry-run: %+v", r)
 	}
 	r = mailkeep(t, nil, append(append([]string{"restore", "account", "-at", "2d", "-wait"}, target...), account)...)
-	if r.code != exitError || !strings.Contains(r.stderr, "first backup is from") {
+	if r.code != exitError || !strings.Contains(r.stderr, "before the backup history") {
 		t.Errorf("restore before the first backup: %+v", r)
 	}
 	r = mailkeep(t, nil, append(append([]string{"restore", "account", "-at", "yesterday-ish"}, target...), account)...)

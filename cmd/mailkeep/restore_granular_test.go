@@ -34,7 +34,7 @@ func TestGranularRestoreCommands(t *testing.T) {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("accounts: %v %v", list, err)
 	}
-	account := list[0].Name
+	account, first := list[0].Name, list[0].FirstBackup.Format(time.RFC3339Nano)
 	now := time.Now().Format(time.RFC3339Nano)
 	for _, c := range []struct {
 		args []string
@@ -44,7 +44,8 @@ func TestGranularRestoreCommands(t *testing.T) {
 		{[]string{"item", account}, "at least one item ID"},
 		{[]string{"item", "-wait", account, "999999"}, "item 999999 (no such item)"},
 		{[]string{"undelete", account, "-from", "1h"}, "-to is required"},
-		{[]string{"undelete", account, "-from", now, "-to", "1h"}, "is not after its start"},
+		{[]string{"undelete", account, "-from", now, "-to", first}, "is not after its start"},
+		{[]string{"undelete", account, "-from", now, "-to", "1h"}, "before the backup history"},
 		{[]string{"undelete", account, "-from", "soon", "-to", now}, `-from: instant "soon"`},
 		{[]string{"account", "-into-folder", "A.B", account}, "Maildir++ uses as its separator"},
 		{[]string{"account", "-into-folder", "R", "-to", "x@example.com", account}, "does not go with -to"},
@@ -57,7 +58,7 @@ func TestGranularRestoreCommands(t *testing.T) {
 	if r.code != exitOK || !strings.Contains(r.stdout, `under folder "Restored": 50 messages`) || !strings.Contains(r.stdout, "Restored/INBOX") {
 		t.Errorf("restore account -into-folder: %+v", r)
 	}
-	r = run("undelete", "-json", "-dry-run", account, "-from", now, "-to", time.Now().Add(time.Second).Format(time.RFC3339Nano))
+	r = run("undelete", "-json", "-dry-run", account, "-from", now, "-to", time.Now().Format(time.RFC3339Nano))
 	var op agent.Operation
 	if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &op) != nil {
 		t.Fatalf("undelete -json: %+v", r)

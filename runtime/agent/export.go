@@ -77,9 +77,9 @@ func (a *Agent) prepareExport(req ExportRequest) (*preparedExport, *Operation, e
 	if req.Format == "" {
 		return nil, nil, &BadRequestError{errors.New("export needs a format (mbox, maildir or eml)")}
 	}
-	at, err := ParseInstant(req.At, a.cfg.Now(), time.Local)
+	at, err := a.accountInstant(e, "at", req.At, account)
 	if err != nil {
-		return nil, nil, &BadRequestError{err}
+		return nil, nil, err
 	}
 	if op := a.ops.runningPrefix("purge"); op != nil {
 		return nil, op, fmt.Errorf("a purge (%s) is running; export after it: %w", op.ID, ErrBusy)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/names"
@@ -79,9 +78,9 @@ func (a *Agent) StartRestore(req RestoreRequest) (*Operation, error) {
 	if err != nil {
 		return nil, err
 	}
-	at, err := ParseInstant(req.At, a.cfg.Now(), time.Local)
+	at, err := a.accountInstant(e, "at", req.At, account)
 	if err != nil {
-		return nil, &BadRequestError{err}
+		return nil, err
 	}
 	if to == "" {
 		to = account
