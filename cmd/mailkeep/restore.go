@@ -103,6 +103,6 @@ func renderFolders(w io.Writer, folders []restore.FolderResult) {
 		if f.Created {
 			note = " (created)"
 		}
-		fmt.Fprintf(w, "  %-30s %6d messages %10s%s\n", f.Name, f.Messages, units.Bytes(f.Bytes), note)
+		fmt.Fprintf(w, "  %-30s %6d messages %10s%s\n", displayName(f.Name, f.NameB64), f.Messages, units.Bytes(f.Bytes), note)
 	}
 }

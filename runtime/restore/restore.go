@@ -68,7 +68,10 @@ type Result struct {
 
 // FolderResult is one folder's share of a restore.
 type FolderResult struct {
+	// Name is the folder's name; NameB64 its exact bytes when they are
+	// not UTF-8.
 	Name     string `json:"name"`
+	NameB64  string `json:"name_b64,omitempty"`
 	Messages int    `json:"messages"`
 	Skipped  int    `json:"skipped"`
 	Bytes    int64  `json:"bytes"`
