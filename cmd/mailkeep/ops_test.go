@@ -67,6 +67,11 @@ func TestOperationalCommands(t *testing.T) {
 	if r.code != exitError || !strings.Contains(r.stderr, "before the backup history") {
 		t.Errorf("restore before the first backup: %+v", r)
 	}
+	// Year 1600 cannot be represented: refused, never taken for today.
+	r = mailkeep(t, nil, append(append([]string{"restore", "account", "-at", "1600-01-01", "-wait"}, target...), account)...)
+	if r.code != exitError || !strings.Contains(r.stderr, `"1600-01-01"`) || !strings.Contains(r.stderr, "cannot be represented") || r.stdout != "" {
+		t.Errorf("restore -at 1600-01-01: %+v", r)
+	}
 	r = mailkeep(t, nil, append(append([]string{"restore", "account", "-at", "yesterday-ish"}, target...), account)...)
 	if r.code != exitError || !strings.Contains(r.stderr, "-at") {
 		t.Errorf("bad -at: %+v", r)
