@@ -79,7 +79,7 @@ func describeEvent(e history.Event) string {
 		r := e.Restore
 		what := "restore " + r.Kind
 		if r.Source != "" {
-			what += " from " + r.Source
+			what += " from " + displayName(r.Source, r.SourceB64)
 		}
 		if r.Instant != nil {
 			what += " as of " + r.Instant.Local().Format(time.DateTime)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/names"
 )
 
 // oddFileNames are Maildir file names with every kind of byte a name may
@@ -123,6 +124,10 @@ func TestByteNamesRoundTrip(t *testing.T) {
 			t.Fatalf("restore account %s: %+v", account, r)
 		}
 		compareTrees(t, saved, home)
+		// The account's history names the restore's source exactly.
+		if r := run("backup", "history", account); r.code != exitOK || !strings.Contains(r.stdout, "restore account from "+names.Display(mustDecode(account))) {
+			t.Errorf("backup history %s after the restore: %+v", account, r)
+		}
 		for _, folder := range folders {
 			got, err := filepath.Glob(filepath.Join(home, "Maildir", folder, "cur", "*"))
 			if err != nil || len(got) != len(oddFileNames) {
