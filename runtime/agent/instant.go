@@ -76,9 +76,10 @@ func ParseInstant(s string, now time.Time, loc *time.Location) (time.Time, error
 	return t, nil
 }
 
-// longYear is a date whose year has more than four digits, which no
-// layout of parseDate reads.
-var longYear = regexp.MustCompile(`^[+-]?\d{5,}-\d\d-\d\d`)
+// longYear is a date whose year has more than four digits or a sign
+// (ISO 8601's expanded years, +10000-01-01, -0044-03-15), which no layout
+// of parseDate reads.
+var longYear = regexp.MustCompile(`^([+-]\d{4,}|\d{5,})-\d\d-\d\d`)
 
 // parseDate reads the RFC 3339 and YYYY-MM-DD forms; ok is false when s
 // is none of them.

@@ -97,6 +97,8 @@ func TestInstantEdges(t *testing.T) {
 		{"2262-04-11T23:47:17Z", unrepr},
 		{"9999-12-31T23:59:59Z", unrepr},
 		{"10000-01-01", unrepr},
+		{"+10000-01-01T00:00:00Z", unrepr},
+		{"-0044-03-15", unrepr},
 		{"NaNd", badFormat},
 		{"Infd", badFormat},
 		{"1e3d", badFormat},
