@@ -37,6 +37,11 @@ unit:
 fuzz:
 	$(GO) test ./schema -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./schema -run '^$$' -fuzz '^FuzzDecodeDocument$$' -fuzztime $(FUZZTIME)
+	for t in FuzzParseUIDList FuzzParseKeywords FuzzUTF7 FuzzFolderNames FuzzParseInfo FuzzParseSubscriptions; do \
+		$(GO) test ./runtime/maildir -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) || exit 1; done
+	$(GO) test ./runtime/pack -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./runtime/agent -run '^$$' -fuzz '^FuzzAPI$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./reconcile -run '^$$' -fuzz '^FuzzReadPlanFile$$' -fuzztime $(FUZZTIME)
 	MAILKEEP_KILL_ROUNDS=20 $(GO) test -count=1 ./cmd/mailkeep -run '^TestAgentKilledDuringSmartScan$$'
 	MAILKEEP_KILL_ROUNDS=40 $(GO) test -count=1 ./runtime/purge -run '^TestCrashSafety$$'
 

@@ -143,7 +143,7 @@ func (fl fleet) dialWriter(name string, t Target) (Writer, error) {
 }
 
 // loadPolicy loads the test policy.
-func loadPolicy(t *testing.T, vars ...schema.VarArg) *schema.Policy {
+func loadPolicy(t testing.TB, vars ...schema.VarArg) *schema.Policy {
 	t.Helper()
 	p, diags := schema.Load("testdata/policy", schema.LoadOptions{Vars: vars})
 	if diags.HasErrors() {
@@ -153,7 +153,7 @@ func loadPolicy(t *testing.T, vars ...schema.VarArg) *schema.Policy {
 }
 
 // docOf returns a server's document with some settings replaced.
-func docOf(t *testing.T, p *schema.Policy, server string, edits map[string]any) []byte {
+func docOf(t testing.TB, p *schema.Policy, server string, edits map[string]any) []byte {
 	t.Helper()
 	s, ok := p.Server(server)
 	if !ok {
@@ -177,7 +177,7 @@ func docOf(t *testing.T, p *schema.Policy, server string, edits map[string]any) 
 // testFleet returns the fakes of the test policy: "new" unconfigured,
 // "same" up to date, "changed" drifted and behind the policy, "gone"
 // unreachable, "vault" protected with a destructive change.
-func testFleet(t *testing.T, p *schema.Policy) fleet {
+func testFleet(t testing.TB, p *schema.Policy) fleet {
 	fl := fleet{"new": {}, "same": {}, "changed": {}, "vault": {},
 		"gone": {down: errors.New("agent https://gone.example.com:7443: dial tcp: connect: connection refused")}}
 	fl["same"].apply(docOf(t, p, "same", nil))
@@ -202,7 +202,7 @@ func testFleet(t *testing.T, p *schema.Policy) fleet {
 }
 
 // testPlan plans the test policy against the test fleet.
-func testPlan(t *testing.T) (*Plan, fleet, *schema.Policy) {
+func testPlan(t testing.TB) (*Plan, fleet, *schema.Policy) {
 	t.Helper()
 	p := loadPolicy(t)
 	fl := testFleet(t, p)

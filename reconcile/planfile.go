@@ -62,12 +62,20 @@ func WritePlanFile(path string, p *Plan) error {
 		if sp.Live != nil {
 			fa.LiveDocument = nest(sp.Live.Values)
 		}
-		if sp.Action != ActionUnreachable && sp.Desired != nil {
+		switch {
+		case sp.Action == ActionUnreachable:
+		case sp.Desired != nil:
 			doc, err := schema.DecodeDocument(sp.Desired)
 			if err != nil {
 				return fmt.Errorf("server %s: %w", sp.Name, err)
 			}
 			fa.DesiredDocument = nest(redactValues(flatten(doc), sp.Sensitivity))
+		case sp.desiredValues != nil:
+			// A loaded plan not yet resolved against the policy: its
+			// values are redacted already.
+			fa.DesiredDocument = nest(sp.desiredValues)
+		default:
+			return fmt.Errorf("server %s: the plan has no desired document to save", sp.Name)
 		}
 		f.Servers[i].Apply = fa
 	}

@@ -21,7 +21,8 @@ const subscriptionsV2Header = "V\t2\n\n"
 // 't', 'r' or 'n') and in modified UTF-7. Version 1 (no header) has plain
 // lines in the storage's own separator: '.' for Maildir++ (older Dovecot
 // versions also wrote '/'), '/' for LAYOUT=fs. A level that is not valid
-// modified UTF-7 is kept as it is. Empty lines are skipped.
+// modified UTF-7 is kept as it is. Empty lines, and lines of separators
+// alone, are skipped; INBOX in any case is INBOX.
 func ParseSubscriptions(data []byte, layout string) []string {
 	s := string(data)
 	v2 := strings.HasPrefix(s, subscriptionsV2Header)
@@ -46,12 +47,19 @@ func ParseSubscriptions(data []byte, layout string) []string {
 		} else {
 			levels = strings.FieldsFunc(line, func(r rune) bool { return strings.ContainsRune(seps, r) })
 		}
+		if len(levels) == 0 {
+			continue // only separators
+		}
 		for i, l := range levels {
 			if d, err := DecodeUTF7(l); err == nil {
 				levels[i] = d
 			}
 		}
-		names = append(names, strings.Join(levels, "/"))
+		name := strings.Join(levels, "/")
+		if strings.EqualFold(name, Inbox) {
+			name = Inbox
+		}
+		names = append(names, name)
 	}
 	return names
 }

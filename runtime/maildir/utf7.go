@@ -29,9 +29,13 @@ var errUTF7 = errors.New("invalid modified UTF-7")
 // EncodeUTF7 encodes a UTF-8 mailbox name in IMAP modified UTF-7 (RFC 3501
 // §5.1.3): printable ASCII stands for itself except "&", which becomes
 // "&-"; every other run of characters becomes "&" + modified base64 of its
-// UTF-16BE form + "-". Invalid UTF-8 bytes are encoded as U+FFFD.
+// UTF-16BE form + "-". A name that is not valid UTF-8 (a directory
+// created by something other than an IMAP server) is returned as it is:
+// its bytes above 0x7f are never valid modified UTF-7, so DecodeUTF7
+// refuses it and FolderName keeps it as it is, and the name goes back to
+// the same bytes on disk.
 func EncodeUTF7(s string) string {
-	if isPlainUTF7(s) {
+	if isPlainUTF7(s) || !utf8.ValidString(s) {
 		return s
 	}
 	var b strings.Builder
