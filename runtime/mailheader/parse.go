@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"iter"
 	"mime"
 	"strings"
 	"unicode/utf8"
@@ -47,22 +48,9 @@ var fieldNames = [fieldCount]string{"", "from", "to", "cc", "subject", "date", "
 // are not UTF-8 read as Windows-1252), a Date that does not parse is 0.
 // Repeated To and Cc headers are joined; of the others the first counts.
 func Parse(data []byte) catalog.Headers {
-	if len(data) > MaxBlock {
-		data = data[:MaxBlock]
-	}
 	var raw [fieldCount][]byte
 	cur := fieldNone
-	for len(data) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
-		line = bytes.TrimSuffix(line, []byte{'\r'})
-		if len(line) == 0 {
-			break // end of the header block
-		}
+	for line := range headerLines(data) {
 		if line[0] == ' ' || line[0] == '\t' {
 			if cur != fieldNone {
 				raw[cur] = appendCapped(raw[cur], line)
@@ -101,6 +89,29 @@ func Parse(data []byte) catalog.Headers {
 		}
 	}
 	return h
+}
+
+// headerLines yields the lines of a message's header block, without
+// their line ends, up to the empty line that ends it or MaxBlock bytes;
+// continuation lines (starting with a space or a tab) come as they are.
+func headerLines(data []byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		if len(data) > MaxBlock {
+			data = data[:MaxBlock]
+		}
+		for len(data) > 0 {
+			var line []byte
+			if i := bytes.IndexByte(data, '\n'); i >= 0 {
+				line, data = data[:i], data[i+1:]
+			} else {
+				line, data = data, nil
+			}
+			line = bytes.TrimSuffix(line, []byte{'\r'})
+			if len(line) == 0 || !yield(line) {
+				return
+			}
+		}
+	}
 }
 
 // lookup returns which kept header a name is, case-insensitively.

@@ -18,21 +18,8 @@ var recipientHeaders = []string{"delivered-to", "x-original-to", "envelope-to"}
 // address. The To and Cc headers are not used: they name whoever the
 // sender wrote, not who received the copy.
 func Recipient(data []byte) string {
-	if len(data) > MaxBlock {
-		data = data[:MaxBlock]
-	}
 	found := make([]string, len(recipientHeaders))
-	for len(data) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
-		line = bytes.TrimSuffix(line, []byte{'\r'})
-		if len(line) == 0 {
-			break
-		}
+	for line := range headerLines(data) {
 		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 || line[0] == ' ' || line[0] == '\t' {
 			continue

@@ -38,6 +38,17 @@ func (s *Store) Check(pack uint32, deep bool, fn func(id ID, loc Location) error
 	return err
 }
 
+// Problems splits an error returned by Check into the problems it joins.
+func Problems(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
 // check is Check that also returns the offset of the torn tail, or -1.
 func (s *Store) check(pack uint32, deep bool, fn func(id ID, loc Location) error) (torn int64, err error) {
 	path := packPath(s.dir, pack)

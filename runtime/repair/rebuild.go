@@ -126,7 +126,7 @@ func readPacks(ctx context.Context, ps *pack.Store, rep *Report) ([]blob, error)
 			return nil
 		})
 		var ce *pack.CorruptError
-		for _, perr := range unjoin(err) {
+		for _, perr := range pack.Problems(err) {
 			if !errors.As(perr, &ce) {
 				return nil, perr
 			}
@@ -135,17 +135,6 @@ func readPacks(ctx context.Context, ps *pack.Store, rep *Report) ([]blob, error)
 	}
 	rep.Blobs = int64(len(blobs))
 	return blobs, nil
-}
-
-// unjoin splits an errors.Join result.
-func unjoin(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // record writes the blobs and the recovered accounts in one transaction.

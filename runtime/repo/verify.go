@@ -103,7 +103,7 @@ func (r *Repo) Verify(ctx context.Context, opts VerifyOptions) (*VerifyReport, e
 			}
 			return nil
 		})
-		for _, perr := range flatten(err) {
+		for _, perr := range pack.Problems(err) {
 			var ce *pack.CorruptError
 			if errors.As(perr, &ce) && ce.Torn && ce.Offset >= end[p.ID] {
 				rep.Leftovers = append(rep.Leftovers, fmt.Sprintf("%s: unreferenced torn tail at offset %d (an interrupted write; harmless)", ce.Path, ce.Offset))
@@ -130,17 +130,6 @@ func (r *Repo) Verify(ctx context.Context, opts VerifyOptions) (*VerifyReport, e
 		return rep, err
 	}
 	return rep, nil
-}
-
-// flatten splits an errors.Join result.
-func flatten(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // historyChecks are SQL queries that must return no rows in a well-formed
