@@ -207,3 +207,16 @@ func TestDecodeDocumentRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeDocumentBounds checks that a document too large or nested too
+// deeply is refused with a message, not decoded.
+func TestDecodeDocumentBounds(t *testing.T) {
+	big := `{"format_version": 1, "mail_store": "maildir:/v/%u", "description": "` + strings.Repeat("x", MaxDocumentBytes) + `"}`
+	if _, err := DecodeDocument([]byte(big)); err == nil || !strings.Contains(err.Error(), "more than the 1 MiB a document may have") {
+		t.Errorf("large document: %v", err)
+	}
+	deep := `{"format_version": 1, "mail_store": "maildir:/v/%u", "x": ` + strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000) + `}`
+	if _, err := DecodeDocument([]byte(deep)); err == nil || !strings.Contains(err.Error(), "exceeded max depth") {
+		t.Errorf("deep document: %v", err)
+	}
+}
