@@ -170,6 +170,9 @@ func DecodeDocument(data []byte) (*Document, error) {
 	if err := unknownKeys(root, known); err != nil {
 		return nil, err
 	}
+	if err := checkBackupPathStore(d.values["backup_path"].AsString(), d.values["mail_store"].AsString()); err != nil {
+		return nil, fmt.Errorf("config document: %v", err)
+	}
 	return d, nil
 }
 

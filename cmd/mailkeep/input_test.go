@@ -79,3 +79,26 @@ func TestHostilePolicyInput(t *testing.T) {
 		})
 	}
 }
+
+// TestRestoreToControlCharacters checks that restore account and restore
+// item refuse a -to account with a control character before they reach
+// for an agent, and name the flag.
+func TestRestoreToControlCharacters(t *testing.T) {
+	for _, to := range []string{"new\nuser@example.com", "a\x00b@example.com", "esc\x1b[31m@example.com", "del\x7f@example.com", "c1\u0085@example.com", "b64:" + "bmV3CnVzZXJAZXhhbXBsZS5jb20="} {
+		for _, args := range [][]string{
+			{"restore", "account", "-agent", "unix:///nonexistent/agent.sock", "-to", to, "alice@example.com"},
+			{"restore", "item", "-agent", "unix:///nonexistent/agent.sock", "-to", to, "alice@example.com", "7"},
+		} {
+			r := mailkeep(t, nil, args...)
+			if r.code != exitError || !strings.Contains(r.stderr, "-to: the account ") || !strings.Contains(r.stderr, "contains the control character U+00") {
+				t.Errorf("%s -to %q: exit %d, stderr %q; want the -to refusal", args[1], to, r.code, r.stderr)
+			}
+		}
+	}
+	// A printable name, even with two '@' (the agent splits it at the
+	// first, as Dovecot does), passes the check and goes on to the agent.
+	r := mailkeep(t, nil, "restore", "account", "-agent", "unix:///nonexistent/agent.sock", "-to", "a@@b", "alice@example.com")
+	if r.code != exitError || strings.Contains(r.stderr, "-to:") {
+		t.Errorf("-to a@@b: exit %d, stderr %q; want it past the check, failing to reach the agent", r.code, r.stderr)
+	}
+}

@@ -40,6 +40,10 @@ func runRestoreItem(c *cli, args []string) int {
 		}
 		ids = append(ids, id)
 	}
+	if err := checkNewAccount(*to); err != nil {
+		fmt.Fprintf(c.stderr, "mailkeep %s: -to: %v\n", cmd, err)
+		return exitError
+	}
 	cl, ok := t.connect(c, cmd)
 	if !ok {
 		return exitError
