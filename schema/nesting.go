@@ -259,13 +259,8 @@ func (s *nestScanner) main(i int) (int, bool) {
 	case bytes.IndexByte([]byte("!?+-*/%<>&|^~"), c) >= 0:
 		return i + 1, s.op()
 	case isDigit(c):
-		j := i + 1
-		for j < len(src) && (isDigit(src[j]) || src[j] == '.' || src[j]|0x20 == 'e' ||
-			(src[j] == '+' || src[j] == '-') && src[j-1]|0x20 == 'e') {
-			j++
-		}
 		s.value = true
-		return j, true
+		return i + numberLen(src[i:]), true
 	case c == '.':
 		s.value = wasValue
 		return i + 1, true
@@ -300,6 +295,31 @@ func lexedTokenLen(src []byte) int {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// numberLen returns the length of the number at the start of b, as the
+// HCL lexer reads it: digits and dots, and exponents e, e+ or e- only
+// where a digit follows them.
+func numberLen(b []byte) int {
+	j := 1
+	for j < len(b) {
+		switch c := b[j]; {
+		case isDigit(c) || c == '.':
+			j++
+		case c|0x20 == 'e':
+			k := j + 1
+			if k < len(b) && (b[k] == '+' || b[k] == '-') {
+				k++
+			}
+			if k >= len(b) || !isDigit(b[k]) {
+				return j
+			}
+			j = k + 1
+		default:
+			return j
+		}
+	}
+	return j
+}
 
 // isIdentByte reports whether c may be part of an identifier: non-ASCII
 // bytes may be, as the HCL lexer decides.
@@ -347,7 +367,7 @@ func templateSequence(src []byte, i int) (n int, opens bool, directive int) {
 		n++
 	}
 	if c == '%' {
-		word := bytes.TrimLeft(src[i+n:], " \t")
+		word := skipBlanks(src[i+n:])
 		switch {
 		case hasKeyword(word, "if"), hasKeyword(word, "for"):
 			directive = 1
@@ -356,6 +376,30 @@ func templateSequence(src []byte, i int) (n int, opens bool, directive int) {
 		}
 	}
 	return n, true, directive
+}
+
+// skipBlanks skips the white space, line breaks and comments at the start
+// of b, as the parser does between %{ and a directive's keyword.
+func skipBlanks(b []byte) []byte {
+	for {
+		b = bytes.TrimLeft(b, " \t\r\n")
+		switch {
+		case bytes.HasPrefix(b, []byte("/*")):
+			end := bytes.Index(b[2:], []byte("*/"))
+			if end < 0 {
+				return b
+			}
+			b = b[2+end+2:]
+		case bytes.HasPrefix(b, []byte("#")), bytes.HasPrefix(b, []byte("//")):
+			end := bytes.IndexByte(b, '\n')
+			if end < 0 {
+				return nil
+			}
+			b = b[end+1:]
+		default:
+			return b
+		}
+	}
 }
 
 // hasKeyword reports whether b starts with the keyword kw as a whole word.

@@ -45,8 +45,12 @@ func lexerDepth(src []byte) (max int, ok bool) {
 			modes = append(modes, &mode{})
 			bump(1)
 		case hclsyntax.TokenTemplateInterp, hclsyntax.TokenTemplateControl:
-			if t.Type == hclsyntax.TokenTemplateControl && i+1 < len(toks) {
-				switch string(toks[i+1].Bytes) {
+			k := i + 1
+			for k < len(toks) && (toks[k].Type == hclsyntax.TokenNewline || toks[k].Type == hclsyntax.TokenComment) {
+				k++
+			}
+			if t.Type == hclsyntax.TokenTemplateControl && k < len(toks) {
+				switch string(toks[k].Bytes) {
 				case "if", "for":
 					top().ops++
 					bump(1)
@@ -135,6 +139,7 @@ var nestingSamples = []string{
 	`a = "$${not} %%{not} $ % ${ {a = 1}.a }"`,
 	`a = "%{ if x }${y}%{ else }z%{ endif }"`,
 	`a = "%{~ for v in xs ~}${v}%{~ endfor ~}"`,
+	"a = \"%{/**/if x}%{\n if y}%{ # c\n if z}%{ // c\n for v in w}%{endfor}%{endif}%{endif}%{ endif }\"\n",
 	"a = <<EOT\nline ${ (1) }\n  EOT\nb = [1]\n",
 	"a = <<-EOT\n  ((( \"\n  EOT\n",
 	"a = <<EOT\nEOT x\nEOT\n",
@@ -147,6 +152,7 @@ var nestingSamples = []string{
 	`a = f(g(1), h(2, 3))`,
 	`a = my-name - other-name`,
 	`a = 1e-5 - 2E+3 - 1-2`,
+	`a = 0E+ 1e- 2e 3.e5`,
 	`a = -(-(!x))`,
 	`a = 1 <= 2 >= 3 != 4`,
 	"a = \"unterminated\nb = (((1)))\"\n",
@@ -203,15 +209,16 @@ func FuzzNesting(f *testing.F) {
 func TestNestingTooDeep(t *testing.T) {
 	n := 100_000
 	cases := map[string]string{
-		"parentheses": "a = " + strings.Repeat("(", n) + "1" + strings.Repeat(")", n),
-		"brackets":    "a = " + strings.Repeat("[", n) + strings.Repeat("]", n),
-		"braces":      strings.Repeat("b {\n", n) + strings.Repeat("}\n", n),
-		"templates":   "a = " + strings.Repeat(`"${`, n) + "1" + strings.Repeat(`}"`, n),
-		"not":         "a = " + strings.Repeat("!", n) + "true",
-		"minus chain": "a = 1" + strings.Repeat(" - 1", n),
-		"conditional": "a = " + strings.Repeat("x ? 1 : ", n) + "2",
-		"index chain": "a = f()" + strings.Repeat("[x]", n),
-		"directives":  "a = \"" + strings.Repeat("%{ if x }", n) + "\"",
+		"parentheses":          "a = " + strings.Repeat("(", n) + "1" + strings.Repeat(")", n),
+		"brackets":             "a = " + strings.Repeat("[", n) + strings.Repeat("]", n),
+		"braces":               strings.Repeat("b {\n", n) + strings.Repeat("}\n", n),
+		"templates":            "a = " + strings.Repeat(`"${`, n) + "1" + strings.Repeat(`}"`, n),
+		"not":                  "a = " + strings.Repeat("!", n) + "true",
+		"minus chain":          "a = 1" + strings.Repeat(" - 1", n),
+		"conditional":          "a = " + strings.Repeat("x ? 1 : ", n) + "2",
+		"index chain":          "a = f()" + strings.Repeat("[x]", n),
+		"directives":           "a = \"" + strings.Repeat("%{ if x }", n) + "\"",
+		"commented directives": "a = \"" + strings.Repeat("%{/**/if x}", n) + "\"",
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
