@@ -31,7 +31,7 @@ vet:
 	$(GO) vet $(PKGS)
 
 unit:
-	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -timeout 25m $(PKGS)
 
 ## fuzz: run each fuzz target for FUZZTIME, and the kill tests for many more rounds (not part of make test).
 fuzz:

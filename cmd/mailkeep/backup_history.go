@@ -42,7 +42,7 @@ func runBackupHistory(c *cli, args []string) int {
 		return c.printJSON("backup history", map[string]any{"account": account, "events": events})
 	}
 	if len(events) == 0 {
-		fmt.Fprintf(c.stdout, "No events for %s.\n", account)
+		fmt.Fprintf(c.stdout, "No events for %s.\n", names.Display(mustDecode(account)))
 		return exitOK
 	}
 	for _, e := range events {
@@ -79,7 +79,7 @@ func describeEvent(e history.Event) string {
 		r := e.Restore
 		what := "restore " + r.Kind
 		if r.Source != "" {
-			what += " from " + r.Source
+			what += " from " + displayName(r.Source, r.SourceB64)
 		}
 		if r.Instant != nil {
 			what += " as of " + r.Instant.Local().Format(time.DateTime)
@@ -103,18 +103,13 @@ func beganHint(began *time.Time, at time.Time) string {
 }
 
 // oneAccount checks that the positional arguments are one ACCOUNT and
-// decodes it (b64:BASE64 names the exact bytes).
+// returns it as nameArg does.
 func oneAccount(c *cli, cmd string, pos []string) (string, bool) {
 	if len(pos) != 1 {
-		fmt.Fprintf(c.stderr, "mailkeep %s: expected one ACCOUNT (user@domain), got %d arguments\n", cmd, len(pos))
+		fmt.Fprintf(c.stderr, "mailkeep %s: expected one ACCOUNT (user@domain or b64:BASE64), got %d arguments\n", cmd, len(pos))
 		return "", false
 	}
-	name, err := names.Decode(pos[0])
-	if err != nil {
-		fmt.Fprintf(c.stderr, "mailkeep %s: ACCOUNT: %v\n", cmd, err)
-		return "", false
-	}
-	return name, true
+	return nameArg(c, cmd, "ACCOUNT", pos[0])
 }
 
 // checkInstant checks an instant flag as the agent will read it ("" is
@@ -130,11 +125,9 @@ func checkInstant(c *cli, cmd, flag, s string) bool {
 	return true
 }
 
-// displayName shows a name on a terminal: as it is when it is UTF-8,
-// else with its invalid bytes replaced and its exact bytes as b64:.
+// displayName shows a name that JSON carried as its Fields on a terminal
+// (names.Display): as it is when it can be typed as it is, else with the
+// b64: form that types it.
 func displayName(name, b64 string) string {
-	if b64 == "" {
-		return name
-	}
-	return strings.ToValidUTF8(name, "\uFFFD") + " (b64:" + b64 + ")"
+	return names.Display(names.Exact(name, b64))
 }

@@ -48,7 +48,9 @@ func runBackupLs(c *cli, args []string) int {
 	}
 	account := ""
 	if len(pos) == 1 {
-		account = pos[0]
+		if account, ok = nameArg(c, "backup ls", "ACCOUNT", pos[0]); !ok {
+			return exitError
+		}
 	}
 	cl, ok := t.connect(c, "backup ls")
 	if !ok {
@@ -72,7 +74,7 @@ func runBackupLs(c *cli, args []string) int {
 		case a.LastDeletion != nil:
 			deleted = "back since; last deleted " + a.LastDeletion.Local().Format(time.DateTime) + began(a.DeletionBegan, *a.LastDeletion)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Items, a.Folders, units.Bytes(a.Bytes),
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", displayName(a.Name, a.NameB64), a.Items, a.Folders, units.Bytes(a.Bytes),
 			a.FirstBackup.Local().Format(time.DateTime), a.LastBackup.Local().Format(time.DateTime),
 			a.RestorableFrom.Local().Format(time.DateTime), deleted)
 	}

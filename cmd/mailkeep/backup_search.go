@@ -39,6 +39,9 @@ func runBackupSearch(c *cli, args []string) int {
 		return exitError
 	}
 	req.Account = pos[0]
+	if !nameArgs(c, cmd, namedArg{"ACCOUNT", &req.Account}, namedArg{"-folder", &req.Folder}) {
+		return exitError
+	}
 	cl, ok := t.connect(c, cmd)
 	if !ok {
 		return exitError

@@ -31,15 +31,7 @@ func TestBackupSearchCommand(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "example.org", entries[0].Name(), "Maildir", "cur", "1800000000.M1P1.cli:2,S"), []byte(msg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := startAgentProc(t, dir)
-	doc, _ := json.Marshal(map[string]any{
-		"format_version": 1, "mail_store": "maildir:" + root + "/%d/%n/Maildir", "backup_path": filepath.Join(dir, "backup"),
-		"reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0}, "smartscan": map[string]any{"enabled": false}, "realtime_scanner": false,
-	})
-	if _, err := p.client(t).PutConfig(t.Context(), doc, "", "test"); err != nil {
-		t.Fatal(err)
-	}
-	waitIdle(t, p.client(t))
+	p := startManualAgent(t, dir, root)
 	target := []string{"-agent", "unix://" + p.sock}
 	if r := mailkeep(t, nil, append([]string{"smartscan", "-wait"}, target...)...); r.code != exitOK {
 		t.Fatalf("smartscan: %+v", r)

@@ -22,7 +22,6 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/client"
 	"github.com/mailkeep/mailkeep/runtime/export"
 	"github.com/mailkeep/mailkeep/runtime/fsutil"
-	"github.com/mailkeep/mailkeep/runtime/names"
 )
 
 // exportSummary is what `export -json` prints.
@@ -75,11 +74,9 @@ func runExport(c *cli, args []string) int {
 	if _, err := agent.ParseInstant(*at, time.Now(), time.Local); err != nil {
 		return fail("-at: %v", err)
 	}
-	if _, err := names.Decode(pos[0]); err != nil {
-		return fail("ACCOUNT: %v", err)
-	}
-	if _, err := names.Decode(*folder); err != nil {
-		return fail("-folder: %v", err)
+	account := pos[0]
+	if !nameArgs(c, cmd, namedArg{"ACCOUNT", &account}, namedArg{"-folder", folder}) {
+		return exitError
 	}
 	single := *format == export.MBox && *folder != ""
 	if *out == "-" && !single && c.tty {
@@ -97,7 +94,7 @@ func runExport(c *cli, args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := cl.Export(ctx, pos[0], *folder, *format, *at)
+	s, err := cl.Export(ctx, account, *folder, *format, *at)
 	if err != nil {
 		if client.Busy(err) {
 			fmt.Fprintf(c.stderr, "mailkeep %s: refused: %v (operation %s, started %s)\n", cmd, err, busyOp(err).ID, busyOp(err).Started.Local().Format(time.DateTime))
@@ -131,7 +128,7 @@ func runExport(c *cli, args []string) int {
 		return fail("%v", err)
 	}
 	sum, _ := s.Summary(context.Background())
-	res := exportSummary{Account: pos[0], Format: *format, Folder: *folder, At: s.At, Path: *out, Messages: sum.Messages, Folders: sum.Folders, Bytes: written, Operation: s.Operation}
+	res := exportSummary{Account: account, Format: *format, Folder: *folder, At: s.At, Path: *out, Messages: sum.Messages, Folders: sum.Folders, Bytes: written, Operation: s.Operation}
 	if *asJSON {
 		return c.printJSON(cmd, res)
 	}

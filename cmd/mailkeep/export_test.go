@@ -65,16 +65,8 @@ func newExportEnv(t *testing.T, messages int, maxSize int64) *exportEnv {
 	if err := os.WriteFile(filepath.Join(mds[0], latin1Folder, "cur", "1767000000.M1P1.host:2,S"), msg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := startAgentProc(t, dir)
+	p := startManualAgent(t, dir, root)
 	store := "maildir:" + root + "/%d/%n/Maildir"
-	doc, _ := json.Marshal(map[string]any{
-		"format_version": 1, "mail_store": store, "backup_path": filepath.Join(dir, "backup"),
-		"reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0}, "smartscan": map[string]any{"enabled": false}, "realtime_scanner": false,
-	})
-	if _, err := p.client(t).PutConfig(t.Context(), doc, "", "test"); err != nil {
-		t.Fatal(err)
-	}
-	waitIdle(t, p.client(t))
 	e := &exportEnv{dir: dir, root: root, p: p, target: []string{"-agent", "unix://" + p.sock}}
 	if op := runOp(t, p.client(t), agent.OperationRequest{Type: "smartscan"}); op.State != agent.StateSucceeded {
 		t.Fatalf("smartscan: %+v", op)
@@ -308,7 +300,7 @@ func TestExportRefusals(t *testing.T) {
 		{"bad format", []string{"-format", "pst", "-o", filepath.Join(out, "a")}, "-format"},
 		{"no -o", []string{"-format", "eml"}, "-o PATH"},
 		{"bad instant", []string{"-format", "eml", "-at", "soonish", "-o", filepath.Join(out, "a")}, "-at"},
-		{"before the first backup", []string{"-format", "eml", "-at", "30d", "-o", filepath.Join(out, "a")}, "first backup is from"},
+		{"before the first backup", []string{"-format", "eml", "-at", "30d", "-o", filepath.Join(out, "a")}, "before the backup history"},
 		{"-json to stdout", []string{"-format", "mbox", "-folder", "INBOX", "-o", "-", "-json"}, "-json"},
 	}
 	for _, c := range cases {

@@ -59,6 +59,29 @@ func startAgentProc(t *testing.T, dir string) *agentProc {
 	return nil
 }
 
+// manualConfig is the config document of an agent backing up the store
+// at root (root/DOMAIN/USER/Maildir) into dir/backup that scans only when
+// asked: no schedule, no realtime scanner, no reserve.
+func manualConfig(dir, root string) []byte {
+	doc, _ := json.Marshal(map[string]any{
+		"format_version": 1, "mail_store": "maildir:" + root + "/%d/%n/Maildir", "backup_path": filepath.Join(dir, "backup"),
+		"reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0}, "smartscan": map[string]any{"enabled": false}, "realtime_scanner": false,
+	})
+	return doc
+}
+
+// startManualAgent starts an agent process in dir configured with
+// manualConfig, and waits until it is idle.
+func startManualAgent(t *testing.T, dir, root string) *agentProc {
+	t.Helper()
+	p := startAgentProc(t, dir)
+	if _, err := p.client(t).PutConfig(t.Context(), manualConfig(dir, root), "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, p.client(t))
+	return p
+}
+
 func (p *agentProc) client(t *testing.T) *client.Client {
 	c, err := client.New(client.Target{URL: "unix://" + p.sock})
 	if err != nil {
@@ -91,10 +114,7 @@ func TestAgentKilledDuringSmartScan(t *testing.T) {
 	if _, err := corpus.Generate(root, corpus.Options{Seed: 42, Accounts: 4, Messages: 3000, MaxSize: 1 << 20}); err != nil {
 		t.Fatal(err)
 	}
-	doc, _ := json.Marshal(map[string]any{
-		"format_version": 1, "mail_store": "maildir:" + root + "/%d/%n/Maildir", "backup_path": filepath.Join(dir, "backup"),
-		"reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0}, "smartscan": map[string]any{"enabled": false}, "realtime_scanner": false,
-	})
+	doc := manualConfig(dir, root)
 	r := rand.New(rand.NewPCG(42, 7))
 	ctx := context.Background()
 	p := startAgentProc(t, dir)

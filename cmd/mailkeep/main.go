@@ -56,6 +56,7 @@ var commands = []command{
 	{"export", "export an account as it was at an instant: mbox, maildir or eml", runExport},
 	{"verify", "check an agent's repository", runVerify},
 	{"purge", "run the retention purge on an agent now", runPurge},
+	{"repair", "rebuild a lost or damaged catalog from the packs, on this machine (repair -rebuild-catalog)", runRepair},
 	{"version", "print the version", runVersion},
 }
 

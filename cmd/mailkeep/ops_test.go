@@ -17,15 +17,7 @@ func TestOperationalCommands(t *testing.T) {
 	if _, err := corpus.Generate(root, corpus.Options{Seed: 3, Accounts: 2, Messages: 4000, MaxSize: 2 << 20}); err != nil {
 		t.Fatal(err)
 	}
-	p := startAgentProc(t, dir)
-	doc, _ := json.Marshal(map[string]any{
-		"format_version": 1, "mail_store": "maildir:" + root + "/%d/%n/Maildir", "backup_path": filepath.Join(dir, "backup"),
-		"reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0}, "smartscan": map[string]any{"enabled": false}, "realtime_scanner": false,
-	})
-	if _, err := p.client(t).PutConfig(t.Context(), doc, "", "test"); err != nil {
-		t.Fatal(err)
-	}
-	waitIdle(t, p.client(t))
+	p := startManualAgent(t, dir, root)
 	target := []string{"-agent", "unix://" + p.sock}
 
 	// A SmartScan started without -wait, then a second one: refused, exit 4.
@@ -72,8 +64,13 @@ func TestOperationalCommands(t *testing.T) {
 		t.Errorf("restore -dry-run: %+v", r)
 	}
 	r = mailkeep(t, nil, append(append([]string{"restore", "account", "-at", "2d", "-wait"}, target...), account)...)
-	if r.code != exitError || !strings.Contains(r.stderr, "first backup is from") {
+	if r.code != exitError || !strings.Contains(r.stderr, "before the backup history") {
 		t.Errorf("restore before the first backup: %+v", r)
+	}
+	// Year 1600 cannot be represented: refused, never taken for today.
+	r = mailkeep(t, nil, append(append([]string{"restore", "account", "-at", "1600-01-01", "-wait"}, target...), account)...)
+	if r.code != exitError || !strings.Contains(r.stderr, `"1600-01-01"`) || !strings.Contains(r.stderr, "cannot be represented") || r.stdout != "" {
+		t.Errorf("restore -at 1600-01-01: %+v", r)
 	}
 	r = mailkeep(t, nil, append(append([]string{"restore", "account", "-at", "yesterday-ish"}, target...), account)...)
 	if r.code != exitError || !strings.Contains(r.stderr, "-at") {

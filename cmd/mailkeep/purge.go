@@ -48,16 +48,17 @@ func renderPurge(w io.Writer, op *agent.Operation) {
 		fmt.Fprintln(w, "Accounts: account_retention_days is 0, the account purge is disabled.")
 	}
 	for _, a := range res.RemovedAccounts {
-		fmt.Fprintf(w, "  account %s: %s at %s, %d messages (%s)\n", a.Account, a.Reason, a.DeletedAt.Local().Format(time.DateTime), a.Messages, units.Bytes(a.Bytes))
+		fmt.Fprintf(w, "  account %s: %s at %s, %d messages (%s)\n", displayName(a.Account, a.AccountB64), a.Reason, a.DeletedAt.Local().Format(time.DateTime), a.Messages, units.Bytes(a.Bytes))
 	}
 	for _, it := range res.RemovedItems {
-		fmt.Fprintf(w, "  message %s %s/%s: deleted at %s\n", it.Account, it.Folder, it.Name, it.DeletedAt.Local().Format(time.DateTime))
+		fmt.Fprintf(w, "  message %s %s/%s: deleted at %s\n", displayName(it.Account, it.AccountB64),
+			displayName(it.Folder, it.FolderB64), displayName(it.Name, it.NameB64), it.DeletedAt.Local().Format(time.DateTime))
 	}
 	if res.Truncated {
 		fmt.Fprintln(w, "  ... (list cut; the totals above count everything)")
 	}
 	for _, h := range res.Held {
-		fmt.Fprintf(w, "  held: %s is under legal hold and kept whole\n", h.Account)
+		fmt.Fprintf(w, "  held: %s is under legal hold and kept whole\n", displayName(h.Account, h.AccountB64))
 	}
 	if res.BytesUnreferenced > 0 {
 		fmt.Fprintf(w, "%s of unreferenced data stays in packs below the repack threshold; a later purge reclaims it.\n", units.Bytes(res.BytesUnreferenced))

@@ -50,6 +50,10 @@ func runRestore(c *cli, args []string) int {
 		fmt.Fprintf(c.stderr, "mailkeep restore account: -at: %v\n", err)
 		return exitError
 	}
+	account := pos[0]
+	if !nameArgs(c, "restore account", namedArg{"ACCOUNT", &account}, namedArg{"-to", to}, namedArg{"-into-folder", into}) {
+		return exitError
+	}
 	if err := checkNewAccount(*to); err != nil {
 		fmt.Fprintf(c.stderr, "mailkeep restore account: -to: %v\n", err)
 		return exitError
@@ -62,7 +66,7 @@ func runRestore(c *cli, args []string) int {
 	if !ok {
 		return exitError
 	}
-	req := agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: pos[0], At: *at, To: *to, DryRun: *dryRun,
+	req := agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: account, At: *at, To: *to, DryRun: *dryRun,
 		GranularRequest: agent.GranularRequest{IntoFolder: *into}}}
 	render := renderRestore
 	if *into != "" {
@@ -80,9 +84,9 @@ func renderRestore(w io.Writer, op *agent.Operation) {
 	if res.DryRun {
 		verb = "Would restore"
 	}
-	target := res.Account
-	if res.To != res.Account {
-		target = fmt.Sprintf("%s into %s", res.Account, res.To)
+	target := displayName(res.Account, res.AccountB64)
+	if res.To != res.Account || res.ToB64 != res.AccountB64 {
+		target += " into " + displayName(res.To, res.ToB64)
 	}
 	fmt.Fprintf(w, "%s %s as of %s (%s restore): %d messages, %s in %d folders",
 		verb, target, res.At.Local().Format(time.DateTime), res.Mode, res.Messages, units.Bytes(res.Bytes), len(res.Folders))
@@ -103,6 +107,6 @@ func renderFolders(w io.Writer, folders []restore.FolderResult) {
 		if f.Created {
 			note = " (created)"
 		}
-		fmt.Fprintf(w, "  %-30s %6d messages %10s%s\n", f.Name, f.Messages, units.Bytes(f.Bytes), note)
+		fmt.Fprintf(w, "  %-30s %6d messages %10s%s\n", displayName(f.Name, f.NameB64), f.Messages, units.Bytes(f.Bytes), note)
 	}
 }

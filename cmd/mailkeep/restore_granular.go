@@ -40,6 +40,10 @@ func runRestoreItem(c *cli, args []string) int {
 		}
 		ids = append(ids, id)
 	}
+	account := pos[0]
+	if !nameArgs(c, cmd, namedArg{"ACCOUNT", &account}, namedArg{"-to", to}, namedArg{"-folder", folder}) {
+		return exitError
+	}
 	if err := checkNewAccount(*to); err != nil {
 		fmt.Fprintf(c.stderr, "mailkeep %s: -to: %v\n", cmd, err)
 		return exitError
@@ -48,7 +52,7 @@ func runRestoreItem(c *cli, args []string) int {
 	if !ok {
 		return exitError
 	}
-	req := agent.OperationRequest{Type: "restore-item", RestoreRequest: agent.RestoreRequest{Account: pos[0], To: *to, DryRun: *dryRun,
+	req := agent.OperationRequest{Type: "restore-item", RestoreRequest: agent.RestoreRequest{Account: account, To: *to, DryRun: *dryRun,
 		GranularRequest: agent.GranularRequest{Items: ids, Folder: *folder}}}
 	return c.runOperation(cl, opRun{cmd: cmd, req: req, wait: *wait || *dryRun, asJSON: *asJSON, render: renderLive})
 }
@@ -84,11 +88,15 @@ func runRestoreUndelete(c *cli, args []string) int {
 			return exitError
 		}
 	}
+	account := pos[0]
+	if !nameArgs(c, cmd, namedArg{"ACCOUNT", &account}, namedArg{"-folder", folder}) {
+		return exitError
+	}
 	cl, ok := t.connect(c, cmd)
 	if !ok {
 		return exitError
 	}
-	req := agent.OperationRequest{Type: "restore-undelete", RestoreRequest: agent.RestoreRequest{Account: pos[0], DryRun: *dryRun,
+	req := agent.OperationRequest{Type: "restore-undelete", RestoreRequest: agent.RestoreRequest{Account: account, DryRun: *dryRun,
 		GranularRequest: agent.GranularRequest{From: *from, Until: *until, Folder: *folder}}}
 	return c.runOperation(cl, opRun{cmd: cmd, req: req, wait: *wait || *dryRun, asJSON: *asJSON, render: renderLive})
 }
@@ -105,16 +113,17 @@ func renderLive(w io.Writer, op *agent.Operation) {
 	}
 	local := func(t *time.Time) string { return t.Local().Format(time.DateTime) }
 	what := fmt.Sprintf("%d messages (%s)", res.Messages, units.Bytes(res.Bytes))
+	account := displayName(res.Account, res.AccountB64)
 	switch res.Strategy {
 	case "undelete":
-		fmt.Fprintf(w, "%s %s of %s deleted between %s and %s", verb, what, res.Account, local(res.From), local(res.Until))
+		fmt.Fprintf(w, "%s %s of %s deleted between %s and %s", verb, what, account, local(res.From), local(res.Until))
 	case "into-folder":
-		fmt.Fprintf(w, "%s %s as of %s under folder %q", verb, res.Account, local(res.At), res.IntoFolder)
+		fmt.Fprintf(w, "%s %s as of %s under folder %q", verb, account, local(res.At), displayName(res.IntoFolder, res.IntoFolderB64))
 		fmt.Fprintf(w, ": %s", what)
 	default:
-		fmt.Fprintf(w, "%s %s of %s", verb, what, res.Account)
-		if res.To != res.Account {
-			fmt.Fprintf(w, " into %s", res.To)
+		fmt.Fprintf(w, "%s %s of %s", verb, what, account)
+		if res.To != res.Account || res.ToB64 != res.AccountB64 {
+			fmt.Fprintf(w, " into %s", displayName(res.To, res.ToB64))
 		}
 	}
 	if res.Keyword != "" {
@@ -131,9 +140,9 @@ func renderLive(w io.Writer, op *agent.Operation) {
 	for _, it := range res.Items {
 		from := ""
 		if it.FromFolder != "" {
-			from = " (from " + it.FromFolder + ")"
+			from = " (from " + displayName(it.FromFolder, it.FromFolderB64) + ")"
 		}
-		line := fmt.Sprintf("  item %-8d %s%s: %s", it.ID, it.Folder, from, it.Outcome)
+		line := fmt.Sprintf("  item %-8d %s%s: %s", it.ID, displayName(it.Folder, it.FolderB64), from, it.Outcome)
 		if it.Error != "" {
 			line += ": " + it.Error
 		}

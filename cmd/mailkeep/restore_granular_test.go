@@ -22,15 +22,7 @@ func TestGranularRestoreCommands(t *testing.T) {
 	if _, err := corpus.Generate(root, corpus.Options{Seed: 4, Accounts: 1, Messages: 50, MaxSize: 64 << 10}); err != nil {
 		t.Fatal(err)
 	}
-	p := startAgentProc(t, dir)
-	doc, _ := json.Marshal(map[string]any{
-		"format_version": 1, "mail_store": "maildir:" + root + "/%d/%n/Maildir", "backup_path": filepath.Join(dir, "backup"),
-		"reserved_space": map[string]any{"backup_mb": 0, "metadata_mb": 0}, "smartscan": map[string]any{"enabled": false}, "realtime_scanner": false,
-	})
-	if _, err := p.client(t).PutConfig(t.Context(), doc, "", "test"); err != nil {
-		t.Fatal(err)
-	}
-	waitIdle(t, p.client(t))
+	p := startManualAgent(t, dir, root)
 	target := []string{"-agent", "unix://" + p.sock}
 	run := func(args ...string) result {
 		return mailkeep(t, nil, append(append([]string{"restore"}, args...), target...)...)
@@ -42,7 +34,7 @@ func TestGranularRestoreCommands(t *testing.T) {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("accounts: %v %v", list, err)
 	}
-	account := list[0].Name
+	account, first := list[0].Name, list[0].FirstBackup.Format(time.RFC3339Nano)
 	now := time.Now().Format(time.RFC3339Nano)
 	for _, c := range []struct {
 		args []string
@@ -52,7 +44,8 @@ func TestGranularRestoreCommands(t *testing.T) {
 		{[]string{"item", account}, "at least one item ID"},
 		{[]string{"item", "-wait", account, "999999"}, "item 999999 (no such item)"},
 		{[]string{"undelete", account, "-from", "1h"}, "-to is required"},
-		{[]string{"undelete", account, "-from", now, "-to", "1h"}, "is not after its start"},
+		{[]string{"undelete", account, "-from", now, "-to", first}, "is not after its start"},
+		{[]string{"undelete", account, "-from", now, "-to", "1h"}, "before the backup history"},
 		{[]string{"undelete", account, "-from", "soon", "-to", now}, `-from: instant "soon"`},
 		{[]string{"account", "-into-folder", "A.B", account}, "Maildir++ uses as its separator"},
 		{[]string{"account", "-into-folder", "R", "-to", "x@example.com", account}, "does not go with -to"},
@@ -65,7 +58,7 @@ func TestGranularRestoreCommands(t *testing.T) {
 	if r.code != exitOK || !strings.Contains(r.stdout, `under folder "Restored": 50 messages`) || !strings.Contains(r.stdout, "Restored/INBOX") {
 		t.Errorf("restore account -into-folder: %+v", r)
 	}
-	r = run("undelete", "-json", "-dry-run", account, "-from", now, "-to", time.Now().Add(time.Second).Format(time.RFC3339Nano))
+	r = run("undelete", "-json", "-dry-run", account, "-from", now, "-to", time.Now().Format(time.RFC3339Nano))
 	var op agent.Operation
 	if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &op) != nil {
 		t.Fatalf("undelete -json: %+v", r)

@@ -276,7 +276,7 @@ func TestGranularRestores(t *testing.T) {
 		want string
 	}{
 		{[]string{"restore", "undelete", alice.Name, "-from", t2.Format(time.RFC3339Nano), "-to", t1.Format(time.RFC3339Nano)}, "is not after its start"},
-		{[]string{"restore", "undelete", alice.Name, "-from", "30d", "-to", t2.Format(time.RFC3339Nano)}, "before its first backup"},
+		{[]string{"restore", "undelete", alice.Name, "-from", "30d", "-to", t2.Format(time.RFC3339Nano)}, "before the backup history"},
 		{[]string{"restore", "item", alice.Name, "987654321"}, "item 987654321 (no such item)"},
 		{[]string{"restore", "account", "-into-folder", "Bad.Name", alice.Name}, "Maildir++ uses as its separator"},
 	} {

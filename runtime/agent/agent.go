@@ -194,6 +194,9 @@ func (a *Agent) current() (*engine, error) {
 		case e == nil:
 			return nil, fmt.Errorf("the backup module is not running: %v", engErr)
 		}
+		if err := e.repo.CheckCatalog(); err != nil {
+			return nil, err
+		}
 		return e, nil
 	}
 }

@@ -39,8 +39,10 @@ type ExportRequest struct {
 // ExportResult is the result of an export operation.
 type ExportResult struct {
 	Account string `json:"account"`
-	Format  string `json:"format"`
-	Folder  string `json:"folder,omitempty"`
+	// AccountB64 is the account's exact bytes when they are not UTF-8.
+	AccountB64 string `json:"account_b64,omitempty"`
+	Format     string `json:"format"`
+	Folder     string `json:"folder,omitempty"`
 	// FolderB64 is the folder's exact bytes when they are not UTF-8.
 	FolderB64 string    `json:"folder_b64,omitempty"`
 	At        time.Time `json:"at"`
@@ -75,9 +77,9 @@ func (a *Agent) prepareExport(req ExportRequest) (*preparedExport, *Operation, e
 	if req.Format == "" {
 		return nil, nil, &BadRequestError{errors.New("export needs a format (mbox, maildir or eml)")}
 	}
-	at, err := ParseInstant(req.At, a.cfg.Now(), time.Local)
+	at, err := a.accountInstant(e, "at", req.At, account)
 	if err != nil {
-		return nil, nil, &BadRequestError{err}
+		return nil, nil, err
 	}
 	if op := a.ops.runningPrefix("purge"); op != nil {
 		return nil, op, fmt.Errorf("a purge (%s) is running; export after it: %w", op.ID, ErrBusy)
@@ -97,10 +99,10 @@ func (a *Agent) prepareExport(req ExportRequest) (*preparedExport, *Operation, e
 		return nil, nil, &BadRequestError{err}
 	}
 	p := &preparedExport{e: e, ex: ex,
-		res:    ExportResult{Account: account, Format: req.Format, Folder: folder, At: time.Unix(0, state.At).UTC()},
-		params: map[string]any{"account": account, "format": req.Format, "at": time.Unix(0, state.At).UTC()}}
+		res:    ExportResult{Account: account, AccountB64: names.B64(account), Format: req.Format, Folder: folder, At: time.Unix(0, state.At).UTC()},
+		params: map[string]any{"account": names.Arg(account), "format": req.Format, "at": time.Unix(0, state.At).UTC()}}
 	if folder != "" {
-		p.params["folder"] = folder
+		p.params["folder"] = names.Arg(folder)
 		p.res.FolderB64 = names.B64(folder)
 	}
 	return p, nil, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 )
 
@@ -30,6 +31,10 @@ type GranularRequest struct {
 
 // StartRestoreItems starts a restore of single items (restore item).
 func (a *Agent) StartRestoreItems(req RestoreRequest) (*Operation, error) {
+	e, err := a.current()
+	if err != nil {
+		return nil, err
+	}
 	account, to, folder, err := granularNames(req, req.Folder)
 	if err != nil {
 		return nil, err
@@ -37,11 +42,11 @@ func (a *Agent) StartRestoreItems(req RestoreRequest) (*Operation, error) {
 	if to == "" {
 		to = account
 	}
-	params := map[string]any{"strategy": "item", "account": account, "to": to, "items": req.Items, "dry_run": req.DryRun}
+	params := map[string]any{"strategy": "item", "account": names.Arg(account), "to": names.Arg(to), "items": req.Items, "dry_run": req.DryRun}
 	if folder != "" {
-		params["folder"] = folder
+		params["folder"] = names.Arg(folder)
 	}
-	return a.startGranular(to, params, func(e *engine, p *restore.Progress) (*restore.Prepared, error) {
+	return a.startGranular(e, to, params, func(p *restore.Progress) (*restore.Prepared, error) {
 		return restore.PrepareItems(e.repo, e.store, restore.ItemOptions{Account: account, IDs: req.Items, To: to, Folder: folder,
 			DryRun: req.DryRun, PostCommand: e.doc.Strings("restore.post_command"), Progress: p})
 	})
@@ -52,24 +57,27 @@ func (a *Agent) StartUndelete(req RestoreRequest) (*Operation, error) {
 	if req.To != "" {
 		return nil, &BadRequestError{errors.New("restore-undelete writes into the account itself; \"to\" is not for it (the end of the range is \"until\")")}
 	}
+	e, err := a.current()
+	if err != nil {
+		return nil, err
+	}
 	account, _, folder, err := granularNames(req, req.Folder)
 	if err != nil {
 		return nil, err
 	}
-	now := a.cfg.Now()
-	from, err := requiredInstant("from", req.From, now)
+	from, err := a.requiredInstant(e, "from", req.From, account)
 	if err != nil {
 		return nil, err
 	}
-	until, err := requiredInstant("until", req.Until, now)
+	until, err := a.requiredInstant(e, "until", req.Until, account)
 	if err != nil {
 		return nil, err
 	}
-	params := map[string]any{"strategy": "undelete", "account": account, "from": from.UTC(), "until": until.UTC(), "dry_run": req.DryRun}
+	params := map[string]any{"strategy": "undelete", "account": names.Arg(account), "from": from.UTC(), "until": until.UTC(), "dry_run": req.DryRun}
 	if folder != "" {
-		params["folder"] = folder
+		params["folder"] = names.Arg(folder)
 	}
-	return a.startGranular(account, params, func(e *engine, p *restore.Progress) (*restore.Prepared, error) {
+	return a.startGranular(e, account, params, func(p *restore.Progress) (*restore.Prepared, error) {
 		return restore.PrepareUndelete(e.repo, e.store, restore.UndeleteOptions{Account: account, From: from, Until: until, Folder: folder,
 			DryRun: req.DryRun, PostCommand: e.doc.Strings("restore.post_command"), Progress: p, Now: a.cfg.Now})
 	})
@@ -81,19 +89,23 @@ func (a *Agent) StartIntoFolder(req RestoreRequest) (*Operation, error) {
 	if req.To != "" {
 		return nil, &BadRequestError{errors.New("restore -into-folder writes into the account itself; it does not take \"to\"")}
 	}
+	e, err := a.current()
+	if err != nil {
+		return nil, err
+	}
 	account, _, folder, err := granularNames(req, req.IntoFolder)
 	if err != nil {
 		return nil, err
 	}
-	at, err := ParseInstant(req.At, a.cfg.Now(), time.Local)
+	at, err := a.accountInstant(e, "at", req.At, account)
 	if err != nil {
-		return nil, &BadRequestError{err}
+		return nil, err
 	}
-	params := map[string]any{"strategy": "into-folder", "account": account, "into_folder": folder, "dry_run": req.DryRun}
+	params := map[string]any{"strategy": "into-folder", "account": names.Arg(account), "into_folder": names.Arg(folder), "dry_run": req.DryRun}
 	if !at.IsZero() {
 		params["at"] = at.UTC()
 	}
-	return a.startGranular(account, params, func(e *engine, p *restore.Progress) (*restore.Prepared, error) {
+	return a.startGranular(e, account, params, func(p *restore.Progress) (*restore.Prepared, error) {
 		return restore.PrepareIntoFolder(e.repo, e.store, restore.IntoFolderOptions{Account: account, At: at, Folder: folder,
 			DryRun: req.DryRun, PostCommand: e.doc.Strings("restore.post_command"), Progress: p})
 	})
@@ -121,16 +133,13 @@ func granularNames(req RestoreRequest, folderArg string) (account, to, folder st
 	return account, to, folder, nil
 }
 
-// requiredInstant parses an instant that must be given.
-func requiredInstant(field, s string, now time.Time) (time.Time, error) {
+// requiredInstant reads an instant of an undelete, which must be given,
+// as accountInstant does.
+func (a *Agent) requiredInstant(e *engine, field, s, account string) (time.Time, error) {
 	if s == "" || s == "last" {
 		return time.Time{}, &BadRequestError{fmt.Errorf("restore-undelete needs %q, an instant", field)}
 	}
-	t, err := ParseInstant(s, now, time.Local)
-	if err != nil {
-		return time.Time{}, &BadRequestError{fmt.Errorf("%s: %w", field, err)}
-	}
-	return t, nil
+	return a.accountInstant(e, field, s, account)
 }
 
 // startGranular starts a granular restore writing into one account: as
@@ -138,11 +147,7 @@ func requiredInstant(field, s string, now time.Time) (time.Time, error) {
 // purge runs and refusing purges while it runs). prepare checks the input
 // and chooses the messages before the operation starts, so that bad input
 // is refused at once and nothing is written.
-func (a *Agent) startGranular(to string, params map[string]any, prepare func(*engine, *restore.Progress) (*restore.Prepared, error)) (*Operation, error) {
-	e, err := a.current()
-	if err != nil {
-		return nil, err
-	}
+func (a *Agent) startGranular(e *engine, to string, params map[string]any, prepare func(*restore.Progress) (*restore.Prepared, error)) (*Operation, error) {
 	if _, err := e.store.Account(to); err != nil {
 		return nil, &BadRequestError{err}
 	}
@@ -150,7 +155,7 @@ func (a *Agent) startGranular(to string, params map[string]any, prepare func(*en
 		return op, fmt.Errorf("a purge (%s) is running; restore after it: %w", op.ID, ErrBusy)
 	}
 	p := &restore.Progress{}
-	plan, err := prepare(e, p)
+	plan, err := prepare(p)
 	if err != nil {
 		return nil, &BadRequestError{err}
 	}

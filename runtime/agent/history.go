@@ -2,11 +2,13 @@ package agent
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/history"
+	"github.com/mailkeep/mailkeep/runtime/names"
 )
 
 // handleHistory answers GET /v1/backup/accounts/{account}/history: the
@@ -19,12 +21,25 @@ func (a *Agent) handleHistory(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorStatus(err), err.Error())
 		return
 	}
-	since, err := a.queryInstant(r, "since", false)
+	account, err := decodeArg("account", r.PathValue("account"))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeError(w, errorStatus(err), err.Error())
 		return
 	}
-	events, err := history.Events(e.repo.Catalog, r.PathValue("account"), since)
+	// A since before the account's history is a filter that keeps all
+	// of it; one that cannot be represented or lies in the future is
+	// refused.
+	now := a.cfg.Now()
+	arg := r.URL.Query().Get("since")
+	since, err := ParseInstant(arg, now, time.Local)
+	if err == nil && since.After(now) {
+		err = fmt.Errorf("%q (%s) is in the future (now is %s)", arg, since.UTC().Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339Nano))
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "since: "+err.Error())
+		return
+	}
+	events, err := history.Events(e.repo.Catalog, account, since)
 	if err != nil {
 		writeError(w, errorStatus(err), err.Error())
 		return
@@ -32,7 +47,12 @@ func (a *Agent) handleHistory(w http.ResponseWriter, r *http.Request) {
 	if events == nil {
 		events = []history.Event{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"account": r.PathValue("account"), "events": events})
+	display, b64 := names.Fields(account)
+	out := map[string]any{"account": display, "events": events}
+	if b64 != "" {
+		out["account_b64"] = b64
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // handleDiff answers GET /v1/backup/accounts/{account}/diff?from=T1[&to=T2]:
@@ -43,20 +63,25 @@ func (a *Agent) handleDiff(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorStatus(err), err.Error())
 		return
 	}
-	from, err := a.queryInstant(r, "from", true)
+	account, err := decodeArg("account", r.PathValue("account"))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeError(w, errorStatus(err), err.Error())
 		return
 	}
-	to, err := a.queryInstant(r, "to", false)
+	from, err := a.queryInstant(e, r, "from", account, true)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeError(w, errorStatus(err), err.Error())
+		return
+	}
+	to, err := a.queryInstant(e, r, "to", account, false)
+	if err != nil {
+		writeError(w, errorStatus(err), err.Error())
 		return
 	}
 	if to.IsZero() {
 		to = a.cfg.Now()
 	}
-	d, err := history.Compare(e.repo.Catalog, r.PathValue("account"), from, to, history.FromRepo(e.repo))
+	d, err := history.Compare(e.repo.Catalog, account, from, to, history.FromRepo(e.repo))
 	switch {
 	case errors.Is(err, history.ErrBadRange), errors.Is(err, catalog.ErrPurged):
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -68,16 +93,14 @@ func (a *Agent) handleDiff(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, d)
 }
 
-// queryInstant reads an instant from a query parameter as ParseInstant
-// does; the zero time when it is absent, or an error when it is required.
-func (a *Agent) queryInstant(r *http.Request, name string, required bool) (time.Time, error) {
+// queryInstant reads an instant about an account from a query parameter
+// as accountInstant does; the zero time when it is absent, or an error
+// when it is required.
+func (a *Agent) queryInstant(e *engine, r *http.Request, name, account string, required bool) (time.Time, error) {
 	s := r.URL.Query().Get(name)
-	t, err := ParseInstant(s, a.cfg.Now(), time.Local)
+	t, err := a.accountInstant(e, name, s, account)
 	if err == nil && required && t.IsZero() {
-		err = errors.New(name + " must name an instant")
+		err = &BadRequestError{errors.New(name + " must name an instant")}
 	}
-	if err != nil {
-		return time.Time{}, errors.New(name + ": " + err.Error())
-	}
-	return t, nil
+	return t, err
 }

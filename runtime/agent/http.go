@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/names"
 )
 
 // APIVersion prefixes every API path.
@@ -264,7 +265,10 @@ func (a *Agent) handleCancelOp(w http.ResponseWriter, r *http.Request) {
 
 // AccountListing is one account in GET /v1/backup/accounts.
 type AccountListing struct {
+	// Name is the account's name for display (invalid bytes as U+FFFD);
+	// NameB64 its exact bytes when it is not UTF-8.
 	Name        string     `json:"name"`
+	NameB64     string     `json:"name_b64,omitempty"`
 	Items       int64      `json:"items"`
 	Folders     int64      `json:"folders"`
 	Bytes       int64      `json:"bytes"`
@@ -292,16 +296,24 @@ func (a *Agent) handleAccounts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorStatus(err), err.Error())
 		return
 	}
-	stats, err := e.repo.Catalog.Stats(r.PathValue("account"))
+	account := ""
+	if arg := r.PathValue("account"); arg != "" {
+		if account, err = decodeArg("account", arg); err != nil {
+			writeError(w, errorStatus(err), err.Error())
+			return
+		}
+	}
+	stats, err := e.repo.Catalog.Stats(account)
 	if err != nil {
 		writeError(w, errorStatus(err), err.Error())
 		return
 	}
 	out := []AccountListing{}
 	for _, s := range stats {
-		l := AccountListing{Name: s.Name, Items: s.Items, Folders: s.Folders, Bytes: s.Bytes, Versions: s.Versions,
+		l := AccountListing{Items: s.Items, Folders: s.Folders, Bytes: s.Bytes, Versions: s.Versions,
 			FirstBackup: time.Unix(0, s.FirstBackup).UTC(), LastBackup: time.Unix(0, s.LastBackup).UTC(),
 			RestorableFrom: time.Unix(0, max(s.FirstBackup, s.ExactFrom)).UTC()}
+		l.Name, l.NameB64 = names.Fields(s.Name)
 		if s.DeletedAt != 0 {
 			d := time.Unix(0, s.DeletedAt).UTC()
 			l.DeletedAt = &d

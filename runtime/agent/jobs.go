@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/purge"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/restore"
@@ -74,18 +74,18 @@ func (a *Agent) StartRestore(req RestoreRequest) (*Operation, error) {
 	if err != nil {
 		return nil, err
 	}
-	if req.Account == "" {
-		return nil, &BadRequestError{errors.New("restore needs an account")}
-	}
-	at, err := ParseInstant(req.At, a.cfg.Now(), time.Local)
+	account, to, _, err := granularNames(req, "")
 	if err != nil {
-		return nil, &BadRequestError{err}
+		return nil, err
 	}
-	to := req.To
+	at, err := a.accountInstant(e, "at", req.At, account)
+	if err != nil {
+		return nil, err
+	}
 	if to == "" {
-		to = req.Account
+		to = account
 	}
-	if _, err := e.store.Account(req.Account); err != nil && req.To == "" {
+	if _, err := e.store.Account(account); err != nil && req.To == "" {
 		return nil, &BadRequestError{err}
 	}
 	if _, err := e.store.Account(to); err != nil {
@@ -98,18 +98,18 @@ func (a *Agent) StartRestore(req RestoreRequest) (*Operation, error) {
 	progress := func() Progress {
 		return Progress{ItemsDone: p.ItemsDone.Load(), ItemsTotal: p.ItemsTotal.Load(), Bytes: p.BytesDone.Load()}
 	}
-	params := map[string]any{"account": req.Account, "to": to, "dry_run": req.DryRun}
+	params := map[string]any{"account": names.Arg(account), "to": names.Arg(to), "dry_run": req.DryRun}
 	if !at.IsZero() {
 		params["at"] = at.UTC()
 	}
 	return a.ops.start("restore:"+to, params, progress, func(ctx context.Context) (any, error) {
 		started := a.cfg.Now()
 		res, err := restore.Run(ctx, e.repo, e.store, restore.Options{
-			Account: req.Account, At: at, To: to, DryRun: req.DryRun,
+			Account: account, At: at, To: to, DryRun: req.DryRun,
 			PostCommand: e.doc.Strings("restore.post_command"), Progress: p,
 		})
 		if res != nil && !req.DryRun {
-			a.logRestore(ctx, e, catalog.Restore{Account: to, Source: req.Account, Kind: "account",
+			a.logRestore(ctx, e, catalog.Restore{Account: to, Source: account, Kind: "account",
 				Instant: res.At.UnixNano(), Started: started.UnixNano(), Messages: res.Messages}, err)
 		}
 		return res, err

@@ -125,33 +125,23 @@ func (a *Agent) Search(req SearchRequest) (*SearchResponse, error) {
 		return nil, &BadRequestError{fmt.Errorf("limit %d: must be 0 (no limit) or more", req.Limit)}
 	}
 	resp := &SearchResponse{}
-	if req.At != "" {
-		at, err := ParseInstant(req.At, now, time.Local)
-		if err != nil {
-			return nil, &BadRequestError{err}
-		}
-		if at.IsZero() { // "last"
-			at = now
-		}
-		if at.After(now) {
-			return nil, &BadRequestError{fmt.Errorf("instant %s is in the future", at.Format(time.RFC3339))}
-		}
-		q.At = at.UnixNano()
-		resp.At = timePtr(q.At)
-	}
 	acct, err := e.repo.Catalog.AccountByName(name)
 	if err != nil {
 		return nil, err
 	}
-	if q.At != 0 {
-		if q.At < acct.FirstSeen {
-			return nil, &BadRequestError{fmt.Errorf("account %s: instant %s is before its first backup (%s)", names.Arg(name),
-				time.Unix(0, q.At).Format(time.RFC3339), time.Unix(0, acct.FirstSeen).Format(time.RFC3339))}
+	if req.At != "" {
+		at, err := ParseInstant(req.At, now, time.Local)
+		if err != nil {
+			return nil, &BadRequestError{fmt.Errorf("-at: %w", err)}
 		}
-		if q.At < acct.ExactFrom {
-			return nil, &BadRequestError{fmt.Errorf("account %s: instant %s is before %s, from which the retention purge kept its whole history",
-				names.Arg(name), time.Unix(0, q.At).Format(time.RFC3339), time.Unix(0, acct.ExactFrom).Format(time.RFC3339))}
+		if at.IsZero() { // "last"
+			at = now
 		}
+		if err := checkInHistory("-at", req.At, at, acct, now); err != nil {
+			return nil, err
+		}
+		q.At = at.UnixNano()
+		resp.At = timePtr(q.At)
 	}
 	res, err := e.repo.Catalog.Search(name, q)
 	if err != nil {

@@ -111,8 +111,9 @@ func TestSearchBadInput(t *testing.T) {
 		{agent.SearchRequest{Account: name, Since: "last tuesday"}, http.StatusBadRequest, "-since"},
 		{agent.SearchRequest{Account: name, Before: "2026-13-45"}, http.StatusBadRequest, "-before"},
 		{agent.SearchRequest{Account: name, Since: "2026-12-01", Before: "2026-11-01"}, http.StatusBadRequest, "not after -since"},
-		{agent.SearchRequest{Account: name, At: "2999-01-01"}, http.StatusBadRequest, "in the future"},
-		{agent.SearchRequest{Account: name, At: "2001-01-01"}, http.StatusBadRequest, "before its first backup"},
+		{agent.SearchRequest{Account: name, At: "2200-01-01"}, http.StatusBadRequest, "in the future"},
+		{agent.SearchRequest{Account: name, At: "2999-01-01"}, http.StatusBadRequest, "cannot be represented"},
+		{agent.SearchRequest{Account: name, At: "2001-01-01"}, http.StatusBadRequest, "before the backup history"},
 		{agent.SearchRequest{Account: "b64:!!"}, http.StatusBadRequest, "not valid base64"},
 		{agent.SearchRequest{Account: name, Limit: -1}, http.StatusBadRequest, "limit"},
 	} {

@@ -157,6 +157,10 @@ func (a *Agent) Status() Status {
 			s.Inactive = append(s.Inactive, st.Path)
 		}
 	}
+	var catErr error
+	if e != nil {
+		catErr = e.repo.CheckCatalog()
+	}
 	switch {
 	case switching:
 		s.State = "switching"
@@ -165,6 +169,9 @@ func (a *Agent) Status() Status {
 		if engErr != nil {
 			s.Error = engErr.Error()
 		}
+	case catErr != nil:
+		s.State = "error"
+		s.Error = catErr.Error()
 	case len(s.Running) > 0:
 		s.State = "running"
 	default:

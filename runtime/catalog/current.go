@@ -2,9 +2,10 @@ package catalog
 
 import (
 	"database/sql"
-	"encoding/json"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Current is what the catalog holds of an account now: what SmartScan
@@ -67,14 +68,12 @@ func (c *Catalog) OpenItems(accountID int64, except []string) ([]Item, error) {
 	q := `SELECT ` + itemColumns + ` FROM items WHERE account_id = ? AND valid_to IS NULL`
 	args := []any{accountID}
 	if len(except) > 0 {
-		// One JSON parameter whatever the number of folders: SQLite
-		// limits the number of parameters of a statement.
-		list, err := json.Marshal(except)
-		if err != nil {
-			return nil, fmt.Errorf("catalog %s: %w", c.path, err)
-		}
-		q += ` AND folder NOT IN (SELECT value FROM json_each(?))`
-		args = append(args, string(list))
+		// One parameter whatever the number of folders (SQLite limits
+		// the number of parameters of a statement): a JSON array of the
+		// names in hex, since JSON would replace the bytes of a name that
+		// is not UTF-8.
+		q += ` AND folder NOT IN (SELECT CAST(unhex(value) AS TEXT) FROM json_each(?))`
+		args = append(args, hexList(except))
 	}
 	rows, err := c.db.Query(q, args...)
 	if err != nil {
@@ -113,4 +112,22 @@ func lookupAccount(q rowQuerier, path, name string) (Account, bool, error) {
 	}
 	a.DeletedAt = deleted.Int64
 	return a, true, nil
+}
+
+// hexList is names as a JSON array of their bytes in hex, which SQLite
+// turns back into the exact names with CAST(unhex(value) AS TEXT).
+func hexList(names []string) string {
+	var b strings.Builder
+	b.Grow(2 + len(names)*32)
+	b.WriteByte('[')
+	for i, n := range names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(hex.EncodeToString([]byte(n)))
+		b.WriteByte('"')
+	}
+	b.WriteByte(']')
+	return b.String()
 }

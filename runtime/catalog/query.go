@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mailkeep/mailkeep/runtime/names"
 )
 
 // ErrNotFound is returned for an account or blob the catalog does not know.
@@ -19,7 +21,7 @@ var ErrPurged = errors.New("instant older than the backup's retention")
 func (a Account) CheckWhole(at int64) error {
 	if at >= a.FirstSeen && at < a.ExactFrom {
 		return fmt.Errorf("account %s: %w: the retention purge removed its history before %s; use that instant or a later one",
-			a.Name, ErrPurged, time.Unix(0, a.ExactFrom).UTC().Format(time.RFC3339Nano))
+			names.Arg(a.Name), ErrPurged, time.Unix(0, a.ExactFrom).UTC().Format(time.RFC3339Nano))
 	}
 	return nil
 }
@@ -43,7 +45,7 @@ type State struct {
 func (c *Catalog) AccountByName(name string) (Account, error) {
 	a, ok, err := lookupAccount(c.db, c.path, name)
 	if err == nil && !ok {
-		err = fmt.Errorf("account %s: %w in the backup", name, ErrNotFound)
+		err = fmt.Errorf("account %s: %w in the backup", names.Arg(name), ErrNotFound)
 	}
 	return a, err
 }
@@ -219,7 +221,7 @@ func (c *Catalog) Stats(name string) ([]AccountStats, error) {
 		out = append(out, s)
 	}
 	if name != "" && len(out) == 0 {
-		return nil, fmt.Errorf("account %s: %w in the backup", name, ErrNotFound)
+		return nil, fmt.Errorf("account %s: %w in the backup", names.Arg(name), ErrNotFound)
 	}
 	return out, nil
 }

@@ -26,9 +26,12 @@ type Summaries func(ids []catalog.BlobID) (map[catalog.BlobID]Summary, error)
 
 // Diff says what changed in an account between two instants.
 type Diff struct {
-	Account string    `json:"account"`
-	From    time.Time `json:"from"`
-	To      time.Time `json:"to"`
+	// Account is the account's name for display; AccountB64 its exact
+	// bytes when it is not UTF-8.
+	Account    string    `json:"account"`
+	AccountB64 string    `json:"account_b64,omitempty"`
+	From       time.Time `json:"from"`
+	To         time.Time `json:"to"`
 	// Added, Deleted, Moved and Reflagged count the messages of each kind.
 	Added     int `json:"added"`
 	Deleted   int `json:"deleted"`
@@ -82,7 +85,7 @@ var ErrBadRange = errors.New("the end of the range is before its start")
 // deleted.
 func Compare(c *catalog.Catalog, account string, from, to time.Time, sum Summaries) (*Diff, error) {
 	if to.Before(from) {
-		return nil, fmt.Errorf("account %s: %w: -to %s is before -from %s", account, ErrBadRange,
+		return nil, fmt.Errorf("account %s: %w: -to %s is before -from %s", names.Arg(account), ErrBadRange,
 			to.UTC().Format(time.RFC3339), from.UTC().Format(time.RFC3339))
 	}
 	a, err := c.AccountByName(account)
@@ -100,7 +103,8 @@ func Compare(c *catalog.Catalog, account string, from, to time.Time, sum Summari
 	if err != nil {
 		return nil, err
 	}
-	d := &Diff{Account: account, From: from.UTC(), To: to.UTC()}
+	d := &Diff{From: from.UTC(), To: to.UTC()}
+	d.Account, d.AccountB64 = names.Fields(account)
 	m := newMatcher(before.Items, after.Items)
 	folders := map[string]*FolderDiff{}
 	folder := func(name string) *FolderDiff {

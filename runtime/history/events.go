@@ -66,8 +66,10 @@ type FolderCount struct {
 // RestoreEvent is a restore made into the account.
 type RestoreEvent struct {
 	// Kind is "account", "item", "undelete" or "into-folder".
-	Kind      string     `json:"kind"`
-	Source    string     `json:"source"`
+	Kind   string `json:"kind"`
+	Source string `json:"source"`
+	// SourceB64 is Source's exact bytes when they are not UTF-8.
+	SourceB64 string     `json:"source_b64,omitempty"`
 	Instant   *time.Time `json:"instant,omitempty"`
 	Finished  time.Time  `json:"finished"`
 	Outcome   string     `json:"outcome"`
@@ -337,7 +339,7 @@ func (h *builder) restores(account string, since int64) error {
 		return err
 	}
 	for _, r := range rs {
-		ev := &RestoreEvent{Kind: r.Kind, Source: r.Source, Finished: ts(r.Finished), Outcome: r.Outcome, Operation: r.Operation}
+		ev := &RestoreEvent{Kind: r.Kind, Source: r.Source, SourceB64: names.B64(r.Source), Finished: ts(r.Finished), Outcome: r.Outcome, Operation: r.Operation}
 		if r.Instant != 0 {
 			ev.Instant = tp(r.Instant)
 		}

@@ -209,6 +209,15 @@ func (l *UIDList) Marshal() []byte {
 	return b.Bytes()
 }
 
+// ListableBase reports whether a message's base name can stand in a
+// dovecot-uidlist line: not empty, without '/' or ':', and without a line
+// break (Dovecot reads the file by lines and drops a '\r' before '\n').
+// A message whose base cannot is restored without its UID: Dovecot gives
+// it a new one.
+func ListableBase(base string) bool {
+	return base != "" && !strings.ContainsAny(base, "/:\n\r")
+}
+
 // validate checks what Dovecot requires of a list it is to read: a
 // UIDVALIDITY, UIDs above zero and unique, base names without '/', ':' or
 // line breaks, extension fields whose keys are upper-case letters.
@@ -230,7 +239,7 @@ func (l *UIDList) validate() error {
 			return fmt.Errorf("UID %d is given twice", e.UID)
 		}
 		seen[e.UID] = true
-		if e.Base == "" || strings.ContainsAny(e.Base, "/:\n\r") {
+		if !ListableBase(e.Base) {
 			return fmt.Errorf("UID %d has a bad base name %q", e.UID, e.Base)
 		}
 		for _, f := range strings.Fields(e.Ext) {

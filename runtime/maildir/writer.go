@@ -175,7 +175,7 @@ func (w *Writer) Stage(folderDir, subdir, name string, r io.Reader, mtime time.T
 	if subdir != "new" && subdir != "cur" {
 		return nil, fmt.Errorf("account %s: message subdirectory %q is not \"new\" or \"cur\"", w.a.Name, subdir)
 	}
-	if name == "" || name[0] == '.' || strings.ContainsAny(name, "/\x00\n") {
+	if name == "" || name[0] == '.' || strings.ContainsAny(name, "/\x00") {
 		return nil, fmt.Errorf("account %s: %q is not a Maildir file name", w.a.Name, name)
 	}
 	dir := filepath.Join(w.a.Root, folderDir)

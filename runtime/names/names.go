@@ -2,13 +2,17 @@
 // they are (PRODUCT.md §4, "Names are bytes"): a name that is valid UTF-8
 // is shown and typed as it is; otherwise JSON carries it for display
 // (invalid bytes as U+FFFD) beside its exact bytes in base64, and every
-// account or folder argument also accepts "b64:BASE64".
+// account or folder argument also accepts "b64:BASE64". Arg is the form
+// a name is shown in where it must be typed back (listings, messages):
+// "b64:BASE64" for a name that is not UTF-8, holds a control character,
+// or itself begins with "b64:".
 package names
 
 import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -46,11 +50,43 @@ func Fields(name string) (display, b64 string) {
 	return strings.ToValidUTF8(name, "\uFFFD"), B64(name)
 }
 
-// Arg is a name as an argument that names it exactly: the name itself
-// when it is UTF-8, else "b64:BASE64".
+// Arg is a name as an argument that names it exactly and is safe to
+// print on a terminal: the name itself when it is UTF-8 without control
+// characters and does not begin with "b64:", else "b64:BASE64".
 func Arg(name string) string {
-	if b := B64(name); b != "" {
-		return "b64:" + b
+	if !utf8.ValidString(name) || strings.HasPrefix(name, "b64:") || strings.ContainsFunc(name, unicode.IsControl) {
+		return "b64:" + base64.StdEncoding.EncodeToString([]byte(name))
 	}
 	return name
+}
+
+// Display is a name as a terminal shows it: the name itself when Arg
+// leaves it as it is; else the name with its invalid bytes and control
+// characters as U+FFFD, followed by its Arg in parentheses, which types
+// it back: "Caf\uFFFD (b64:Q2Fm6Q==)".
+func Display(name string) string {
+	arg := Arg(name)
+	if arg == name {
+		return name
+	}
+	shown := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, strings.ToValidUTF8(name, "\uFFFD"))
+	return shown + " (" + arg + ")"
+}
+
+// Exact is the name a JSON pair of Fields stands for: the bytes of b64
+// when it is set (and decodes), else display.
+func Exact(display, b64 string) string {
+	if b64 == "" {
+		return display
+	}
+	b, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return display
+	}
+	return string(b)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -113,6 +114,7 @@ type writePack struct {
 	path     string
 	f        *os.File
 	size     int64 // logical size, buffered bytes included
+	synced   int64 // size at the last successful fsync
 	unsynced bool  // written since the last fsync
 }
 
@@ -333,6 +335,7 @@ func (s *Store) syncLocked() error {
 		return s.err
 	}
 	var active *writePack
+	var flushed int64
 	if p := s.active; p != nil {
 		if err := s.w.Flush(); err != nil {
 			s.err = fmt.Errorf("pack store: writing %s: %w", p.path, err)
@@ -340,7 +343,7 @@ func (s *Store) syncLocked() error {
 			return s.err
 		}
 		if p.unsynced {
-			active = p
+			active, flushed = p, p.size
 			p.unsynced = false
 		}
 	}
@@ -367,14 +370,55 @@ func (s *Store) syncLocked() error {
 			}
 		}
 	}
-	if err != nil {
-		s.mu.Lock()
-		if s.err == nil {
-			s.err = err
-		}
-		s.mu.Unlock()
+	s.mu.Lock()
+	switch {
+	case err != nil && s.err == nil:
+		s.err = err
+	case err == nil && active != nil && flushed > active.synced:
+		active.synced = flushed
 	}
+	s.mu.Unlock()
 	return err
+}
+
+// Recover clears a write or fsync error so that the store takes Puts
+// again, for the next writer (see repo.Repo.LockWrites): the writer that
+// saw the error never committed the records it was told about, since its
+// Sync failed. The pack being written is cut back to its last fsynced
+// size (removed when nothing in it was fsynced), which gives back the
+// space of the records that did not make it (on a full disk that is what
+// lets the catalog record the failure), and closed: a file whose write or
+// fsync failed is not written again. The next Put starts a new pack.
+func (s *Store) Recover() error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil || s.closed {
+		return nil
+	}
+	var errs []error
+	if p := s.active; p != nil {
+		errs = append(errs, p.f.Close())
+		if p.synced == 0 {
+			// Nothing in it was ever durable, so nothing refers to it.
+			if err := os.Remove(p.path); err != nil {
+				errs = append(errs, fmt.Errorf("pack store: removing %s: %w", p.path, err))
+			}
+		} else if err := os.Truncate(p.path, p.synced); err != nil {
+			errs = append(errs, fmt.Errorf("pack store: cutting %s back to %d bytes: %w", p.path, p.synced, err))
+		}
+		s.active = nil
+		s.activeID.Store(-1)
+		s.readers.forget(p.id)
+	}
+	errs = append(errs, closeAll(s.sealed))
+	s.sealed = nil
+	if s.w != nil {
+		s.w.Reset(io.Discard)
+	}
+	s.err = nil
+	return errors.Join(errs...)
 }
 
 func syncAndClose(ps []*writePack) error {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/scan"
 )
 
@@ -26,7 +27,7 @@ func (p *purger) removeAccount(tx *catalog.Tx, a *catalog.Account) error {
 			reason = "excluded"
 		}
 		p.res.RemovedAccounts = append(p.res.RemovedAccounts, RemovedAccount{
-			Account: a.Name, DeletedAt: time.Unix(0, a.DeletedAt).UTC(), Reason: reason,
+			Account: a.Name, AccountB64: names.B64(a.Name), DeletedAt: time.Unix(0, a.DeletedAt).UTC(), Reason: reason,
 			RetentionDays: p.opts.AccountRetentionDays, Messages: messages, Bytes: bytes, Versions: versions,
 		})
 	}
@@ -36,7 +37,7 @@ func (p *purger) removeAccount(tx *catalog.Tx, a *catalog.Account) error {
 // hold keeps an account under legal hold whole, and says what retention
 // would have removed.
 func (p *purger) hold(tx *catalog.Tx, a *catalog.Account, whole bool, cutoff int64) error {
-	h := HeldAccount{Account: a.Name, WholeAccount: whole}
+	h := HeldAccount{Account: a.Name, AccountB64: names.B64(a.Name), WholeAccount: whole}
 	if a.DeletedAt != 0 {
 		t := time.Unix(0, a.DeletedAt).UTC()
 		h.DeletedAt = &t

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/names"
 )
 
 // lineage is one message of one folder (same account, folder and Maildir
@@ -87,6 +88,7 @@ func (p *purger) expire(tx *catalog.Tx, a *catalog.Account, cutoff int64) error 
 		if p.listing(&p.listedItems) {
 			p.res.RemovedItems = append(p.res.RemovedItems, RemovedItem{
 				Account: a.Name, Folder: k.folder, Name: l.name, Size: l.size,
+				AccountB64: names.B64(a.Name), FolderB64: names.B64(k.folder), NameB64: names.B64(l.name),
 				DeletedAt: time.Unix(0, l.deletedAt).UTC(), Versions: l.versions,
 				RetentionDays: p.opts.ItemRetentionDays,
 			})

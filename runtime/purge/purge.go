@@ -60,7 +60,9 @@ func Run(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
 		p.res.AccountCutoff = &t
 	}
 
-	r.WriteMu.Lock()
+	if err := r.LockWrites(); err != nil {
+		return nil, err
+	}
 	defer r.WriteMu.Unlock()
 	if err := p.purgeCatalog(ctx); err != nil {
 		return nil, err // rolled back: nothing changed

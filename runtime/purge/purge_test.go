@@ -61,7 +61,7 @@ func boundaryHistory(t *testing.T) (*hist, time.Time) {
 	return h, now
 }
 
-func names(items []RemovedItem) []string {
+func removedNames(items []RemovedItem) []string {
 	var out []string
 	for _, it := range items {
 		out = append(out, it.Account+":"+it.Folder+"/"+it.Name)
@@ -86,7 +86,7 @@ func TestRetentionBoundaries(t *testing.T) {
 	bobWindowStart := describeState(t, h.r, "bob@example.com", now.Add(-60*Day).UnixNano())
 
 	res := h.purge(Options{Now: now, ItemRetentionDays: 30, AccountRetentionDays: 30})
-	if got, want := names(res.RemovedItems), []string{
+	if got, want := removedNames(res.RemovedItems), []string{
 		"ann@example.com:INBOX/before:2,", "ann@example.com:INBOX/moved:2,", "bob@example.com:INBOX/early:2,",
 	}; !slices.Equal(got, want) {
 		t.Errorf("removed items %v, want %v", got, want)
@@ -137,7 +137,7 @@ func TestRetentionBoundaries(t *testing.T) {
 		t.Errorf("second purge removed %+v", again)
 	}
 	later := h.purge(Options{Now: now.Add(1), ItemRetentionDays: 30, AccountRetentionDays: 30})
-	if got, want := names(later.RemovedItems), []string{"ann@example.com:INBOX/exact:2,"}; !slices.Equal(got, want) {
+	if got, want := removedNames(later.RemovedItems), []string{"ann@example.com:INBOX/exact:2,"}; !slices.Equal(got, want) {
 		t.Errorf("1 ns later removed %v, want %v", got, want)
 	}
 	if later.Accounts != 1 || later.RemovedAccounts[0].Account != "bob@example.com" {
@@ -191,7 +191,7 @@ func TestLegalHold(t *testing.T) {
 	ann := describeState(t, h.r, "ann@example.com", t0.UnixNano())
 	carl := describeState(t, h.r, "carl@example.com", t0.UnixNano())
 	res := h.purge(Options{Now: now, ItemRetentionDays: 30, AccountRetentionDays: 30, LegalHold: []string{"ann@*", "carl@example.com"}})
-	if got, want := names(res.RemovedItems), []string{"bob@example.com:INBOX/early:2,"}; !slices.Equal(got, want) || res.Accounts != 0 {
+	if got, want := removedNames(res.RemovedItems), []string{"bob@example.com:INBOX/early:2,"}; !slices.Equal(got, want) || res.Accounts != 0 {
 		t.Errorf("with ann and carl held: removed %v and %d accounts", got, res.Accounts)
 	}
 	if len(res.Held) != 2 || res.Held[0].Account != "ann@example.com" || res.Held[0].KeptVersions != 4 ||

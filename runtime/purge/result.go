@@ -68,7 +68,12 @@ type RemovedItem struct {
 	Folder  string `json:"folder"`
 	// Name is the message's last file name.
 	Name string `json:"name"`
-	Size int64  `json:"size"`
+	// AccountB64, FolderB64 and NameB64 are the exact bytes of the names
+	// that are not UTF-8.
+	AccountB64 string `json:"account_b64,omitempty"`
+	FolderB64  string `json:"folder_b64,omitempty"`
+	NameB64    string `json:"name_b64,omitempty"`
+	Size       int64  `json:"size"`
 	// DeletedAt is when it left the folder (deleted, expunged or moved).
 	DeletedAt time.Time `json:"deleted_at"`
 	// Versions is how many versions of it were removed.
@@ -79,8 +84,10 @@ type RemovedItem struct {
 
 // RemovedAccount is one account removed with its whole history.
 type RemovedAccount struct {
-	Account   string    `json:"account"`
-	DeletedAt time.Time `json:"deleted_at"`
+	Account string `json:"account"`
+	// AccountB64 is the account's exact bytes when they are not UTF-8.
+	AccountB64 string    `json:"account_b64,omitempty"`
+	DeletedAt  time.Time `json:"deleted_at"`
 	// Reason is "deleted" (gone from the mail store) or "excluded" (left
 	// out by accounts { include, exclude }).
 	Reason string `json:"reason"`
@@ -97,6 +104,8 @@ type RemovedAccount struct {
 // would have purged some or all of it.
 type HeldAccount struct {
 	Account string `json:"account"`
+	// AccountB64 is the account's exact bytes when they are not UTF-8.
+	AccountB64 string `json:"account_b64,omitempty"`
 	// DeletedAt is set for a deleted account.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	// WholeAccount is set when the account retention would have removed

@@ -46,6 +46,10 @@ type Options struct {
 	Reserve Reserve
 	// Create allows creating a repository at a path that has none.
 	Create bool
+	// NewCatalog is for repair only: it moves the catalog files that are
+	// there aside (their names go to Repo.MovedAside) and starts an empty
+	// catalog for the caller to fill.
+	NewCatalog bool
 }
 
 // Repo is an open, locked repository.
@@ -60,8 +64,15 @@ type Repo struct {
 	// writer records a state older than one already committed. A long
 	// writer asks WriteMu.Waiting between batches and lets others in.
 	WriteMu WriteLock
-	opts    Options
-	lock    *lock
+	// MovedAside lists the damaged catalog files Open moved aside for
+	// Options.NewCatalog.
+	MovedAside []string
+	opts       Options
+	lock       *lock
+	space      spaceBudget
+	// catalogFile is the catalog's file as opened, to notice it being
+	// deleted or replaced while the repository is open.
+	catalogFile identity
 }
 
 // Open opens the repository at path, creating it when allowed, and takes
@@ -93,14 +104,42 @@ func Open(path string, opts Options) (*Repo, error) {
 		return nil, err
 	}
 	r := &Repo{Path: path, opts: opts, lock: lk}
+	catPath := filepath.Join(path, CatalogFile)
+	if opts.NewCatalog {
+		if cfg == nil {
+			lk.release()
+			return nil, fmt.Errorf("no mailkeep repository at %s (it has no %s)", path, ConfigFile)
+		}
+		if r.MovedAside, err = moveCatalogAside(catPath, time.Now()); err != nil {
+			lk.release()
+			return nil, err
+		}
+	} else if cfg != nil {
+		// The identity file is written after the catalog: a repository
+		// that has one and no catalog has lost it, and an empty catalog
+		// beside the old packs would let the next purge delete them.
+		if _, err := os.Lstat(catPath); errors.Is(err, fs.ErrNotExist) {
+			lk.release()
+			return nil, &CatalogError{Path: path, Problem: "its catalog " + catPath + " is missing"}
+		}
+	}
+	if r.Catalog, err = catalog.Open(catPath, catalog.Options{Durable: opts.Durable}); err != nil {
+		lk.release()
+		if cfg != nil {
+			return nil, &CatalogError{Path: path, Problem: "its catalog cannot be opened", Err: err}
+		}
+		return nil, err
+	}
 	if cfg == nil {
 		if cfg, err = createConfig(cfgPath); err != nil {
+			r.Catalog.Close()
 			lk.release()
 			return nil, err
 		}
 	}
 	r.Config = *cfg
-	if r.Catalog, err = catalog.Open(filepath.Join(path, CatalogFile), catalog.Options{Durable: opts.Durable}); err != nil {
+	if r.catalogFile, err = fileIdentity(catPath); err != nil {
+		r.Catalog.Close()
 		lk.release()
 		return nil, err
 	}

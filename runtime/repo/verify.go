@@ -26,7 +26,8 @@ type VerifyProgress struct {
 
 // Problem is one defect Verify found. Nothing is repaired.
 type Problem struct {
-	// Kind is "pack", "blob", "item", "folder", "account" or "history".
+	// Kind is "catalog", "pack", "blob", "item", "folder", "account" or
+	// "history".
 	Kind   string `json:"kind"`
 	Where  string `json:"where"`
 	Detail string `json:"detail"`
@@ -180,6 +181,9 @@ var historyChecks = []struct {
 // verifyCatalog runs the history checks.
 func (r *Repo) verifyCatalog(ctx context.Context, rep *VerifyReport, add func(kind, where, format string, args ...any)) error {
 	db := r.Catalog.DB()
+	if err := r.CheckCatalog(); err != nil {
+		add("catalog", r.Catalog.Path(), "%v", err)
+	}
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM items`).Scan(&rep.Items); err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}

@@ -46,3 +46,17 @@ func (l *WriteLock) Unlock() {
 
 // Waiting reports whether another goroutine is blocked in Lock.
 func (l *WriteLock) Waiting() bool { return l.waiting.Load() > 0 }
+
+// LockWrites takes WriteMu for a catalog writer and clears a write error
+// the pack store kept from an earlier writer (a full disk, an I/O error),
+// so that the repository recovers by itself once the cause is gone: the
+// earlier writer committed nothing of what failed. On error WriteMu is
+// released again.
+func (r *Repo) LockWrites() error {
+	r.WriteMu.Lock()
+	if err := r.Packs.Recover(); err != nil {
+		r.WriteMu.Unlock()
+		return err
+	}
+	return nil
+}

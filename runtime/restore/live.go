@@ -48,6 +48,11 @@ type LiveResult struct {
 	Strategy string `json:"strategy"`
 	Account  string `json:"account"`
 	To       string `json:"to"`
+	// AccountB64, ToB64 and IntoFolderB64 are the exact bytes of the
+	// names that are not UTF-8.
+	AccountB64    string `json:"account_b64,omitempty"`
+	ToB64         string `json:"to_b64,omitempty"`
+	IntoFolderB64 string `json:"into_folder_b64,omitempty"`
 	// At is the instant restored (into-folder).
 	At *time.Time `json:"at,omitempty"`
 	// From and Until bound the deletions brought back (undelete).
@@ -92,8 +97,10 @@ type ItemResult struct {
 	// restored, when that differs (e.g. the Trash it was expunged from).
 	Folder     string `json:"folder"`
 	FromFolder string `json:"from_folder,omitempty"`
-	// FolderB64 is Folder's exact bytes when they are not UTF-8.
-	FolderB64 string `json:"folder_b64,omitempty"`
+	// FolderB64 and FromFolderB64 are the exact bytes of the folder names
+	// that are not UTF-8.
+	FolderB64     string `json:"folder_b64,omitempty"`
+	FromFolderB64 string `json:"from_folder_b64,omitempty"`
 	// Name is the file name written (or that would be written).
 	Name    string `json:"name,omitempty"`
 	Size    int64  `json:"size"`
@@ -157,7 +164,10 @@ func (p *Prepared) Run(ctx context.Context) (*LiveResult, error) {
 }
 
 // prepared wraps a job and its result.
-func prepared(job *liveJob, res *LiveResult) *Prepared { return &Prepared{job: job, res: res} }
+func prepared(job *liveJob, res *LiveResult) *Prepared {
+	res.AccountB64, res.ToB64, res.IntoFolderB64 = names.B64(res.Account), names.B64(res.To), names.B64(res.IntoFolder)
+	return &Prepared{job: job, res: res}
+}
 
 // write carries out the job into res.
 func (j *liveJob) write(ctx context.Context, res *LiveResult) error {
@@ -273,7 +283,7 @@ func (lw *liveWriter) owner(recorded catalog.Owner, dir bool) maildir.Owner {
 // created.
 func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 	j := lw.job
-	fr := FolderResult{Name: lf.name}
+	fr := FolderResult{Name: lf.name, NameB64: names.B64(lf.name)}
 	defer func() {
 		lw.res.Folders = append(lw.res.Folders, fr)
 		lw.res.Messages += fr.Messages
@@ -355,7 +365,7 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 		irs[i] = ItemResult{ID: p.item.ID, Folder: lf.name, Size: p.item.Size}
 		irs[i].FolderB64 = names.B64(lf.name)
 		if p.item.Folder != lf.name {
-			irs[i].FromFolder = p.item.Folder
+			irs[i].FromFolder, irs[i].FromFolderB64 = p.item.Folder, names.B64(p.item.Folder)
 		}
 		have, err := present.has(p.item)
 		switch {

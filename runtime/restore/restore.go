@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
@@ -44,10 +45,14 @@ type Progress struct {
 
 // Result says what a restore did (or, for a dry run, would do).
 type Result struct {
-	Account string    `json:"account"`
-	To      string    `json:"to"`
-	At      time.Time `json:"at"`
-	DryRun  bool      `json:"dry_run"`
+	Account string `json:"account"`
+	To      string `json:"to"`
+	// AccountB64 and ToB64 are the exact bytes of the names that are not
+	// UTF-8.
+	AccountB64 string    `json:"account_b64,omitempty"`
+	ToB64      string    `json:"to_b64,omitempty"`
+	At         time.Time `json:"at"`
+	DryRun     bool      `json:"dry_run"`
 	// Mode is "full" when the target was empty or missing (folders, UIDs
 	// and UIDVALIDITY restored as they were) or "merge" when it had mail
 	// (missing messages added, present ones left alone, the server assigns
@@ -63,7 +68,10 @@ type Result struct {
 
 // FolderResult is one folder's share of a restore.
 type FolderResult struct {
+	// Name is the folder's name; NameB64 its exact bytes when they are
+	// not UTF-8.
 	Name     string `json:"name"`
+	NameB64  string `json:"name_b64,omitempty"`
 	Messages int    `json:"messages"`
 	Skipped  int    `json:"skipped"`
 	Bytes    int64  `json:"bytes"`
@@ -105,7 +113,7 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 		return nil, err
 	}
 	at := time.Unix(0, state.At)
-	res := &Result{Account: opts.Account, To: opts.To, At: at.UTC(), DryRun: opts.DryRun}
+	res := &Result{Account: opts.Account, To: opts.To, AccountB64: names.B64(opts.Account), ToB64: names.B64(opts.To), At: at.UTC(), DryRun: opts.DryRun}
 	existing, err := st.Scan(target)
 	switch {
 	case errors.Is(err, maildir.ErrNoAccount):

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
@@ -51,7 +52,7 @@ func (w *writer) run(ctx context.Context, p *plan) error {
 // keywords and UID list.
 func (w *writer) folder(ctx context.Context, p *plan, fp *folderPlan) error {
 	fv := fp.version
-	fr := FolderResult{Name: fv.Name, Created: !fp.exists}
+	fr := FolderResult{Name: fv.Name, NameB64: names.B64(fv.Name), Created: !fp.exists}
 	full := p.mode == "full" || !fp.exists
 	table := slices.Clone(fv.Keywords)
 	if !full {
@@ -104,7 +105,7 @@ func (w *writer) folder(ctx context.Context, p *plan, fp *folderPlan) error {
 	if full && fv.UIDValidity != 0 {
 		var entries []maildir.UIDEntry
 		for _, it := range fp.items {
-			if it.UID != 0 {
+			if it.UID != 0 && maildir.ListableBase(it.Base) {
 				entries = append(entries, maildir.UIDEntry{UID: it.UID, Base: it.Base})
 			}
 		}

@@ -261,7 +261,7 @@ func (s *scanner) record(w *work) error {
 	if err := tx.Release("account"); err != nil {
 		return err
 	}
-	s.res.add(&res)
+	s.uncommitted.add(&res)
 	return nil
 }
 

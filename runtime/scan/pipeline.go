@@ -73,9 +73,6 @@ const (
 	// readBudget is how many bytes of message content may be in memory
 	// between reading and storing; a larger message takes all of it.
 	readBudget = 32 << 20
-	// spaceCheckBytes is how much may be stored between two free-space
-	// checks.
-	spaceCheckBytes = 64 << 20
 )
 
 func (s *scanner) startPipeline(ctx context.Context) *pipeline {
@@ -109,13 +106,12 @@ func (s *scanner) startPipeline(ctx context.Context) *pipeline {
 		readers.Wait()
 		close(p.loaded)
 	}()
-	var stored storedBytes
 	for range storers {
 		stores.Add(1)
 		go func() {
 			defer stores.Done()
 			for l := range p.loaded {
-				p.store(l, &stored)
+				p.store(l)
 			}
 		}()
 	}
@@ -225,15 +221,9 @@ func (p *pipeline) load(j jobRef, held int64) (loadedJob, error) {
 	return l, nil
 }
 
-// storedBytes counts the bytes stored since the last free-space check.
-type storedBytes struct {
-	mu sync.Mutex
-	n  int64
-}
-
 // store hashes a loaded message and stores its content unless the
 // repository, or this run, already has it.
-func (p *pipeline) store(l loadedJob, stored *storedBytes) {
+func (p *pipeline) store(l loadedJob) {
 	defer func() {
 		bufpool.Put(l.buf)
 		p.budget.release(l.held)
@@ -258,9 +248,13 @@ func (p *pipeline) store(l loadedJob, stored *storedBytes) {
 		}
 		return
 	}
-	loc, err := p.s.r.Packs.Put(r.id, l.data)
+	err = p.s.r.ReserveSpace(int64(len(l.data)) + pack.RecordOverhead)
+	var loc pack.Location
+	if err == nil {
+		loc, err = p.s.r.Packs.Put(r.id, l.data)
+	}
 	if err != nil {
-		err = fmt.Errorf("storing %s of %s: %w", l.w.jobs[l.i].msg.Name, l.w.a.Name, err)
+		err = p.s.r.AsSpaceError(fmt.Errorf("storing %s of %s: %w", l.w.jobs[l.i].msg.Name, l.w.a.Name, err))
 		p.s.blobs.failed(r.id, mine, err)
 		p.fail(err)
 		return
@@ -271,18 +265,6 @@ func (p *pipeline) store(l loadedJob, stored *storedBytes) {
 	r.hdr = mailheader.Parse(l.data) // once the readers waiting for the claim are let go
 	prog.BytesStored.Add(int64(loc.Length))
 	prog.BlobsStored.Add(1)
-	stored.mu.Lock()
-	stored.n += int64(loc.Length)
-	check := stored.n >= spaceCheckBytes
-	if check {
-		stored.n = 0
-	}
-	stored.mu.Unlock()
-	if check {
-		if err := p.s.r.CheckSpace(0); err != nil {
-			p.fail(err)
-		}
-	}
 }
 
 // readAll reads a file into a pooled buffer meant for its expected size

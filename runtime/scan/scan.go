@@ -186,7 +186,11 @@ func (s *scanner) settle(w *work, seen map[string]bool) error {
 		}
 	}
 	s.opts.Progress.AccountsDone.Add(1)
-	s.res.Accounts++
+	if err == nil {
+		s.uncommitted.Accounts++
+	} else {
+		s.res.Accounts++
+	}
 	s.recorded++
 	return nil
 }
@@ -219,7 +223,9 @@ func (s *scanner) lockBatch() error {
 	if s.locked {
 		return nil
 	}
-	s.r.WriteMu.Lock()
+	if err := s.r.LockWrites(); err != nil {
+		return err
+	}
 	s.locked = true
 	s.batchStart = time.Now()
 	s.recorded = 0
@@ -245,7 +251,11 @@ type scanner struct {
 	pipe    *pipeline
 	tx      *catalog.Tx
 	pending int
-	lastT   int64
+	// uncommitted counts what the open transaction records; it joins res
+	// when the transaction commits, so that a failed run reports only
+	// what it committed.
+	uncommitted Result
+	lastT       int64
 	// locked is set while the batch holds the repository's writer lock,
 	// taken at batchStart.
 	locked     bool
@@ -326,22 +336,37 @@ func (s *scanner) commit(unlock bool) error {
 	}
 	if err := s.r.Packs.Sync(); err != nil {
 		s.tx.Rollback()
-		s.tx = nil
-		return fmt.Errorf("syncing packs: %w", err)
+		s.tx, s.pending, s.uncommitted = nil, 0, Result{}
+		return s.r.AsSpaceError(fmt.Errorf("syncing packs: %w", err))
 	}
-	err := s.tx.Commit()
+	err := s.r.AsSpaceError(s.tx.Commit())
 	s.tx, s.pending = nil, 0
 	if err == nil {
 		s.blobs.committed()
+		s.res.add(&s.uncommitted)
+		s.res.Accounts += s.uncommitted.Accounts
+		s.res.DeletedAccounts += s.uncommitted.DeletedAccounts
 	}
+	s.uncommitted = Result{}
 	return err
 }
 
 // finish commits what is recorded, fills in the byte counts and returns
 // the run's error.
 func (s *scanner) finish(runErr error) error {
-	if err := s.commit(true); err != nil && runErr == nil {
+	if err := s.commit(false); err != nil && runErr == nil {
 		runErr = err
+	}
+	if s.locked {
+		// What failed in the packs went with a transaction that is rolled
+		// back by now: clear the failure, which on a full disk gives back
+		// the space of the records that did not make it, so that the
+		// outcome can be recorded.
+		if err := s.r.Packs.Recover(); err != nil && runErr == nil {
+			runErr = err
+		}
+		s.locked = false
+		s.r.WriteMu.Unlock()
 	}
 	p := s.opts.Progress
 	s.res.BytesRead, s.res.BytesStored, s.res.NewBlobs = p.BytesRead.Load(), p.BytesStored.Load(), p.BlobsStored.Load()
@@ -402,7 +427,7 @@ func (s *scanner) deleteMissing(seen map[string]bool) error {
 		if err := tx.DeleteAccount(a.ID, s.now()); err != nil {
 			return err
 		}
-		s.res.DeletedAccounts++
+		s.uncommitted.DeletedAccounts++
 	}
 	return nil
 }
