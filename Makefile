@@ -37,6 +37,7 @@ unit:
 fuzz:
 	$(GO) test ./schema -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./schema -run '^$$' -fuzz '^FuzzDecodeDocument$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./schema -run '^$$' -fuzz '^FuzzNesting$$' -fuzztime $(FUZZTIME)
 	for t in FuzzParseUIDList FuzzParseKeywords FuzzUTF7 FuzzFolderNames FuzzParseInfo FuzzParseSubscriptions; do \
 		$(GO) test ./runtime/maildir -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) || exit 1; done
 	$(GO) test ./runtime/pack -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME)
@@ -49,7 +50,7 @@ fuzz:
 ##   mailkeep vs restic, kopia and borg (BENCH_MESSAGES, default 100000; writes BENCHMARKS.md),
 ##   the realtime scanner (200 deliveries/s over 1,000 folders for a minute, then lost events),
 ##   purge vs restic forget --prune (BENCH_PURGE_ITEMS, default 200000; the fixture is cached),
-##   plan and apply over 1,000 agents,
+##   plan and apply over 1,000 agents, loading a policy of 60,000 servers,
 ##   the backup queries (search, history, diff) over a 100,000-message account.
 bench:
 	internal/bench/peers.sh
@@ -57,6 +58,7 @@ bench:
 	$(GO) run ./internal/bench/realtime -rate 200 -folders 1000 -seconds 60
 	$(GO) run ./internal/bench/purge -messages $${BENCH_PURGE_ITEMS:-200000} -runs 3
 	$(GO) test ./cmd/mailkeep -run '^$$' -bench Plan1000 -benchtime 5x
+	$(GO) test ./schema -run '^$$' -bench FleetPolicy60000 -benchtime 1x
 	$(GO) run ./internal/bench/search -messages 100000
 	$(GO) test ./runtime/history -run '^$$' -bench History100k -benchtime 3x
 

@@ -102,7 +102,7 @@ func IsPlanFile(path string) bool {
 	if filepath.Ext(path) == schema.PolicyExt {
 		return false
 	}
-	b, err := os.ReadFile(path)
+	b, err := schema.ReadFile(path, MaxPlanFileBytes)
 	if err != nil {
 		return false
 	}
@@ -112,10 +112,14 @@ func IsPlanFile(path string) bool {
 	return json.Unmarshal(b, &head) == nil && head.Kind == planFileKind
 }
 
+// MaxPlanFileBytes bounds a saved plan file; only regular files are read
+// (docs/POLICY.md, "Limits").
+const MaxPlanFileBytes = 1 << 30
+
 // ReadPlanFile loads a saved plan. Servers whose documents hold no
 // sensitive value are ready to apply; the others need Resolve.
 func ReadPlanFile(path string) (*Plan, error) {
-	b, err := os.ReadFile(path)
+	b, err := schema.ReadFile(path, MaxPlanFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading the plan: %w", err)
 	}

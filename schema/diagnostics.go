@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -38,13 +37,29 @@ func (s *Sources) File(name string) *hcl.File {
 		// "<stdin>", "<value for var.x>": not a file on disk.
 		return nil
 	}
-	if src, err := os.ReadFile(name); err == nil {
-		f, _ = hclparse.NewParser().ParseHCL(src, name)
-		if f == nil {
-			f = &hcl.File{Bytes: src}
-		}
+	if src, err := ReadFile(name, MaxFileBytes); err == nil {
+		f = parseForSnippets(src, name)
 	}
 	s.files[name] = f
+	return f
+}
+
+// SourcesOf returns Sources that show snippets of src, which may have come
+// from standard input, under name.
+func SourcesOf(name string, src []byte) *Sources {
+	return NewSources(map[string]*hcl.File{name: parseForSnippets(src, name)})
+}
+
+// parseForSnippets parses src for snippets and their context; a source
+// nested too deeply to parse gives snippets without context.
+func parseForSnippets(src []byte, name string) *hcl.File {
+	var f *hcl.File
+	if checkNesting(src, name) == nil {
+		f, _ = hclparse.NewParser().ParseHCL(src, name)
+	}
+	if f == nil {
+		f = &hcl.File{Bytes: src}
+	}
 	return f
 }
 
@@ -79,6 +94,7 @@ func (s *Sources) snippet(rng hcl.Range) *Snippet {
 	if end < start {
 		end = start
 	}
+	start, end = clipSnippet(src, start, end, rng.Start.Byte)
 	code := string(src[start:end])
 	sn := &Snippet{Code: code, StartLine: rng.Start.Line,
 		HighlightStart: rng.Start.Byte - start, HighlightEnd: rng.End.Byte - start}
@@ -89,6 +105,27 @@ func (s *Sources) snippet(rng hcl.Range) *Snippet {
 		sn.Context = hcled.ContextString(f, rng.Start.Byte)
 	}
 	return sn
+}
+
+// maxSnippetBytes limits how much of the source a snippet shows: a policy
+// may hold one line of megabytes.
+const maxSnippetBytes = 480
+
+// clipSnippet narrows the snippet src[start:end] to at most about
+// maxSnippetBytes around the subject's start at, on whole characters.
+func clipSnippet(src []byte, start, end, at int) (int, int) {
+	if end-start <= maxSnippetBytes {
+		return start, end
+	}
+	start = max(start, at-maxSnippetBytes/3)
+	end = min(end, start+maxSnippetBytes)
+	for start < at && !utf8.RuneStart(src[start]) {
+		start++
+	}
+	for end > at && end < len(src) && !utf8.RuneStart(src[end]) {
+		end--
+	}
+	return start, end
 }
 
 // maxSnippetLines limits how many source lines a text diagnostic shows.

@@ -108,11 +108,19 @@ func jsonValue(v cty.Value) any {
 	panic(fmt.Sprintf("schema: no JSON form for %s", v.Type().FriendlyName()))
 }
 
+// MaxDocumentBytes bounds a config document (a few KB in practice), as
+// the agent bounds the bodies it reads. encoding/json bounds its nesting
+// (10,000 levels), and a setting's value nests no deeper than a list.
+const MaxDocumentBytes = 1 << 20
+
 // DecodeDocument reads a config document, as stored by an agent or sent to
 // it. Settings it lacks take their defaults, so that documents written
 // before a setting existed compare equal to ones that spell the default
 // out. Every value is type-checked and validated like policy values.
 func DecodeDocument(data []byte) (*Document, error) {
+	if len(data) > MaxDocumentBytes {
+		return nil, fmt.Errorf("config document: %d bytes, more than the %s a document may have", len(data), byteCount(MaxDocumentBytes))
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var root map[string]any
@@ -161,6 +169,9 @@ func DecodeDocument(data []byte) (*Document, error) {
 	}
 	if err := unknownKeys(root, known); err != nil {
 		return nil, err
+	}
+	if err := checkBackupPathStore(d.values["backup_path"].AsString(), d.values["mail_store"].AsString()); err != nil {
+		return nil, fmt.Errorf("config document: %v", err)
 	}
 	return d, nil
 }

@@ -207,3 +207,35 @@ func TestDecodeDocumentRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeDocumentBounds checks that a document too large or nested too
+// deeply is refused with a message, not decoded.
+func TestDecodeDocumentBounds(t *testing.T) {
+	big := `{"format_version": 1, "mail_store": "maildir:/v/%u", "description": "` + strings.Repeat("x", MaxDocumentBytes) + `"}`
+	if _, err := DecodeDocument([]byte(big)); err == nil || !strings.Contains(err.Error(), "more than the 1 MiB a document may have") {
+		t.Errorf("large document: %v", err)
+	}
+	deep := `{"format_version": 1, "mail_store": "maildir:/v/%u", "x": ` + strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000) + `}`
+	if _, err := DecodeDocument([]byte(deep)); err == nil || !strings.Contains(err.Error(), "exceeded max depth") {
+		t.Errorf("deep document: %v", err)
+	}
+}
+
+// TestDecodeDocumentBackupPath checks that an agent refuses, as a policy
+// does, a backup_path that is the root, in a kernel filesystem, holds a
+// control character or overlaps the mail store.
+func TestDecodeDocumentBackupPath(t *testing.T) {
+	for bp, want := range map[string]string{
+		"/":                       "is the root directory",
+		"/proc/x":                 "is in /proc",
+		"/srv/a\nb":               "contains a line break",
+		"/var/vmail/example.com":  "where it would be taken for an account's directory",
+		"/var":                    "holds the mail store",
+		"/var/vmail/d/u/Maildir/": "is inside an account's Maildir",
+	} {
+		js, _ := json.Marshal(map[string]any{"format_version": 1, "mail_store": "maildir:/var/vmail/%d/%n/Maildir", "backup_path": bp})
+		if _, err := DecodeDocument(js); err == nil || !strings.Contains(err.Error(), "config document: ") || !strings.Contains(err.Error(), want) {
+			t.Errorf("backup_path %q: %v, want an error saying %q", bp, err, want)
+		}
+	}
+}

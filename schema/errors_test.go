@@ -121,6 +121,32 @@ var errorCases = []struct {
 		errAt("Invalid mail_store", "main.hcl", 13, 16, `the Maildir path "var/vmail/%d/%n/Maildir" must be absolute`),
 		errAt("Invalid mail_store", "main.hcl", 18, 16, "does not name the account; it must contain %u or %n"),
 	}},
+	{dir: "mail_store_paths", want: []wantDiag{
+		errAt("Invalid mail_store", "main.hcl", 3, 16, `the Maildir path "/var/vmail/%d/../%n/Maildir" has a ".." component`),
+		errAt("Invalid mail_store", "main.hcl", 8, 16, `the Maildir path "/var/vmail/%d/%n/Maildir\n" contains a line break`),
+		errAt("Invalid mail_store", "main.hcl", 13, 16, `CONTROL "/var/control/../%u" has a ".." component`),
+		errAt("Invalid mail_store", "main.hcl", 18, 16, `INDEX "/var/index/\x00%u" contains a NUL byte`),
+	}},
+	{dir: "invalid_backup_path", want: []wantDiag{
+		errAt("Invalid backup_path", "main.hcl", 4, 17, `backup_path "/" is the root directory`),
+		errAt("Invalid backup_path", "main.hcl", 10, 17, `backup_path "/proc/mailkeep" is in /proc, whose contents the kernel makes up`),
+		errAt("Invalid backup_path", "main.hcl", 16, 17, `backup_path "/sys" is in /sys`),
+		errAt("Invalid backup_path", "main.hcl", 22, 17, `backup_path "/dev/shm/backup" is in /dev`),
+		errAt("Invalid backup_path", "main.hcl", 28, 17, `backup_path "/srv/backup\x00x" contains a NUL byte`),
+		errAt("Invalid backup_path", "main.hcl", 34, 17, `backup_path "/srv/backup\nx" contains a line break`),
+		errAt("Invalid backup_path", "main.hcl", 40, 17, `backup_path "/srv/../proc/x" has a ".." component`),
+		errAt("Invalid backup_path", "main.hcl", 46, 17, `backup_path "/srv/back\tup" contains the control character "\t"`),
+	}},
+	{dir: "backup_path_in_store", want: []wantDiag{
+		// Servers "beside" (/var/vmail-backup) and "home" (an account's
+		// home, beside its Maildir) are outside the store.
+		errAt("Invalid backup_path", "main.hcl", 4, 3, `Server "domain-level": backup_path "/var/vmail/backup" is inside the mail store "/var/vmail/%d/%n/Maildir", where it would be taken for an account's directory`),
+		errAt("Invalid backup_path", "main.hcl", 10, 3, `Server "in-maildir": backup_path "/var/vmail/example.com/alice/Maildir/.backup" is inside an account's Maildir`),
+		errAt("Invalid backup_path", "main.hcl", 16, 3, `Server "holds-store": backup_path "/var" holds the mail store`),
+		errAt("Invalid backup_path", "main.hcl", 22, 3, `Server "store-base": backup_path "/var/vmail/" holds the mail store`),
+		// backup_path is the default: the subject is mail_store.
+		errAt("Invalid backup_path", "main.hcl", 27, 3, `Server "default-path": backup_path "/opt/mailkeep/backup" is inside an account's Maildir of the mail store "/opt/%u"`),
+	}},
 	{dir: "missing_mail_store", want: []wantDiag{
 		errAt("Missing required setting", "main.hcl", 5, 1, `Server "mx1" has no mail_store; set it in the global block or in the server block`),
 	}},

@@ -19,10 +19,14 @@ const maxFormatPasses = 5
 // newline at the end. Formatting a formatted file changes nothing.
 //
 // When src does not parse, Format returns no output and the parser's
-// diagnostics, which name filename and the line. It also refuses, with an
+// diagnostics, which name filename and the line; so does a source nested
+// deeper than MaxNestingDepth. It also refuses, with an
 // error diagnostic, to return output that would parse to different tokens
 // than src, so that a formatter bug can never change a policy's meaning.
 func Format(src []byte, filename string) ([]byte, hcl.Diagnostics) {
+	if d := checkNesting(src, filename); d != nil {
+		return nil, hcl.Diagnostics{d}
+	}
 	_, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		return nil, diags

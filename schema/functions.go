@@ -69,7 +69,7 @@ var functions = map[string]function.Function{
 	"signum":   stdlib.SignumFunc,
 	// encoding
 	"csvdecode":  stdlib.CSVDecodeFunc,
-	"jsondecode": stdlib.JSONDecodeFunc,
+	"jsondecode": jsonDecodeFunc,
 	"jsonencode": stdlib.JSONEncodeFunc,
 	// types and errors
 	"can":      tryfunc.CanFunc,

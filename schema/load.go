@@ -56,6 +56,11 @@ type loader struct {
 	variables map[string]*Variable
 	locals    map[string]*local
 	ctx       *hcl.EvalContext
+
+	// files and bytes count what the policy read, against maxPolicyFiles
+	// and maxPolicyBytes.
+	files int
+	bytes int64
 }
 
 // Load reads, decodes, validates and merges the policy at path: a directory
@@ -67,6 +72,10 @@ func Load(path string, opts LoadOptions) (*Policy, hcl.Diagnostics) {
 	if err != nil {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read policy", Detail: err.Error()}}
 	}
+	if len(files) > maxPolicyFiles {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Too many policy files",
+			Detail: fmt.Sprintf("The policy in %s has %d *%s files; mailkeep reads at most %d.", path, len(files), PolicyExt, maxPolicyFiles)}}
+	}
 	l.dir = path
 	if st, err := os.Stat(path); err == nil && !st.IsDir() {
 		l.dir = filepath.Dir(path)
@@ -74,10 +83,12 @@ func Load(path string, opts LoadOptions) (*Policy, hcl.Diagnostics) {
 
 	var bodies []hcl.Body
 	for _, name := range files {
-		f, diags := l.parser.ParseHCLFile(name)
-		l.diags = append(l.diags, diags...)
+		f, stop := l.parseFile(name, "policy")
 		if f != nil {
 			bodies = append(bodies, f.Body)
+		}
+		if stop {
+			break
 		}
 	}
 	if l.diags.HasErrors() {
@@ -197,6 +208,43 @@ func (l *loader) redactSensitive(diags hcl.Diagnostics) hcl.Diagnostics {
 		out[i] = &c
 	}
 	return out
+}
+
+// parseFile reads and parses one policy or variable file (what says
+// which) within the
+// bounds of docs/POLICY.md ("Limits"), reporting what stops it. It returns
+// nil when the file cannot be read or has syntax errors, and stop when the policy has reached
+// its bounds and no more files may be read.
+func (l *loader) parseFile(name, what string) (f *hcl.File, stop bool) {
+	summary := "Cannot read " + what + " file"
+	fail := func(format string, args ...any) {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...)})
+	}
+	l.files++
+	if l.files > maxPolicyFiles {
+		fail("%s is one file too many: mailkeep reads at most %d policy and variable files for one policy.", name, maxPolicyFiles)
+		return nil, true
+	}
+	src, err := ReadFile(name, MaxFileBytes)
+	if err != nil {
+		fail("%v.", err)
+		return nil, false
+	}
+	l.bytes += int64(len(src))
+	if l.bytes > maxPolicyBytes {
+		fail("%s brings the policy's files to more than %s together, the most mailkeep reads for one policy.", name, byteCount(maxPolicyBytes))
+		return nil, true
+	}
+	if d := checkNesting(src, name); d != nil {
+		l.diags = append(l.diags, d)
+		return nil, false
+	}
+	f, diags := l.parser.ParseHCL(src, name)
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() {
+		return nil, false
+	}
+	return f, false
 }
 
 // PolicyFiles lists the policy files at path: the *.hcl files of a

@@ -96,8 +96,9 @@ func ParseMailStore(s string) (MailStore, error) {
 	return ms, nil
 }
 
-// checkStorePath validates a path template: absolute, only the variables
-// mailkeep can expand, and (for the Maildir path) naming the account.
+// checkStorePath validates a path template: absolute, printable, without
+// "..", only the variables mailkeep can expand, and (for the Maildir path)
+// naming the account.
 func checkStorePath(what, p string, needAccount bool) error {
 	if p == "" {
 		return fmt.Errorf("%s is empty", what)
@@ -107,6 +108,12 @@ func checkStorePath(what, p string, needAccount bool) error {
 	}
 	if !filepath.IsAbs(p) {
 		return fmt.Errorf("%s %q must be absolute", what, p)
+	}
+	if err := checkPathChars(p); err != nil {
+		return fmt.Errorf("%s %q %v", what, p, err)
+	}
+	if hasDotDot(p) {
+		return fmt.Errorf("%s %q has a \"..\" component, which could lead an account's path out of the store; write the directory it means", what, p)
 	}
 	account := false
 	for i := 0; i < len(p); i++ {

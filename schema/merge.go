@@ -1,8 +1,11 @@
 package schema
 
 import (
+	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/zclconf/go-cty/cty"
 )
 
 // merge builds each server's effective configuration: the server's own
@@ -32,8 +35,9 @@ func (l *loader) merge(global map[string]Value, servers []*Server) []*Server {
 	return servers
 }
 
-// checkServers reports problems that involve several servers: duplicate
-// names, and two servers on one agent address sharing a backup_path.
+// checkServers reports problems that involve several servers (duplicate
+// names, and two servers on one agent address sharing a backup_path) or
+// several settings of one (a backup_path inside the mail store).
 func (l *loader) checkServers(servers []*Server) {
 	byName := map[string]*Server{}
 	for _, s := range servers {
@@ -44,6 +48,9 @@ func (l *loader) checkServers(servers []*Server) {
 			continue
 		}
 		byName[s.Name] = s
+	}
+	for _, s := range servers {
+		l.checkBackupPathStore(s)
 	}
 	type place struct{ addr, path string }
 	byPath := map[place]*Server{}
@@ -78,4 +85,29 @@ func normalizeAddress(a string) string {
 		return strings.ToLower(a)
 	}
 	return a
+}
+
+// checkBackupPathStore reports a server whose backup_path and mail_store
+// overlap, at the backup_path that was set (or at mail_store when
+// backup_path is the default).
+func (l *loader) checkBackupPathStore(s *Server) {
+	bp, ms := s.values["backup_path"], s.values["mail_store"]
+	for _, v := range []Value{bp, ms} {
+		if v.Val == cty.NilVal || !v.Val.IsKnown() || v.Val.IsNull() {
+			return // invalid or missing, and reported
+		}
+	}
+	err := checkBackupPathStore(bp.Val.AsString(), ms.Val.AsString())
+	if err == nil {
+		return
+	}
+	origin := bp.Origin
+	if origin.Kind == FromDefault {
+		origin = ms.Origin
+	}
+	detail := fmt.Sprintf("Server %q: %s.", s.Name, err)
+	if bp.Origin.Sensitive || ms.Origin.Sensitive {
+		detail = fmt.Sprintf("Server %q: backup_path and mail_store overlap; the value comes from a sensitive variable, so it is not shown.", s.Name)
+	}
+	l.errorf(origin.Range, "Invalid backup_path", "%s%s", detail, l.viaDetail(origin))
 }

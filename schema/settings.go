@@ -70,7 +70,7 @@ var settings = []*Setting{
 		Doc: "free text shown in the server listing"},
 	{Path: "mail_store", Type: cty.String, Default: cty.NullVal(cty.String), Checks: []check{checkMailStore}, Active: true,
 		Doc: "the mail store and its layout in Dovecot mail_location syntax, e.g. maildir:/var/vmail/%d/%n/Maildir"},
-	{Path: "backup_path", Type: cty.String, Default: cty.StringVal(DefaultBackupPath), Checks: []check{checkAbsPath}, Active: true,
+	{Path: "backup_path", Type: cty.String, Default: cty.StringVal(DefaultBackupPath), Checks: []check{checkBackupPath}, Active: true,
 		Doc: "where this server's backup repository lives; one per server, never shared"},
 	{Path: "realtime_scanner", Type: cty.Bool, Default: cty.True, Active: true,
 		Doc: "back up every change as it happens"},

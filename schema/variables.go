@@ -1,7 +1,9 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -153,7 +155,7 @@ func (l *loader) assignVariables() {
 	}
 	for _, a := range l.opts.Vars {
 		if a.File != "" {
-			if !fileExists(a.File) {
+			if _, err := os.Stat(a.File); errors.Is(err, fs.ErrNotExist) {
 				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read variable file",
 					Detail: fmt.Sprintf("-var-file %s: no such file.", a.File)})
 				continue
@@ -210,9 +212,8 @@ func (l *loader) assignVariables() {
 
 // varFile reads a variable file's assignments.
 func (l *loader) varFile(name string) []assignment {
-	f, diags := l.parser.ParseHCLFile(name)
-	l.diags = append(l.diags, diags...)
-	if f == nil || diags.HasErrors() {
+	f, _ := l.parseFile(name, "variable")
+	if f == nil {
 		return nil
 	}
 	attrs, diags := f.Body.JustAttributes()
@@ -239,6 +240,11 @@ func (l *loader) assignmentValue(v *Variable, a assignment) (cty.Value, bool) {
 			val = cty.StringVal(*a.raw)
 		} else {
 			fname := fmt.Sprintf("<value for var.%s>", v.Name)
+			if d := checkNesting([]byte(*a.raw), fname); d != nil {
+				d.Detail = fmt.Sprintf("The value of %q from %s: %s", v.Name, a.source, d.Detail)
+				l.diags = append(l.diags, d)
+				return cty.NilVal, false
+			}
 			expr, diags := hclsyntax.ParseExpression([]byte(*a.raw), fname, hcl.InitialPos)
 			if diags.HasErrors() {
 				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for variable",

@@ -11,9 +11,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-
 	"github.com/mailkeep/mailkeep/internal/textdiff"
 	"github.com/mailkeep/mailkeep/runtime/fsutil"
 	"github.com/mailkeep/mailkeep/schema"
@@ -98,7 +95,7 @@ func (c *cli) fmtStdin(opts fmtOptions) int {
 	var src []byte
 	if c.stdin != nil {
 		var err error
-		if src, err = io.ReadAll(c.stdin); err != nil {
+		if src, err = schema.ReadAllLimited(c.stdin, "standard input", schema.MaxFileBytes); err != nil {
 			fmt.Fprintf(c.stderr, "mailkeep fmt: reading standard input: %v\n", err)
 			return exitError
 		}
@@ -130,7 +127,7 @@ func (c *cli) formatFiles(names []string, color bool) ([]fmtFile, bool) {
 	var files []fmtFile
 	var failed []string
 	for _, name := range names {
-		src, err := os.ReadFile(name)
+		src, err := schema.ReadFile(name, schema.MaxFileBytes)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "mailkeep fmt: reading %s: %v\n", name, cause(err))
 			failed = append(failed, name)
@@ -155,22 +152,12 @@ func (c *cli) formatFiles(names []string, color bool) ([]fmtFile, bool) {
 func (c *cli) formatOne(name string, src []byte, color bool) (fmtFile, bool) {
 	out, diags := schema.Format(src, name)
 	if len(diags) > 0 {
-		schema.WriteDiagnostics(c.stderr, diags, sourcesOf(name, src), color)
+		schema.WriteDiagnostics(c.stderr, diags, schema.SourcesOf(name, src), color)
 	}
 	if diags.HasErrors() {
 		return fmtFile{}, false
 	}
 	return fmtFile{name: name, src: src, out: out}, true
-}
-
-// sourcesOf returns diagnostic sources that show snippets of src, which
-// may have come from standard input, under name.
-func sourcesOf(name string, src []byte) *schema.Sources {
-	f, _ := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
-	if f == nil {
-		f = &hcl.File{Bytes: src}
-	}
-	return schema.NewSources(map[string]*hcl.File{name: f})
 }
 
 // applyFormat prints, and unless -check rewrites, each file that
@@ -277,6 +264,9 @@ func fmtFileNames(path string, recursive bool) ([]string, error) {
 			return nil
 		}
 		if isFmtFile(d.Name()) {
+			if len(names) == schema.MaxPolicyFiles {
+				return fmt.Errorf("%s holds more than %d policy and variable files, the most fmt formats at once", path, schema.MaxPolicyFiles)
+			}
 			names = append(names, p)
 		}
 		return nil

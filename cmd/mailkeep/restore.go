@@ -54,6 +54,10 @@ func runRestore(c *cli, args []string) int {
 	if !nameArgs(c, "restore account", namedArg{"ACCOUNT", &account}, namedArg{"-to", to}, namedArg{"-into-folder", into}) {
 		return exitError
 	}
+	if err := checkNewAccount(*to); err != nil {
+		fmt.Fprintf(c.stderr, "mailkeep restore account: -to: %v\n", err)
+		return exitError
+	}
 	if *into != "" && *to != "" {
 		fmt.Fprintf(c.stderr, "mailkeep restore account: -into-folder writes into ACCOUNT itself; it does not go with -to\n")
 		return exitError

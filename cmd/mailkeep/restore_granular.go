@@ -44,6 +44,10 @@ func runRestoreItem(c *cli, args []string) int {
 	if !nameArgs(c, cmd, namedArg{"ACCOUNT", &account}, namedArg{"-to", to}, namedArg{"-folder", folder}) {
 		return exitError
 	}
+	if err := checkNewAccount(*to); err != nil {
+		fmt.Fprintf(c.stderr, "mailkeep %s: -to: %v\n", cmd, err)
+		return exitError
+	}
 	cl, ok := t.connect(c, cmd)
 	if !ok {
 		return exitError

@@ -112,6 +112,14 @@ func TestAccount(t *testing.T) {
 		}
 	}
 
+	// Split at the first '@', as Dovecot does (doveadm user 'a@@b' with
+	// mail_location = maildir:/m/%d/%n gives /m/@b/a).
+	for name, root := range map[string]string{"a@@b": "/var/vmail/@b/a/Maildir", "a@b@c": "/var/vmail/b@c/a/Maildir"} {
+		if a, err := s.Account(name); err != nil || a.Root != root || a.Name != name {
+			t.Errorf("Account(%q) = %+v, %v; want the root %s", name, a, err, root)
+		}
+	}
+
 	plain := mustOpen(t, "maildir:/home/%n/Maildir:LAYOUT=fs")
 	a, err = plain.Account("bob")
 	if err != nil || a.Root != "/home/bob/Maildir" || a.Control != a.Root || a.Domain != "" {
@@ -149,6 +157,8 @@ func TestTemplateMatch(t *testing.T) {
 		{"/v/%d/%n/Maildir", "/v/example.com/alice/Other", "", "", false},
 		{"/v/%u", "/v/alice@example.com", "alice", "example.com", true},
 		{"/v/%u", "/v/alice", "alice", "", true},
+		{"/v/%u", "/v/a@@b", "a", "@b", true},
+		{"/v/%n/%u", "/v/a/a@@b", "a", "@b", true},
 		{"/v/%d/%u", "/v/example.com/alice@example.com", "alice", "example.com", true},
 		{"/v/%d/%u", "/v/example.org/alice@example.com", "", "", false},
 		{"/v/%n/%n.d", "/v/a/a.d", "a", "", true},

@@ -99,7 +99,9 @@ type Account struct {
 
 // Account resolves an account name to its paths, whether or not it exists
 // on disk. Names are checked: no '/', no "..", no NUL, no leading '.', and
-// "user@domain" when the path template has %d.
+// "user@domain" when the path template has %d. The name is split at its
+// first '@', as Dovecot splits a login for %n and %d: "a@@b" is the user
+// "a" of the domain "@b".
 func (s *Store) Account(name string) (Account, error) {
 	if err := checkAccountName(name); err != nil {
 		return Account{}, err
@@ -107,7 +109,7 @@ func (s *Store) Account(name string) (Account, error) {
 	user, domain := name, ""
 	switch {
 	case s.path.hasD || s.path.hasU:
-		if at := strings.LastIndexByte(name, '@'); at >= 0 {
+		if at := strings.IndexByte(name, '@'); at >= 0 {
 			user, domain = name[:at], name[at+1:]
 		}
 		if s.path.hasD && (user == "" || domain == "") {

@@ -173,7 +173,7 @@ func (t *template) match(path string) (user, domain string, ok bool) {
 			want := n
 			if hasD {
 				want = n + "@" + d
-			} else if at := strings.LastIndexByte(u, '@'); at >= 0 {
+			} else if at := strings.IndexByte(u, '@'); at >= 0 {
 				domain = u[at+1:]
 				want = n + "@" + domain
 			}
@@ -183,7 +183,7 @@ func (t *template) match(path string) (user, domain string, ok bool) {
 		}
 	case hasU:
 		user = u
-		if at := strings.LastIndexByte(u, '@'); at >= 0 {
+		if at := strings.IndexByte(u, '@'); at >= 0 {
 			user, domain = u[:at], u[at+1:]
 		}
 		if hasD && d != domain {
