@@ -95,18 +95,18 @@ func Open(path string, opts Options) (*Repo, error) {
 	r := &Repo{Path: path, opts: opts, lock: lk}
 	if cfg == nil {
 		if cfg, err = createConfig(cfgPath); err != nil {
-			lk.release()
+			lk.Release()
 			return nil, err
 		}
 	}
 	r.Config = *cfg
 	if r.Catalog, err = catalog.Open(filepath.Join(path, CatalogFile), catalog.Options{Durable: opts.Durable}); err != nil {
-		lk.release()
+		lk.Release()
 		return nil, err
 	}
 	if r.Packs, err = pack.Open(filepath.Join(path, PacksDir), pack.Options{}); err != nil {
 		r.Catalog.Close()
-		lk.release()
+		lk.Release()
 		return nil, err
 	}
 	return r, nil
@@ -121,7 +121,7 @@ func (r *Repo) Close() error {
 	if r.Catalog != nil {
 		errs = append(errs, r.Catalog.Close())
 	}
-	errs = append(errs, r.lock.release())
+	errs = append(errs, r.lock.Release())
 	return errors.Join(errs...)
 }
 
