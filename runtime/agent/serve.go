@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/mailkeep/mailkeep/runtime/fsutil"
 )
 
 // ServeOptions say where and how the API listens.
@@ -72,10 +76,8 @@ func (a *Agent) Serve(ctx context.Context, opts ServeOptions) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutCtx)
+	// Closing a unix listener removes its socket.
 	err = a.Close()
-	if network == "unix" {
-		os.Remove(address)
-	}
 	a.log.Info("agent stopped")
 	return err
 }
@@ -100,19 +102,11 @@ func ParseListen(s string) (network, address string, err error) {
 	return "tcp", s, nil
 }
 
-// listen opens the listener; for a unix socket it removes a stale socket
-// file left by a crash, but never one a live agent answers on.
+// listen opens the listener (see prepareSocketPath for a unix socket).
 func listen(network, address string) (net.Listener, error) {
 	if network == "unix" {
-		if err := os.MkdirAll(filepath.Dir(address), 0o755); err != nil {
-			return nil, fmt.Errorf("creating the socket directory: %w", err)
-		}
-		if _, err := os.Stat(address); err == nil {
-			if c, err := net.DialTimeout("unix", address, time.Second); err == nil {
-				c.Close()
-				return nil, fmt.Errorf("another agent is listening on %s", address)
-			}
-			os.Remove(address)
+		if err := prepareSocketPath(address); err != nil {
+			return nil, err
 		}
 	}
 	ln, err := net.Listen(network, address)
@@ -126,6 +120,39 @@ func listen(network, address string) (net.Listener, error) {
 		}
 	}
 	return ln, nil
+}
+
+// prepareSocketPath creates the socket's directory when missing and
+// clears the way for the socket: the path must be free or hold a stale
+// socket (one nobody answers on, left by a crash), which is removed. A
+// live socket, and anything that is not a socket, is left alone and
+// refused: the agent runs as root and must not delete what it did not
+// make.
+func prepareSocketPath(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("creating the socket directory: %w", err)
+	}
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("-listen: %w", err)
+	case fi.Mode().Type() != fs.ModeSocket:
+		return fmt.Errorf("-listen: %s exists and is %s, not a socket: the agent removes only a stale socket of its own; move it away or choose another path", path, fsutil.Kind(fi.Mode()))
+	}
+	c, err := net.DialTimeout("unix", path, time.Second)
+	switch {
+	case err == nil:
+		c.Close()
+		return fmt.Errorf("another agent is listening on %s", path)
+	case !errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("-listen: %s is a socket the agent cannot tell stale (%v): remove it if no agent uses it", path, err)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("-listen: removing the stale socket: %w", err)
+	}
+	return nil
 }
 
 // readToken reads a token file; "" when none is given.
