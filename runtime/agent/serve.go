@@ -76,6 +76,11 @@ func (a *Agent) Serve(ctx context.Context, opts ServeOptions) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutCtx)
+	// Shutdown closes only the listeners Serve has taken: close this one
+	// (a unix socket is removed) and wait for Serve, which may not have
+	// started yet.
+	ln.Close()
+	<-errc
 	// Closing a unix listener removes its socket.
 	err = a.Close()
 	a.log.Info("agent stopped")
@@ -102,19 +107,31 @@ func ParseListen(s string) (network, address string, err error) {
 	return "tcp", s, nil
 }
 
-// listen opens the listener (see prepareSocketPath for a unix socket).
+// listen opens the listener. A unix socket is private to the agent (mode
+// 0600, in a directory created 0700 when missing): it is bound under umask
+// 077, so that no one else can connect before its mode is set.
 func listen(network, address string) (net.Listener, error) {
 	if network == "unix" {
 		if err := prepareSocketPath(address); err != nil {
 			return nil, err
 		}
 	}
-	ln, err := net.Listen(network, address)
+	var ln net.Listener
+	var err error
+	if network == "unix" {
+		// The umask is the process's: it only takes bits off what other
+		// goroutines create meanwhile, all of which sets its modes.
+		old := syscall.Umask(0o077)
+		ln, err = net.Listen(network, address)
+		syscall.Umask(old)
+	} else {
+		ln, err = net.Listen(network, address)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", address, err)
 	}
 	if network == "unix" {
-		if err := os.Chmod(address, 0o660); err != nil {
+		if err := os.Chmod(address, 0o600); err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("setting permissions on %s: %w", address, err)
 		}
@@ -129,7 +146,7 @@ func listen(network, address string) (net.Listener, error) {
 // refused: the agent runs as root and must not delete what it did not
 // make.
 func prepareSocketPath(path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("creating the socket directory: %w", err)
 	}
 	fi, err := os.Lstat(path)

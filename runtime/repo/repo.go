@@ -85,6 +85,9 @@ func Open(path string, opts Options) (*Repo, error) {
 	case cfg.FormatVersion > FormatVersion:
 		return nil, fmt.Errorf("repository %s has format version %d; this mailkeep reads up to %d: upgrade mailkeep", path, cfg.FormatVersion, FormatVersion)
 	}
+	if err := fsutil.PrivateDir(path); err != nil {
+		return nil, fmt.Errorf("repository %s: %w", path, err)
+	}
 	if opts.Purpose == "" {
 		opts.Purpose = "mailkeep"
 	}
