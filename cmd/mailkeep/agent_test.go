@@ -41,3 +41,37 @@ func TestSecondAgentOnStateDirRefused(t *testing.T) {
 		t.Errorf("the first agent after the second was refused: %v", err)
 	}
 }
+
+// The client refuses a token file its group or others may read, saying
+// how to fix its mode, and a token shorter than 16 bytes, from a file or
+// from the environment: with -token-file, and in plan through token_file
+// and token_env (the server is planned as unreachable, with the reason).
+func TestClientTokenRules(t *testing.T) {
+	f := newTestFleet(t, []string{"mx1", "mx2-env"}, nil)
+	pol := f.policy(t)
+	if err := os.Chmod(f.tokenFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tooOpen := fmt.Sprintf("permissions 0644 for '%s' are too open", f.tokenFile)
+	fix := "chmod 600 " + f.tokenFile
+	r := f.run(t, "backup", "ls", "-agent", f.agents["mx1"].url, "-token-file", f.tokenFile)
+	if r.code == exitOK || !strings.Contains(r.stderr, tooOpen) || !strings.Contains(r.stderr, fix) {
+		t.Errorf("backup ls -token-file with mode 0644: %+v", r)
+	}
+	short := []string{"MK_TEST_TOKEN=short"}
+	r = mailkeep(t, short, "plan", pol, "-format", "json")
+	p := decodePlan(t, r.stdout)
+	if p.Servers[0].Action != "unreachable" || !strings.Contains(p.Servers[0].Reason, tooOpen) || !strings.Contains(p.Servers[0].Reason, fix) {
+		t.Errorf("plan, token_file with mode 0644: %+v", p.Servers[0])
+	}
+	if p.Servers[1].Action != "unreachable" || !strings.Contains(p.Servers[1].Reason, "MK_TEST_TOKEN") || !strings.Contains(p.Servers[1].Reason, "at least 16") {
+		t.Errorf("plan, token_env holding 5 bytes: %+v", p.Servers[1])
+	}
+	if err := os.Chmod(f.tokenFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = f.run(t, "plan", pol, "-format", "json")
+	if p := decodePlan(t, r.stdout); p.Servers[0].Action != "create" || p.Servers[1].Action != "create" {
+		t.Errorf("plan with private token files and a long token: %+v", p.Servers)
+	}
+}

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/fsutil"
+	"github.com/mailkeep/mailkeep/runtime/secret"
 )
 
 // ServeOptions say where and how the API listens.
@@ -24,7 +26,8 @@ type ServeOptions struct {
 	TokenFile string
 	// TLSCert and TLSKey enable HTTPS on TCP.
 	TLSCert, TLSKey string
-	// Ready, when set, is called once the listener is open.
+	// Ready, when set, is called once the listener is open and served:
+	// requests it makes are answered.
 	Ready func(addr net.Addr)
 }
 
@@ -32,40 +35,27 @@ type ServeOptions struct {
 // requests, cancels running operations (a SmartScan keeps every account it
 // finished) and closes the repository.
 func (a *Agent) Serve(ctx context.Context, opts ServeOptions) error {
-	network, address, err := ParseListen(opts.Listen)
+	lc, err := opts.check()
 	if err != nil {
 		return err
 	}
-	token, err := readToken(opts.TokenFile)
+	ln, err := listen(lc.network, lc.address)
 	if err != nil {
 		return err
 	}
-	if network == "tcp" && token == "" {
-		return fmt.Errorf("listening on TCP (%s) requires a token: start the agent with -token-file", address)
-	}
-	if (opts.TLSCert == "") != (opts.TLSKey == "") {
-		return errors.New("-tls-cert and -tls-key go together")
-	}
-	if network == "unix" && opts.TLSCert != "" {
-		return errors.New("TLS is for TCP listeners; a unix socket is protected by its file permissions")
-	}
-	ln, err := listen(network, address)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: a.Handler(token), ReadHeaderTimeout: 10 * time.Second}
-	a.log.Info("agent listening", "address", opts.Listen, "tls", opts.TLSCert != "", "token", token != "")
-	if opts.Ready != nil {
-		opts.Ready(ln.Addr())
-	}
+	srv := &http.Server{Handler: a.Handler(lc.token), ReadHeaderTimeout: 10 * time.Second, TLSConfig: lc.tls}
+	a.log.Info("agent listening", "address", opts.Listen, "tls", lc.tls != nil, "token", lc.token != "")
 	errc := make(chan error, 1)
 	go func() {
-		if opts.TLSCert != "" {
-			errc <- srv.ServeTLS(ln, opts.TLSCert, opts.TLSKey)
+		if lc.tls != nil {
+			errc <- srv.ServeTLS(ln, "", "")
 		} else {
 			errc <- srv.Serve(ln)
 		}
 	}()
+	if opts.Ready != nil {
+		opts.Ready(ln.Addr())
+	}
 	select {
 	case err := <-errc:
 		a.Close()
@@ -172,18 +162,58 @@ func prepareSocketPath(path string) error {
 	return nil
 }
 
-// readToken reads a token file; "" when none is given.
-func readToken(path string) (string, error) {
-	if path == "" {
-		return "", nil
-	}
-	b, err := os.ReadFile(path)
+// listenConfig is what Serve listens with, once the options passed the
+// rules of package secret.
+type listenConfig struct {
+	network, address string
+	// token is "" on a unix socket without -token-file.
+	token string
+	// tls is nil without -tls-cert and -tls-key.
+	tls *tls.Config
+}
+
+// check applies the rules of package secret to the options (docs/API.md,
+// "Listeners and secrets"): plain TCP only on a loopback address, a token
+// on TCP, tokens of at least secret.MinTokenLen bytes, and a token file
+// and TLS key readable by their owner only. It reads the token and the
+// key pair.
+func (opts ServeOptions) check() (*listenConfig, error) {
+	network, address, err := ParseListen(opts.Listen)
 	if err != nil {
-		return "", fmt.Errorf("reading the token file: %w", err)
+		return nil, err
 	}
-	t := strings.TrimSpace(string(b))
-	if t == "" {
-		return "", fmt.Errorf("the token file %s is empty", path)
+	lc := &listenConfig{network: network, address: address}
+	if (opts.TLSCert == "") != (opts.TLSKey == "") {
+		return nil, errors.New("-tls-cert and -tls-key go together")
 	}
-	return t, nil
+	if network == "unix" && opts.TLSCert != "" {
+		return nil, errors.New("TLS is for TCP listeners; a unix socket is protected by its file permissions")
+	}
+	if err := secret.CheckListen(network, address, opts.TLSCert != "", "-listen "+opts.Listen); err != nil {
+		return nil, err
+	}
+	if opts.TokenFile != "" {
+		if lc.token, err = secret.ReadToken(opts.TokenFile); err != nil {
+			return nil, fmt.Errorf("-token-file: %w", err)
+		}
+	}
+	if network == "tcp" && lc.token == "" {
+		return nil, fmt.Errorf("listening on TCP (%s) requires a token: start the agent with -token-file", address)
+	}
+	if opts.TLSCert != "" {
+		cert, err := os.ReadFile(opts.TLSCert)
+		if err != nil {
+			return nil, fmt.Errorf("-tls-cert: %w", err)
+		}
+		key, err := secret.ReadFile(opts.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("-tls-key: %w", err)
+		}
+		pair, err := tls.X509KeyPair(cert, key)
+		if err != nil {
+			return nil, fmt.Errorf("-tls-cert %s and -tls-key %s: %w", opts.TLSCert, opts.TLSKey, err)
+		}
+		lc.tls = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	}
+	return lc, nil
 }
