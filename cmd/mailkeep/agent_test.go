@@ -75,3 +75,34 @@ func TestClientTokenRules(t *testing.T) {
 		t.Errorf("plan with private token files and a long token: %+v", p.Servers)
 	}
 }
+
+// mailkeep agent refuses options the listener rules refuse before it
+// touches its state directory: a group- or world-readable token file,
+// and plain TCP on an address that is not loopback.
+func TestAgentRefusesUnsafeListenOptions(t *testing.T) {
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "agent.token")
+	if err := os.WriteFile(tok, []byte(testToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	open := filepath.Join(dir, "open.token")
+	if err := os.WriteFile(open, []byte(testToken+"\n"), 0o600); err != nil || os.Chmod(open, 0o644) != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-listen", "127.0.0.1:0", "-token-file", open}, fmt.Sprintf("permissions 0644 for '%s' are too open", open)},
+		{[]string{"-listen", "tcp://0.0.0.0:0", "-token-file", tok}, "plain TCP, without TLS, is refused except on a loopback address"},
+	} {
+		r := mailkeep(t, nil, append([]string{"agent", "-state-dir", state}, c.args...)...)
+		if r.code != exitError || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("agent %v: %+v, want exit 1 saying %q", c.args, r, c.want)
+		}
+		if _, err := os.Stat(state); !os.IsNotExist(err) {
+			t.Errorf("agent %v touched its state directory (%v)", c.args, err)
+		}
+	}
+}

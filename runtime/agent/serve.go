@@ -33,16 +33,29 @@ type ServeOptions struct {
 
 // Serve runs the API until ctx is cancelled (SIGTERM), then stops taking
 // requests, cancels running operations (a SmartScan keeps every account it
-// finished) and closes the repository.
+// finished) and closes the agent. Options the rules of package secret
+// refuse, or a listener that cannot be opened, close the agent too.
 func (a *Agent) Serve(ctx context.Context, opts ServeOptions) error {
 	lc, err := opts.check()
-	if err != nil {
-		return err
+	if err == nil {
+		var ln net.Listener
+		if ln, err = listen(lc.network, lc.address); err == nil {
+			return a.serve(ctx, opts, lc, ln)
+		}
 	}
-	ln, err := listen(lc.network, lc.address)
-	if err != nil {
-		return err
-	}
+	a.Close()
+	return err
+}
+
+// Check applies to the options the rules Serve applies (see check), so
+// that a command can refuse them before it starts an agent.
+func (opts ServeOptions) Check() error {
+	_, err := opts.check()
+	return err
+}
+
+// serve serves the API on ln until ctx is cancelled.
+func (a *Agent) serve(ctx context.Context, opts ServeOptions, lc *listenConfig, ln net.Listener) error {
 	srv := &http.Server{Handler: a.Handler(lc.token), ReadHeaderTimeout: 10 * time.Second, TLSConfig: lc.tls}
 	a.log.Info("agent listening", "address", opts.Listen, "tls", lc.tls != nil, "token", lc.token != "")
 	errc := make(chan error, 1)
@@ -72,7 +85,7 @@ func (a *Agent) Serve(ctx context.Context, opts ServeOptions) error {
 	ln.Close()
 	<-errc
 	// Closing a unix listener removes its socket.
-	err = a.Close()
+	err := a.Close()
 	a.log.Info("agent stopped")
 	return err
 }
