@@ -90,7 +90,7 @@ func New(cfg Config) (*Agent, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
-	if err := fsutil.PrivateDir(cfg.StateDir); err != nil {
+	if err := fsutil.PrivateDir(cfg.StateDir, isStateFile); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
 	lk, err := lockStateDir(cfg.StateDir)

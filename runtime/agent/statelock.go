@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/mailkeep/mailkeep/runtime/fsutil"
 )
@@ -11,6 +12,12 @@ import (
 // stateLockFile is the lock an agent holds on its state directory for its
 // whole life, so that a second agent cannot overwrite its config.
 const stateLockFile = "agent.lock"
+
+// isStateFile reports whether name is one of the files the agent keeps in
+// its state directory (temporary files included).
+func isStateFile(name string) bool {
+	return name == stateFile || name == stateLockFile || strings.HasPrefix(name, ".tmp-")
+}
 
 // lockStateDir takes the state directory's lock or says who holds it.
 func lockStateDir(dir string) (*fsutil.Lock, error) {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
@@ -85,7 +86,7 @@ func Open(path string, opts Options) (*Repo, error) {
 	case cfg.FormatVersion > FormatVersion:
 		return nil, fmt.Errorf("repository %s has format version %d; this mailkeep reads up to %d: upgrade mailkeep", path, cfg.FormatVersion, FormatVersion)
 	}
-	if err := fsutil.PrivateDir(path); err != nil {
+	if err := fsutil.PrivateDir(path, isRepoFile); err != nil {
 		return nil, fmt.Errorf("repository %s: %w", path, err)
 	}
 	if opts.Purpose == "" {
@@ -113,6 +114,17 @@ func Open(path string, opts Options) (*Repo, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// isRepoFile reports whether name is one of the files a repository holds
+// at its top (temporary files included; lost+found when backup_path is a
+// filesystem of its own).
+func isRepoFile(name string) bool {
+	switch name {
+	case ConfigFile, LockFile, CatalogFile, CatalogFile + "-wal", CatalogFile + "-shm", CatalogFile + "-journal", PacksDir, "lost+found":
+		return true
+	}
+	return strings.HasPrefix(name, ".tmp-")
 }
 
 // Close closes the catalog and pack store and releases the lock.
