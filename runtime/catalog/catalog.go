@@ -80,11 +80,15 @@ func Open(path string, opts Options) (*Catalog, error) {
 }
 
 // createPrivate creates the database file mode 0600 when missing, or
-// makes an existing one private; a symlink is refused.
+// makes an existing one private; a symlink or a special file is refused.
 func createPrivate(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
 	if err != nil {
 		return fmt.Errorf("catalog %s: %w", path, err)
+	}
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		f.Close()
+		return fmt.Errorf("catalog %s is %s, not a database file", path, fsutil.Kind(fi.Mode()))
 	}
 	err = f.Close()
 	if err == nil {

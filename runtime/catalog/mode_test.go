@@ -3,13 +3,15 @@ package catalog
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
 
 // A catalog written by an older mailkeep with mode 0644, and the -wal and
 // -shm files SQLite makes beside it, are private (0600) once opened for
-// writing; a symlink in the catalog's place is refused.
+// writing; a symlink or a FIFO in the catalog's place is refused without
+// blocking.
 func TestOpenMakesTheCatalogPrivate(t *testing.T) {
 	defer syscall.Umask(syscall.Umask(0o022))
 	dir := t.TempDir()
@@ -35,5 +37,15 @@ func TestOpenMakesTheCatalogPrivate(t *testing.T) {
 	if c, err := Open(link, Options{}); err == nil {
 		c.Close()
 		t.Error("a catalog opened through a symlink")
+	}
+	fifo := filepath.Join(dir, "fifo.db")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Open(fifo, Options{}); err == nil || !strings.Contains(err.Error(), "a named pipe") {
+		if c != nil {
+			c.Close()
+		}
+		t.Errorf("a FIFO as the catalog: %v", err)
 	}
 }
