@@ -137,7 +137,9 @@ type liveJob struct {
 	to          string
 	dryRun      bool
 	postCommand []string
-	progress    *Progress
+	// postCommandUser runs postCommand (see CommandUser).
+	postCommandUser string
+	progress        *Progress
 	// tag and fallback are the keyword every message gets and the one
 	// used where a folder's keyword table has no room for tag.
 	tag, fallback string
@@ -210,7 +212,7 @@ func (j *liveJob) write(ctx context.Context, res *LiveResult) error {
 		return err
 	}
 	if len(j.postCommand) > 0 && res.Messages > 0 {
-		res.PostCommand = runPostCommand(ctx, j.postCommand, j.to)
+		res.PostCommand = runPostCommand(ctx, j.postCommand, j.postCommandUser, j.to)
 		if res.PostCommand.Error != "" || res.PostCommand.ExitCode != 0 {
 			return fmt.Errorf("restore written, but post_command %s", res.PostCommand.Outcome())
 		}

@@ -29,6 +29,9 @@ type Options struct {
 	// PostCommand runs after the restore; "%u" in an argument is replaced
 	// by the target account.
 	PostCommand []string
+	// PostCommandUser runs PostCommand as this user (CommandUser); ""
+	// and "root" run it as the agent.
+	PostCommandUser string
 	// Workers read, decompress and write messages in parallel; 8 when 0.
 	// A restore waits mostly on file creation and fsync, which overlap
 	// well beyond the number of cores.
@@ -129,7 +132,7 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 		return res, err
 	}
 	if !opts.DryRun && len(opts.PostCommand) > 0 {
-		res.PostCommand = runPostCommand(ctx, opts.PostCommand, opts.To)
+		res.PostCommand = runPostCommand(ctx, opts.PostCommand, opts.PostCommandUser, opts.To)
 		if res.PostCommand.Error != "" || res.PostCommand.ExitCode != 0 {
 			return res, fmt.Errorf("restore written, but post_command %s", res.PostCommand.Outcome())
 		}
