@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -38,30 +37,42 @@ func (w *Writer) Lock(folderDir string) (unlock func() error, err error) {
 	if err := checkFolderDir(w.s.layout, folderDir); err != nil {
 		return nil, fmt.Errorf("account %s: %w", w.a.Name, err)
 	}
-	ctl := w.s.ControlDir(w.a, folderDir)
-	path := filepath.Join(ctl, UIDListLockFile)
+	ctl, err := w.controlDir(folderDir, false, Owner{}, false)
+	if err != nil {
+		return nil, err
+	}
+	path := ctl.join(UIDListLockFile)
 	timeout := w.LockTimeout
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
 	}
 	deadline := time.Now().Add(timeout)
 	for {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err := ctl.create(UIDListLockFile, 0o600)
 		if err == nil {
-			return w.locked(f, path, ctl)
+			unlock, err := w.locked(f, ctl)
+			if err != nil {
+				ctl.close()
+			}
+			return unlock, err
 		}
 		if !errors.Is(err, fs.ErrExist) {
+			ctl.close()
 			return nil, err
 		}
-		var st unix.Stat_t
-		if err := unix.Lstat(path, &st); err == nil {
+		if st, err := ctl.lstat(UIDListLockFile); err == nil {
+			if st.Mode&unix.S_IFMT != unix.S_IFREG {
+				ctl.close()
+				return nil, fmt.Errorf("%s is a symbolic link or not a regular file, not a lock: %w", path, ErrSymlink)
+			}
 			mtime := time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec))
 			if time.Since(mtime) > LockStale {
-				removeIfSame(path, st.Ino)
+				removeIfSame(ctl, st.Ino)
 				continue
 			}
 		}
 		if time.Now().After(deadline) {
+			ctl.close()
 			return nil, fmt.Errorf("%s: timed out after %s waiting for the lock (Dovecot holds it; it counts as stale after %s untouched)", path, timeout, LockStale)
 		}
 		time.Sleep(lockPoll)
@@ -70,8 +81,10 @@ func (w *Writer) Lock(folderDir string) (unlock func() error, err error) {
 
 // locked finishes taking a lock. The lock file holds "<pid>:<host>" as
 // Dovecot's own dotlocks do, so that Dovecot can tell a lock of a dead
-// process, and gets the owner of its directory.
-func (w *Writer) locked(f *os.File, path, ctl string) (func() error, error) {
+// process, and gets the owner of its directory. The unlock function it
+// returns closes ctl.
+func (w *Writer) locked(f *os.File, ctl *dirHandle) (func() error, error) {
+	path := f.Name()
 	host, _ := os.Hostname()
 	stamp := fmt.Sprintf("%d:%s", os.Getpid(), host)
 	_, err := f.WriteString(stamp)
@@ -82,7 +95,7 @@ func (w *Writer) locked(f *os.File, path, ctl string) (func() error, error) {
 	ino := st.Ino
 	if err == nil {
 		var dst unix.Stat_t
-		if unix.Stat(ctl, &dst) == nil && (dst.Uid != st.Uid || dst.Gid != st.Gid) {
+		if unix.Fstat(ctl.fd, &dst) == nil && (dst.Uid != st.Uid || dst.Gid != st.Gid) {
 			err = f.Chown(int(dst.Uid), int(dst.Gid))
 		}
 	}
@@ -90,15 +103,15 @@ func (w *Writer) locked(f *os.File, path, ctl string) (func() error, error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(path)
+		ctl.remove(UIDListLockFile)
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return func() error {
-		var now unix.Stat_t
-		err := unix.Lstat(path, &now)
+		defer ctl.close()
+		now, err := ctl.lstat(UIDListLockFile)
 		if err == nil && now.Ino == ino {
 			var data []byte
-			if data, err = os.ReadFile(path); err == nil && string(data) != stamp {
+			if data, err = ctl.readFile(UIDListLockFile, 4096); err == nil && string(data) != stamp {
 				err = fmt.Errorf("it holds %q", data)
 			}
 		} else if err == nil {
@@ -107,17 +120,13 @@ func (w *Writer) locked(f *os.File, path, ctl string) (func() error, error) {
 		if err != nil {
 			return fmt.Errorf("%s: the lock was taken over while held (older than %s?): %v", path, LockStale, err)
 		}
-		if err := os.Remove(path); err != nil {
-			return err
-		}
-		return nil
+		return ctl.remove(UIDListLockFile)
 	}, nil
 }
 
 // removeIfSame removes a stale lock file unless it was replaced meanwhile.
-func removeIfSame(path string, ino uint64) {
-	var st unix.Stat_t
-	if unix.Lstat(path, &st) == nil && st.Ino == ino {
-		os.Remove(path)
+func removeIfSame(ctl *dirHandle, ino uint64) {
+	if st, err := ctl.lstat(UIDListLockFile); err == nil && st.Ino == ino {
+		ctl.remove(UIDListLockFile)
 	}
 }

@@ -302,9 +302,8 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 		table = slices.Clone(live.Keywords)
 	}
 	if !j.dryRun {
-		if err := lw.w.CheckNoSymlinks(dir); err != nil {
-			return fmt.Errorf("folder %s: %w", lf.name, err)
-		}
+		// The Writer opens every directory without following a link and
+		// refuses one in the way (maildir.ErrSymlink).
 		if live == nil {
 			o := lw.owner(dirOwner, true)
 			if err := lw.w.Folder(maildir.FolderSpec{Name: lf.name, Dir: dir, Owner: o}); err != nil {
@@ -313,9 +312,6 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 			if lw.createdOwner == (maildir.Owner{}) {
 				lw.createdOwner = o
 			}
-		}
-		if err := lw.w.CheckNoSymlinks(dir); err != nil {
-			return fmt.Errorf("folder %s: %w", lf.name, err)
 		}
 		unlock, err := lw.w.Lock(dir)
 		if err != nil {
