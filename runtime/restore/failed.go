@@ -1,0 +1,108 @@
+package restore
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/names"
+)
+
+// FailedMessage is a message a restore could not write, named so that a
+// person can find it: its folder, received date, sender and subject (from
+// the catalog's header index, when the message is indexed), and why.
+type FailedMessage struct {
+	// ID is the catalog id (items.id) of the version restored.
+	ID     int64  `json:"id"`
+	Folder string `json:"folder"`
+	// FolderB64 is Folder's exact bytes when they are not UTF-8.
+	FolderB64 string `json:"folder_b64,omitempty"`
+	// Name is the message's file name in the backup.
+	Name string `json:"name"`
+	Size int64  `json:"size"`
+	// Received is the received date (the file's mtime); Date the Date:
+	// header, when it parsed.
+	Received time.Time  `json:"received"`
+	Date     *time.Time `json:"date,omitempty"`
+	From     string     `json:"from,omitempty"`
+	Subject  string     `json:"subject,omitempty"`
+	Error    string     `json:"error"`
+	// blob finds the headers once the restore is over.
+	blob catalog.BlobID
+}
+
+// failed records a message that could not be written.
+func (w *writer) failed(fr *FolderResult, fv *catalog.FolderVersion, it *catalog.Item, err error) {
+	fr.Failed++
+	w.res.FailedItems = append(w.res.FailedItems, FailedMessage{
+		ID: it.ID, Folder: fv.Name, FolderB64: names.B64(fv.Name), Name: it.Name, Size: it.Size,
+		Received: time.Unix(0, it.MTime).UTC(), Error: err.Error(), blob: it.Blob,
+	})
+}
+
+// folderFailed records every message of a folder that could not be
+// created or locked, and the folder's error.
+func (w *writer) folderFailed(fr *FolderResult, fv *catalog.FolderVersion, items []*catalog.Item, err error) {
+	fr.Error = err.Error()
+	for _, it := range items {
+		w.failed(fr, fv, it, err)
+	}
+	w.opts.Progress.ItemsDone.Add(int64(len(items)))
+}
+
+// problem records a failure that is no message's: a folder's keyword
+// table or UID list, its lock, the subscriptions.
+func (w *writer) problem(fr *FolderResult, err error) {
+	if fr != nil && fr.Error == "" {
+		fr.Error = err.Error()
+	}
+	w.res.Problems = append(w.res.Problems, err.Error())
+}
+
+// describeFailures fills in the sender, subject and date of the messages
+// that failed from the header index; a message not indexed keeps its
+// folder, name and received date.
+func (w *writer) describeFailures() {
+	if len(w.res.FailedItems) == 0 {
+		return
+	}
+	ids := make([]catalog.BlobID, len(w.res.FailedItems))
+	for i, f := range w.res.FailedItems {
+		ids[i] = f.blob
+	}
+	hs, err := w.r.Catalog.HeadersOf(ids)
+	if err != nil {
+		w.res.Problems = append(w.res.Problems, fmt.Sprintf("reading the headers of the messages that failed: %v", err))
+		return
+	}
+	for i := range w.res.FailedItems {
+		f := &w.res.FailedItems[i]
+		h, ok := hs[f.blob]
+		if !ok {
+			continue
+		}
+		f.From, f.Subject = h.From, h.Subject
+		if h.Date != 0 {
+			d := time.Unix(0, h.Date).UTC()
+			f.Date = &d
+		}
+	}
+}
+
+// failure is the error of a restore that wrote what it could but not
+// everything; nil when nothing failed.
+func (w *writer) failure() error {
+	res := w.res
+	if res.Failed == 0 && len(res.Problems) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("restore of %s into %s incomplete: %d of %d messages could not be written", res.Account, res.To, res.Failed, res.Messages+res.Skipped+res.Failed)
+	if len(res.FailedItems) > 0 {
+		f := res.FailedItems[0]
+		msg += fmt.Sprintf(" (first: %s/%s: %s)", f.Folder, f.Name, f.Error)
+	}
+	if len(res.Problems) > 0 {
+		msg += fmt.Sprintf("; %d other problems (first: %s)", len(res.Problems), res.Problems[0])
+	}
+	return fmt.Errorf("%s; the result lists each", msg)
+}
