@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -29,10 +31,14 @@ const lockPoll = 50 * time.Millisecond
 
 // Lock takes Dovecot's dovecot-uidlist.lock of a folder, in its control
 // directory: the lock file is created exclusively (O_EXCL), retried until
-// w.LockTimeout, and a lock file older than LockStale is removed as stale,
-// as Dovecot does. While it is held Dovecot neither assigns UIDs nor
-// rewrites the folder's dovecot-uidlist. unlock removes the lock file; it
-// reports an error when the lock was taken over meanwhile.
+// w.LockTimeout, and removed as stale, as Dovecot does, when it is older
+// than LockStale or holds "<pid>:<host>" of a process of this host that
+// is gone (lockOfDeadProcess: a SIGKILLed agent's own lock is not waited
+// on). While it is held Dovecot neither assigns UIDs nor rewrites the
+// folder's dovecot-uidlist. Once taken, the temporary files that dead
+// writers left in the folder's tmp/ and control directory are removed.
+// unlock removes the lock file; it reports an error when the lock was
+// taken over meanwhile.
 func (w *Writer) Lock(folderDir string) (unlock func() error, err error) {
 	if err := checkFolderDir(w.s.layout, folderDir); err != nil {
 		return nil, fmt.Errorf("account %s: %w", w.a.Name, err)
@@ -53,8 +59,10 @@ func (w *Writer) Lock(folderDir string) (unlock func() error, err error) {
 			unlock, err := w.locked(f, ctl)
 			if err != nil {
 				ctl.close()
+				return nil, err
 			}
-			return unlock, err
+			w.removeStaleTemps(folderDir, ctl)
+			return unlock, nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			ctl.close()
@@ -66,7 +74,7 @@ func (w *Writer) Lock(folderDir string) (unlock func() error, err error) {
 				return nil, fmt.Errorf("%s is a symbolic link or not a regular file, not a lock: %w", path, ErrSymlink)
 			}
 			mtime := time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec))
-			if time.Since(mtime) > LockStale {
+			if time.Since(mtime) > LockStale || lockOfDeadProcess(ctl, st) {
 				removeIfSame(ctl, st.Ino)
 				continue
 			}
@@ -106,7 +114,9 @@ func (w *Writer) locked(f *os.File, ctl *dirHandle) (func() error, error) {
 		ctl.remove(UIDListLockFile)
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	heldLocks.Store(path, true)
 	return func() error {
+		defer heldLocks.Delete(path)
 		defer ctl.close()
 		now, err := ctl.lstat(UIDListLockFile)
 		if err == nil && now.Ino == ino {
@@ -122,6 +132,22 @@ func (w *Writer) locked(f *os.File, ctl *dirHandle) (func() error, error) {
 		}
 		return ctl.remove(UIDListLockFile)
 	}, nil
+}
+
+// heldLocks are the paths of the dovecot-uidlist.lock files this process
+// holds: a lock file with this process's pid that is not among them was
+// left by an earlier process with the same pid (lockOfDeadProcess).
+var heldLocks sync.Map
+
+// removeStaleTemps removes, once the folder's lock is taken, the
+// temporary files that writers which are gone left in its tmp/ and its
+// control directory (see tempName).
+func (w *Writer) removeStaleTemps(folderDir string, ctl *dirHandle) {
+	removeStaleTemps(ctl, false)
+	if tmp, err := w.folderDir(filepath.Join(folderDir, "tmp"), false, Owner{}, false); err == nil {
+		removeStaleTemps(tmp, true)
+		tmp.close()
+	}
 }
 
 // removeIfSame removes a stale lock file unless it was replaced meanwhile.

@@ -211,7 +211,7 @@ func (w *Writer) Stage(folderDir, subdir, name string, r io.Reader, mtime time.T
 		return nil, err
 	}
 	defer tmp.close()
-	st.tmp = uniqueName()
+	st.tmp = tempName("")
 	f, err := tmp.create(st.tmp, fileModeFor(o.Mode))
 	if err != nil {
 		w.unreserve(st)
@@ -384,15 +384,11 @@ func (w *Writer) reserveBase(folderDir, base string) (bool, error) {
 	return false, nil
 }
 
-// uniqueName returns a Maildir unique name for a file in tmp/.
+// uniqueName returns a Maildir unique name, for a message written under
+// a new identity.
 func uniqueName() string {
 	now := time.Now()
-	host, _ := os.Hostname()
-	host = strings.NewReplacer("/", "\\057", ":", "\\072").Replace(host)
-	if host == "" {
-		host = "localhost"
-	}
-	return fmt.Sprintf("%d.M%dP%dQ%d.%s", now.Unix(), now.Nanosecond()/1000, os.Getpid(), tmpSeq.Add(1), host)
+	return fmt.Sprintf("%d.M%dP%dQ%d.%s", now.Unix(), now.Nanosecond()/1000, os.Getpid(), tmpSeq.Add(1), fileHost())
 }
 
 // WriteUIDList replaces a folder's dovecot-uidlist (in its control
@@ -448,6 +444,7 @@ func (w *Writer) WriteSubscriptions(names []string, raw []byte, o Owner) error {
 		return err
 	}
 	defer ctl.close()
+	removeStaleTemps(ctl, false)
 	data := raw
 	if data == nil {
 		data = FormatSubscriptions(names)
@@ -459,7 +456,7 @@ func (w *Writer) WriteSubscriptions(names []string, raw []byte, o Owner) error {
 // owner and mode and renames it over name (a link there is replaced, not
 // followed).
 func (w *Writer) writeAtomic(dir *dirHandle, name string, data []byte, o Owner) error {
-	tmp := fmt.Sprintf("%s.mailkeep-%d-%d.tmp", name, os.Getpid(), tmpSeq.Add(1))
+	tmp := tempName(name + ".")
 	f, err := dir.create(tmp, fileModeFor(o.Mode))
 	if err != nil {
 		return err
