@@ -80,8 +80,12 @@ func renderRestore(w io.Writer, op *agent.Operation) {
 	if res.To != res.Account {
 		target = fmt.Sprintf("%s into %s", res.Account, res.To)
 	}
+	mode := res.Mode
+	if res.Resumed {
+		mode += ", carrying on one that was cut short"
+	}
 	fmt.Fprintf(w, "%s %s as of %s (%s restore): %d messages, %s in %d folders",
-		verb, target, res.At.Local().Format(time.DateTime), res.Mode, res.Messages, units.Bytes(res.Bytes), len(res.Folders))
+		verb, target, res.At.Local().Format(time.DateTime), mode, res.Messages, units.Bytes(res.Bytes), len(res.Folders))
 	if res.Skipped > 0 {
 		fmt.Fprintf(w, "; %d already present, left alone", res.Skipped)
 	}

@@ -81,7 +81,7 @@ func processAlive(pid int) bool {
 }
 
 // metadataFiles are the files the Writer replaces in a control directory.
-var metadataFiles = [...]string{UIDListFile, KeywordsFile, SubscriptionsFile}
+var metadataFiles = [...]string{UIDListFile, KeywordsFile, SubscriptionsFile, RestoreMarkerFile}
 
 // removeStaleTemps removes the stale temporary files of a directory: the
 // staged messages of tmp/ (prefix "") or the metadata files being

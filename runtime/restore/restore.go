@@ -52,7 +52,11 @@ type Result struct {
 	// and UIDVALIDITY restored as they were) or "merge" when it had mail
 	// (missing messages added, present ones left alone, the server assigns
 	// new UIDs).
-	Mode    string         `json:"mode"`
+	Mode string `json:"mode"`
+	// Resumed is true when the target held what a full restore of the
+	// same state wrote before it was cut short (its marker): this restore
+	// carried it on as a full one.
+	Resumed bool           `json:"resumed,omitempty"`
 	Folders []FolderResult `json:"folders"`
 	// Messages and Bytes count what was written (or, for a dry run, would
 	// be); Skipped the messages already there.
@@ -128,9 +132,19 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 		return nil, fmt.Errorf("reading the target account %s: %w", opts.To, err)
 	}
 	plan := newPlan(state, existing)
+	mw := st.Writer(target)
+	if plan.mode == "merge" {
+		found, err := mw.RestoreMarker()
+		if err != nil {
+			return nil, fmt.Errorf("reading the target account %s: %w", opts.To, err)
+		}
+		if found != nil && resumes(found, state) {
+			plan.mode, res.Resumed = "full", true
+		}
+	}
 	res.Mode = plan.mode
 	opts.Progress.ItemsTotal.Store(int64(plan.messages()))
-	w := &writer{r: r, w: st.Writer(target), opts: opts, res: res, target: target, existing: existing, layout: st.Layout()}
+	w := &writer{r: r, w: mw, opts: opts, res: res, target: target, existing: existing, layout: st.Layout()}
 	err = w.run(ctx, plan)
 	w.describeFailures()
 	if err != nil {

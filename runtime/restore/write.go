@@ -28,8 +28,15 @@ type writer struct {
 	layout string
 }
 
-// run writes every folder, then the subscriptions, then syncs.
+// run writes every folder, then the subscriptions, then syncs. A full
+// restore is framed by its marker (see resume.go): written first, removed
+// once everything was written.
 func (w *writer) run(ctx context.Context, p *plan) error {
+	if p.mode == "full" && !w.opts.DryRun {
+		if err := w.w.WriteRestoreMarker(marker(p.state), mdOwner(p.state.Version.Owner)); err != nil {
+			return fmt.Errorf("account %s: %w", w.res.To, err)
+		}
+	}
 	for i := range p.folders {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -43,6 +50,15 @@ func (w *writer) run(ctx context.Context, p *plan) error {
 	}
 	if err := w.subscriptions(p); err != nil {
 		w.problem(nil, fmt.Errorf("subscriptions: %w", err))
+	}
+	if err := w.w.Sync(); err != nil {
+		return err
+	}
+	if w.res.Failed > 0 || len(w.res.Problems) > 0 {
+		return nil // the marker stays: the next restore carries this one on
+	}
+	if err := w.w.RemoveRestoreMarker(); err != nil {
+		return err
 	}
 	return w.w.Sync()
 }
