@@ -138,6 +138,9 @@ func renderLive(w io.Writer, op *agent.Operation) {
 	if len(res.Subscribed) > 0 {
 		fmt.Fprintf(w, "Subscribed the new folders: %v\n", res.Subscribed)
 	}
+	for _, p := range res.Problems {
+		fmt.Fprintf(w, "  PROBLEM %s\n", p)
+	}
 	for _, n := range res.Notes {
 		fmt.Fprintf(w, "Note: %s\n", n)
 	}
