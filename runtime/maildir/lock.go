@@ -29,6 +29,13 @@ const (
 // lockPoll is how often Lock retries.
 const lockPoll = 50 * time.Millisecond
 
+// lockRefresh is how often a held lock file is touched, well within
+// LockStale, so that nobody takes a lock held through a long restore for
+// stale (Dovecot touches its own dotlocks likewise): Dovecot only spares
+// a lock by its pid when it runs on the same host and in the same pid
+// namespace, which a containerised agent does not.
+const lockRefresh = LockStale / 4
+
 // Lock takes Dovecot's dovecot-uidlist.lock of a folder, in its control
 // directory: the lock file is created exclusively (O_EXCL), retried until
 // w.LockTimeout, and removed as stale, as Dovecot does, when it is older
@@ -89,8 +96,8 @@ func (w *Writer) Lock(folderDir string) (unlock func() error, err error) {
 
 // locked finishes taking a lock. The lock file holds "<pid>:<host>" as
 // Dovecot's own dotlocks do, so that Dovecot can tell a lock of a dead
-// process, and gets the owner of its directory. The unlock function it
-// returns closes ctl.
+// process, and gets the owner of its directory; it is touched every
+// lockRefresh until unlocked. The unlock function it returns closes ctl.
 func (w *Writer) locked(f *os.File, ctl *dirHandle) (func() error, error) {
 	path := f.Name()
 	host, _ := os.Hostname()
@@ -107,17 +114,17 @@ func (w *Writer) locked(f *os.File, ctl *dirHandle) (func() error, error) {
 			err = f.Chown(int(dst.Uid), int(dst.Gid))
 		}
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
+		f.Close()
 		ctl.remove(UIDListLockFile)
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	heldLocks.Store(path, true)
+	stop := w.refreshLock(f)
 	return func() error {
 		defer heldLocks.Delete(path)
 		defer ctl.close()
+		stop()
 		now, err := ctl.lstat(UIDListLockFile)
 		if err == nil && now.Ino == ino {
 			var data []byte
@@ -132,6 +139,36 @@ func (w *Writer) locked(f *os.File, ctl *dirHandle) (func() error, error) {
 		}
 		return ctl.remove(UIDListLockFile)
 	}, nil
+}
+
+// refreshLock touches a held lock file (through its descriptor: a file
+// that replaced it is not touched) every w.refresh until the function it
+// returns is called, which also closes f.
+func (w *Writer) refreshLock(f *os.File) (stop func()) {
+	every := w.refresh
+	if every <= 0 {
+		every = lockRefresh
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				unix.Futimes(int(f.Fd()), nil)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		f.Close()
+	}
 }
 
 // heldLocks are the paths of the dovecot-uidlist.lock files this process

@@ -120,3 +120,39 @@ func TestLockRemovesDeadWritersTemps(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldLockIsTouched: a lock held through a long restore is touched
+// regularly, so that a Dovecot that cannot check its pid (another host,
+// another pid namespace) never takes it for stale.
+func TestHeldLockIsTouched(t *testing.T) {
+	w, path := lockFixture(t)
+	w.refresh = 20 * time.Millisecond
+	unlock, err := w.Lock("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if time.Since(fi.ModTime()) < LockStale/2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the held lock was not touched: its mtime is %s", fi.ModTime())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("lock left after unlock: %v", err)
+	}
+}

@@ -49,6 +49,8 @@ type Writer struct {
 	// LockTimeout is how long Lock waits for Dovecot's
 	// dovecot-uidlist.lock; zero means DefaultLockTimeout.
 	LockTimeout time.Duration
+	// refresh is how often a held lock is touched; zero means lockRefresh.
+	refresh time.Duration
 
 	mu    sync.Mutex
 	bases map[string]map[string]bool // folder dir → base names in new/ and cur/
