@@ -133,6 +133,13 @@ func renderLive(w io.Writer, op *agent.Operation) {
 		if it.Error != "" {
 			line += ": " + it.Error
 		}
+		if it.Received != nil {
+			date := *it.Received
+			if it.Date != nil {
+				date = *it.Date
+			}
+			line += fmt.Sprintf(" (%s from %s %q)", date.Local().Format(time.DateTime), it.From, it.Subject)
+		}
 		fmt.Fprintln(w, line)
 	}
 	if len(res.Subscribed) > 0 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/names"
+	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
 // FailedMessage is a message a restore could not write, named so that a
@@ -63,30 +64,63 @@ func (w *writer) problem(fr *FolderResult, err error) {
 // that failed from the header index; a message not indexed keeps its
 // folder, name and received date.
 func (w *writer) describeFailures() {
-	if len(w.res.FailedItems) == 0 {
-		return
-	}
-	ids := make([]catalog.BlobID, len(w.res.FailedItems))
-	for i, f := range w.res.FailedItems {
-		ids[i] = f.blob
-	}
-	hs, err := w.r.Catalog.HeadersOf(ids)
+	failed := w.res.FailedItems
+	err := describe(w.r, len(failed), func(i int) catalog.BlobID { return failed[i].blob }, func(i int, h catalog.Headers) {
+		failed[i].From, failed[i].Subject, failed[i].Date = h.From, h.Subject, headerDate(h)
+	})
 	if err != nil {
-		w.res.Problems = append(w.res.Problems, fmt.Sprintf("reading the headers of the messages that failed: %v", err))
-		return
+		w.res.Problems = append(w.res.Problems, err.Error())
 	}
-	for i := range w.res.FailedItems {
-		f := &w.res.FailedItems[i]
-		h, ok := hs[f.blob]
-		if !ok {
-			continue
-		}
-		f.From, f.Subject = h.From, h.Subject
-		if h.Date != 0 {
-			d := time.Unix(0, h.Date).UTC()
-			f.Date = &d
+}
+
+// describeFailures is writer.describeFailures for a granular restore's
+// failed items.
+func (lw *liveWriter) describeFailures() {
+	var failed []*ItemResult
+	for i := range lw.res.Items {
+		if ir := &lw.res.Items[i]; ir.Outcome == OutcomeFailed {
+			received := time.Unix(0, ir.mtime).UTC()
+			ir.Received = &received
+			failed = append(failed, ir)
 		}
 	}
+	err := describe(lw.job.r, len(failed), func(i int) catalog.BlobID { return failed[i].blob }, func(i int, h catalog.Headers) {
+		failed[i].From, failed[i].Subject, failed[i].Date = h.From, h.Subject, headerDate(h)
+	})
+	if err != nil {
+		lw.res.Problems = append(lw.res.Problems, err.Error())
+	}
+}
+
+// describe looks up the headers of n failed messages (blob gives the
+// i-th one's blob) in the header index and hands those it has to set.
+func describe(r *repo.Repo, n int, blob func(int) catalog.BlobID, set func(int, catalog.Headers)) error {
+	if n == 0 {
+		return nil
+	}
+	ids := make([]catalog.BlobID, n)
+	for i := range ids {
+		ids[i] = blob(i)
+	}
+	hs, err := r.Catalog.HeadersOf(ids)
+	if err != nil {
+		return fmt.Errorf("reading the headers of the messages that failed: %w", err)
+	}
+	for i, id := range ids {
+		if h, ok := hs[id]; ok {
+			set(i, h)
+		}
+	}
+	return nil
+}
+
+// headerDate is a message's Date: header, nil when it did not parse.
+func headerDate(h catalog.Headers) *time.Time {
+	if h.Date == 0 {
+		return nil
+	}
+	d := time.Unix(0, h.Date).UTC()
+	return &d
 }
 
 // failure is the error of a restore that wrote what it could but not

@@ -771,7 +771,7 @@ func TestGranularGoesOnPastARefusedFolder(t *testing.T) {
 	for _, ir := range res.Items {
 		if ir.Outcome == restore.OutcomeFailed {
 			failed++
-			if ir.ID != ids[0] || ir.Folder != "Work" || !strings.Contains(ir.Error, "symbolic link") {
+			if ir.ID != ids[0] || ir.Folder != "Work" || !strings.Contains(ir.Error, "symbolic link") || ir.Subject != "w1" || ir.Received == nil {
 				t.Errorf("failed item %+v", ir)
 			}
 		}

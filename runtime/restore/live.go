@@ -102,6 +102,15 @@ type ItemResult struct {
 	Size    int64  `json:"size"`
 	Outcome string `json:"outcome"`
 	Error   string `json:"error,omitempty"`
+	// Received, Date, From and Subject name a message that failed (see
+	// FailedMessage).
+	Received *time.Time `json:"received,omitempty"`
+	Date     *time.Time `json:"date,omitempty"`
+	From     string     `json:"from,omitempty"`
+	Subject  string     `json:"subject,omitempty"`
+	// blob and mtime find them once the restore is over.
+	blob  catalog.BlobID
+	mtime int64
 }
 
 // put is one message a granular restore writes.
@@ -209,6 +218,7 @@ func (j *liveJob) write(ctx context.Context, res *LiveResult) error {
 		}
 	}
 	if res.Failed > 0 || len(res.Problems) > 0 {
+		lw.describeFailures()
 		msg := fmt.Sprintf("%d of %d messages could not be written", res.Failed, total)
 		for _, ir := range res.Items {
 			if ir.Outcome == OutcomeFailed {
@@ -364,11 +374,7 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		irs[i] = ItemResult{ID: p.item.ID, Folder: lf.name, Size: p.item.Size}
-		irs[i].FolderB64 = names.B64(lf.name)
-		if p.item.Folder != lf.name {
-			irs[i].FromFolder = p.item.Folder
-		}
+		irs[i] = newItemResult(lf, p)
 		have, err := present.has(p.item)
 		switch {
 		case err != nil:
@@ -515,6 +521,15 @@ func dirOwnerOf(live *maildir.Folder, recorded catalog.Owner) catalog.Owner {
 	return recorded
 }
 
+// newItemResult is the result entry of a put into a destination folder.
+func newItemResult(lf *liveFolder, p put) ItemResult {
+	ir := ItemResult{ID: p.item.ID, Folder: lf.name, FolderB64: names.B64(lf.name), Size: p.item.Size, blob: p.item.Blob, mtime: p.item.MTime}
+	if p.item.Folder != lf.name {
+		ir.FromFolder = p.item.Folder
+	}
+	return ir
+}
+
 // item records a message's outcome.
 func (lw *liveWriter) item(ir ItemResult) {
 	if lw.job.listItems || ir.Outcome == OutcomeFailed {
@@ -536,10 +551,7 @@ func (lw *liveWriter) fail(fr *FolderResult, ir *ItemResult, err error) {
 func (lw *liveWriter) folderFailed(lf *liveFolder, fr *FolderResult, err error) {
 	fr.Error = err.Error()
 	for _, p := range lf.puts {
-		ir := ItemResult{ID: p.item.ID, Folder: lf.name, FolderB64: names.B64(lf.name), Size: p.item.Size}
-		if p.item.Folder != lf.name {
-			ir.FromFolder = p.item.Folder
-		}
+		ir := newItemResult(lf, p)
 		lw.fail(fr, &ir, err)
 		lw.item(ir)
 	}
