@@ -134,6 +134,9 @@ func renderFolders(w io.Writer, folders []restore.FolderResult) {
 		if f.Created {
 			note = " (created)"
 		}
+		if f.Failed > 0 {
+			note += fmt.Sprintf(" (%d not written)", f.Failed)
+		}
 		fmt.Fprintf(w, "  %-30s %6d messages %10s%s\n", f.Name, f.Messages, units.Bytes(f.Bytes), note)
 	}
 }

@@ -16,7 +16,7 @@ import (
 // it would write through is a symbolic link (or a directory level is not
 // a directory): it refuses, rather than let a link planted by the mail
 // user make the (root) writer create or change files elsewhere.
-var ErrSymlink = errors.New("refusing to write through a symbolic link")
+var ErrSymlink = errors.New("refusing to write through it")
 
 // dirHandle is a directory the Writer opened level by level with
 // O_NOFOLLOW, and the path it stands for (for messages). Every file and
