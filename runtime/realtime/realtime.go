@@ -241,9 +241,14 @@ func (s *Scanner) watchAccount(a maildir.Account) {
 	}
 	for _, f := range snap.Folders {
 		dir := filepath.Join(a.Root, f.Dir)
-		s.watch(dir, a.Name)
-		s.watch(filepath.Join(dir, "new"), a.Name)
-		s.watch(filepath.Join(dir, "cur"), a.Name)
+		for _, d := range []string{dir, filepath.Join(dir, "new"), filepath.Join(dir, "cur")} {
+			// Never through a symbolic link below the root (inotify
+			// would follow it out of the account): such a folder is left
+			// to SmartScan.
+			if fi, err := os.Lstat(d); err == nil && fi.IsDir() {
+				s.watch(d, a.Name)
+			}
+		}
 	}
 }
 

@@ -276,13 +276,14 @@ func TestRealtimeRetriesFailedAccounts(t *testing.T) {
 	g := newRig(t, 1, 10)
 	g.eventually("the first pass", func() bool { return g.items() == 10 })
 	a := g.firstAccount()
-	// A subscriptions file that cannot be read (here, a directory) fails
-	// the account's listing.
-	subs := filepath.Join(a.Control, maildir.SubscriptionsFile)
-	if err := os.Remove(subs); err != nil && !os.IsNotExist(err) {
+	// A Maildir root that cannot be read (here, a file where the
+	// directory was) fails the account's listing; the account is not
+	// taken for deleted. (An unreadable file or folder below the root no
+	// longer fails it: it is skipped and reported.)
+	if err := os.Rename(a.Root, a.Root+".away"); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Mkdir(subs, 0o700); err != nil {
+	if err := os.WriteFile(a.Root, []byte("not a Maildir"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	g.eventually("the failure counted", func() bool { return g.s.Status().Errors >= 1 })
@@ -292,5 +293,8 @@ func TestRealtimeRetriesFailedAccounts(t *testing.T) {
 	g.eventually("the account rescanned without an event", func() bool { return g.s.Status().Errors > errs })
 	if st := g.s.Status(); st.LastErr == "" || !strings.Contains(st.LastErr, a.Name) {
 		t.Errorf("status does not name the failed account: %+v", st)
+	}
+	if n := g.items(); n != 10 {
+		t.Errorf("%d items current, want the 10 of the failed account kept", n)
 	}
 }

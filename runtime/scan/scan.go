@@ -7,11 +7,13 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
@@ -105,10 +107,69 @@ type Result struct {
 	// Mismatches lists, for a deep scan, the items whose content differs
 	// from their backup.
 	Mismatches []Mismatch `json:"mismatches,omitempty"`
+	// Skipped counts, by reason (maildir.Reason: "symlink", "fifo",
+	// "unreadable", ...), the files and directories of the mail store that
+	// were not read; SkippedItems names the first maxSkippedItems of them.
+	// What a skip hides is never recorded as deleted: the backup of a
+	// skipped message or folder stays as it was.
+	Skipped      map[string]int64 `json:"skipped,omitempty"`
+	SkippedItems []SkippedItem    `json:"skipped_items,omitempty"`
+	// Warnings are problems of the mail store that did not stop anything
+	// from being backed up (a damaged dovecot-uidlist, a folder without
+	// cur/), each naming its account and path.
+	Warnings []string `json:"warnings,omitempty"`
 	// Errors are per-account problems that did not stop the scan, and
 	// Failed the accounts they concern (not recorded by this run).
 	Errors []string `json:"errors,omitempty"`
 	Failed []string `json:"failed_accounts,omitempty"`
+}
+
+// SkippedItem is one file or directory of the mail store a scan did not
+// read. Path is relative to the account's Maildir root (or its CONTROL=
+// directory); names that are not UTF-8 are shown with U+FFFD and given
+// exactly in the _b64 fields.
+type SkippedItem struct {
+	Account    string `json:"account"`
+	AccountB64 string `json:"account_b64,omitempty"`
+	Path       string `json:"path"`
+	PathB64    string `json:"path_b64,omitempty"`
+	Reason     string `json:"reason"`
+	Error      string `json:"error,omitempty"`
+}
+
+// maxSkippedItems bounds Result.SkippedItems; Result.Skipped counts them
+// all.
+const maxSkippedItems = 100
+
+// SkippedTotal returns how many files and directories were skipped.
+func (r *Result) SkippedTotal() int64 {
+	var n int64
+	for _, c := range r.Skipped {
+		n += c
+	}
+	return n
+}
+
+// skip adds an account's skips and warnings to the result.
+func (r *Result) skip(account string, skips []maildir.Skip, warnings []error) {
+	for _, k := range skips {
+		if r.Skipped == nil {
+			r.Skipped = map[string]int64{}
+		}
+		r.Skipped[string(k.Reason)]++
+		if len(r.SkippedItems) < maxSkippedItems {
+			it := SkippedItem{Reason: string(k.Reason)}
+			it.Account, it.AccountB64 = names.Fields(account)
+			it.Path, it.PathB64 = names.Fields(k.Path)
+			if k.Err != nil {
+				it.Error = strings.ToValidUTF8(k.Err.Error(), "\uFFFD")
+			}
+			r.SkippedItems = append(r.SkippedItems, it)
+		}
+	}
+	for _, w := range warnings {
+		r.Warnings = append(r.Warnings, strings.ToValidUTF8(fmt.Sprintf("account %s: %v", account, w), "\uFFFD"))
+	}
 }
 
 // Mismatch is a message whose content no longer matches its backup.
