@@ -507,6 +507,10 @@ func (s *Scanner) record(ctx context.Context) {
 		res, err := scan.Run(ctx, s.r, s.st, scan.Options{Only: names, Include: s.opts.Include, Exclude: s.opts.Exclude, Now: s.opts.Now})
 		if err == nil && res != nil {
 			s.retryFailed(res, batch)
+			if n := res.SkippedTotal(); n > 0 {
+				s.log.Warn("realtime scanner: files or folders of the mail store skipped; their backup is kept as it was",
+					"skipped", res.Skipped, "first", res.SkippedItems[0].Account+": "+res.SkippedItems[0].Path)
+			}
 		}
 		s.mu.Lock()
 		s.inflight = nil
