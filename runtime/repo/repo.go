@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
@@ -62,6 +63,9 @@ type Repo struct {
 	WriteMu WriteLock
 	opts    Options
 	lock    *lock
+
+	orphanMu sync.Mutex
+	orphans  orphans
 }
 
 // Open opens the repository at path, creating it when allowed, and takes

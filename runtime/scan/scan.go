@@ -212,7 +212,9 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 		return s.res, err
 	}
 	s.purgeGen = gen
-	s.blobs = newBlobIndex(r.Catalog)
+	if err := s.newBlobs(); err != nil {
+		return s.res, err
+	}
 	if opts.Only == nil {
 		r.Catalog.Prefetch() // a full scan touches most of the catalog
 	}
@@ -290,8 +292,19 @@ func (s *scanner) lockBatch() error {
 	}
 	if gen != s.purgeGen {
 		s.purgeGen = gen
-		s.blobs = newBlobIndex(s.r.Catalog)
+		return s.newBlobs()
 	}
+	return nil
+}
+
+// newBlobs starts a new blob index, with the contents a killed scan left
+// uncommitted in the packs (none once a purge ran).
+func (s *scanner) newBlobs() error {
+	orphans, err := s.r.Orphans()
+	if err != nil {
+		return fmt.Errorf("looking for contents stored before a crash: %w", err)
+	}
+	s.blobs = newBlobIndex(s.r.Catalog, orphans)
 	return nil
 }
 

@@ -1,0 +1,109 @@
+package repo
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/pack"
+)
+
+// orphans are the contents a killed process stored and never committed;
+// see Repo.Orphans.
+type orphans struct {
+	found bool
+	gen   int64 // the purge generation they were found in
+	refs  map[catalog.BlobID]catalog.BlobRef
+	err   error
+}
+
+// Orphans returns the intact records, in the packs written last before
+// this Repo was opened, whose content no catalog blob row holds: what a
+// SmartScan or realtime batch killed before its commit stored (its packs
+// were written, its transaction lost). A scan adopts them instead of
+// storing the same contents again, which after a crash during a first
+// backup would otherwise write most of the repository twice.
+//
+// They are looked for once, on the first call, in the pack holding the
+// catalog's last blob and every pack after it (those written by this
+// Repo's own Store excluded), each read once and checked record by record
+// (CRC32C), and every pack they are in is fsynced before they are
+// returned: the catalog may refer to them as soon as they are. Once a
+// purge has run (it reclaims unreferenced records) Orphans returns nil.
+func (r *Repo) Orphans() (map[catalog.BlobID]catalog.BlobRef, error) {
+	r.orphanMu.Lock()
+	defer r.orphanMu.Unlock()
+	o := &r.orphans
+	if !o.found {
+		o.found = true
+		if o.gen, o.err = r.Catalog.PurgeGeneration(); o.err == nil {
+			o.refs, o.err = r.findOrphans()
+		}
+	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	gen, err := r.Catalog.PurgeGeneration()
+	if err != nil {
+		return nil, err
+	}
+	if gen != o.gen {
+		o.refs = nil
+	}
+	return o.refs, nil
+}
+
+func (r *Repo) findOrphans() (map[catalog.BlobID]catalog.BlobRef, error) {
+	last, ok, err := r.Catalog.LastPack()
+	if err != nil {
+		return nil, err
+	}
+	packs, err := r.Packs.Packs()
+	if err != nil {
+		return nil, err
+	}
+	refs := map[catalog.BlobID]catalog.BlobRef{}
+	for _, p := range packs {
+		if (ok && p.ID < last) || r.Packs.Writing(p.ID) {
+			continue
+		}
+		found := 0
+		err := r.Packs.Check(p.ID, false, func(id pack.ID, loc pack.Location) error {
+			bid := catalog.BlobID(id)
+			if _, dup := refs[bid]; dup {
+				return nil
+			}
+			has, err := r.Catalog.HasBlob(bid)
+			if err != nil || has {
+				return err
+			}
+			refs[bid] = catalog.BlobRef{Pack: loc.Pack, Offset: loc.Offset, Length: loc.Length, Size: loc.Size}
+			found++
+			return nil
+		})
+		var ce *pack.CorruptError
+		if err != nil && !errors.As(err, &ce) {
+			return nil, err // damaged records are simply not adopted
+		}
+		if found > 0 {
+			if err := syncFile(p.Path); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return refs, nil
+}
+
+// syncFile makes a file durable.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("syncing %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", path, err)
+	}
+	return nil
+}
