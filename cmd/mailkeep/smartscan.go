@@ -62,6 +62,9 @@ func renderScan(w io.Writer, op *agent.Operation) {
 			fmt.Fprintf(w, "  ... and %d more (the operation's JSON counts them by reason)\n", n-int64(len(res.SkippedItems)))
 		}
 	}
+	if len(res.Busy) > 0 {
+		fmt.Fprintf(w, "Not recorded, a restore was writing into them (the next scan records them): %s\n", strings.Join(res.Busy, ", "))
+	}
 	for _, wn := range res.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", wn)
 	}

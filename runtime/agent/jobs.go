@@ -33,7 +33,7 @@ func (a *Agent) StartSmartScan(deep bool) (*Operation, error) {
 		}
 		res, err := scan.Run(ctx, e.repo, e.store, scan.Options{
 			Deep: deep, Include: e.doc.Strings("accounts.include"), Exclude: e.doc.Strings("accounts.exclude"),
-			Now: a.cfg.Now, Progress: p,
+			Now: a.cfg.Now, Progress: p, Busy: a.ops.restoring,
 		})
 		a.noteSpace(err)
 		outcome, detail := "ok", ""

@@ -59,6 +59,12 @@ type Options struct {
 	// of Only that is gone from the store is marked deleted; accounts not
 	// in Only are left alone.
 	Only []string
+	// Busy, when set, reports the accounts a restore is writing into. A
+	// scan does not record them: it would record a half-written state (the
+	// messages not yet written back as deleted, UIDs and keywords not yet
+	// set); it lists them in Result.Busy and leaves their backup as it
+	// was, and the next scan records them.
+	Busy func(account string) bool
 }
 
 // Progress is updated atomically while a scan runs.
@@ -122,6 +128,9 @@ type Result struct {
 	// Failed the accounts they concern (not recorded by this run).
 	Errors []string `json:"errors,omitempty"`
 	Failed []string `json:"failed_accounts,omitempty"`
+	// Busy are the accounts not recorded because a restore was writing
+	// into them (see Options.Busy).
+	Busy []string `json:"busy_accounts,omitempty"`
 }
 
 // SkippedItem is one file or directory of the mail store a scan did not
@@ -232,6 +241,9 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 // settle records one account, keeping the run going past problems that
 // concern that account alone.
 func (s *scanner) settle(w *work, seen map[string]bool) error {
+	if s.busy(w.a.Name) {
+		return nil // a restore began writing into it since its listing
+	}
 	err := s.record(w)
 	if err != nil {
 		var se *repo.SpaceError
@@ -332,6 +344,16 @@ type scanner struct {
 	purgeGen int64
 	// started is when the run started, by Options.Now.
 	started int64
+}
+
+// busy reports (and notes in the result) an account a restore is writing
+// into.
+func (s *scanner) busy(name string) bool {
+	if s.opts.Busy == nil || !s.opts.Busy(name) {
+		return false
+	}
+	s.res.Busy = append(s.res.Busy, name)
+	return true
 }
 
 // wanted reports whether an account is selected by the include and

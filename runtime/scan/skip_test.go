@@ -2,6 +2,7 @@ package scan_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -208,6 +209,65 @@ func TestFIFODoesNotBlockScan(t *testing.T) {
 		if !strings.HasPrefix(it.Path, "cur/") || it.Reason != "fifo" {
 			t.Errorf("skipped %+v", it)
 		}
+	}
+	f.verify()
+}
+
+// TestAccountBeingRestoredIsNotRecorded: a SmartScan that meets an account
+// a restore is writing into (issue 11, finding 16) records nothing of it —
+// not its half-written state, whose messages not yet written back would be
+// recorded deleted — and does not take it for deleted; the scan after the
+// restore records it whole.
+func TestAccountBeingRestoredIsNotRecorded(t *testing.T) {
+	f := newFixture(t)
+	const account, other = "ann@example.org", "bob@example.org"
+	var paths []string
+	for i := range 3 {
+		paths = append(paths, f.deliverTo(account, "", fmt.Sprintf("%d.M1P1.host", 100+i), fmt.Sprintf("inbox %d", i)))
+		paths = append(paths, f.deliverTo(account, ".Work", fmt.Sprintf("%d.M1P1.host", 200+i), fmt.Sprintf("work %d", i)))
+	}
+	f.deliver(other, "300.M1P1.host", "bob's")
+	f.scanOK(f.store)
+	all := f.items(account)
+	// The Maildir is lost, and a restore has written INBOX back so far.
+	saved := map[string][]byte{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		mustDo(t, err)
+		saved[p] = b
+	}
+	mustDo(t, os.RemoveAll(f.maildir(account)))
+	for i := 0; i < len(paths); i += 2 {
+		mustDo(t, os.MkdirAll(filepath.Dir(paths[i]), 0o700))
+		mustDo(t, os.WriteFile(paths[i], saved[paths[i]], 0o600))
+	}
+	restoring := true
+	busy := func(name string) bool { return restoring && name == account }
+	for _, only := range [][]string{nil, {account, other}} { // SmartScan, and a realtime batch
+		res, err := scan.Run(context.Background(), f.repo, f.store, scan.Options{Busy: busy, Only: only})
+		if err != nil || len(res.Errors) != 0 {
+			t.Fatalf("scan during the restore: %v, %q", err, res.Errors)
+		}
+		if !reflect.DeepEqual(res.Busy, []string{account}) || res.Deleted != 0 || res.DeletedAccounts != 0 || res.Accounts != 1 {
+			t.Fatalf("scan during the restore: busy %q, %d deleted, %d accounts deleted, %d accounts; want %s busy, nothing deleted, 1 account recorded",
+				res.Busy, res.Deleted, res.DeletedAccounts, res.Accounts, account)
+		}
+		if got := f.items(account); !reflect.DeepEqual(got, all) {
+			t.Fatalf("during the restore the backup of %s changed: %q, want %q", account, got, all)
+		}
+	}
+	// The restore finishes.
+	for i := 1; i < len(paths); i += 2 {
+		mustDo(t, os.MkdirAll(filepath.Dir(paths[i]), 0o700))
+		mustDo(t, os.WriteFile(paths[i], saved[paths[i]], 0o600))
+	}
+	restoring = false
+	res, err := scan.Run(context.Background(), f.repo, f.store, scan.Options{Busy: busy})
+	if err != nil || res.Deleted != 0 || len(res.Busy) != 0 {
+		t.Fatalf("scan after the restore: %v, %d deleted, busy %q", err, res.Deleted, res.Busy)
+	}
+	if got := f.items(account); !reflect.DeepEqual(got, all) {
+		t.Fatalf("after the restore: %q, want %q", got, all)
 	}
 	f.verify()
 }
