@@ -131,7 +131,7 @@ func (sc *scanner) folderDirs() ([]string, error) {
 			dirs = append(dirs, rel)
 			return
 		}
-		sc.skip(Skip{Folder: FolderName(sc.s.layout, rel), Dir: rel, Path: rel, Scope: ScopeFolder}, &refusal{ReasonSymlink})
+		sc.skip(Skip{Folder: FolderName(sc.s.layout, rel), Dir: rel, Path: rel, Scope: ScopeFolder, Subtree: sc.s.layout == LayoutFS}, &refusal{ReasonSymlink})
 	}
 	if sc.s.layout != LayoutFS {
 		var links []string
@@ -181,7 +181,7 @@ func (sc *scanner) folderDirs() ([]string, error) {
 			if rel == "" {
 				return &fs.PathError{Op: "getdents", Path: a.Root, Err: err}
 			}
-			sc.skip(Skip{Folder: FolderName(sc.s.layout, rel), Dir: rel, Path: rel, Scope: ScopeFolder}, err)
+			sc.skip(Skip{Folder: FolderName(sc.s.layout, rel), Dir: rel, Path: rel, Scope: ScopeFolder, Subtree: true}, err)
 			return nil
 		}
 		for _, e := range ents {
@@ -213,7 +213,7 @@ func (sc *scanner) folderDirs() ([]string, error) {
 				continue // vanished: a folder deleted or renamed meanwhile
 			}
 			if err != nil {
-				sc.skip(Skip{Folder: FolderName(sc.s.layout, child), Dir: child, Path: child, Scope: ScopeFolder}, err)
+				sc.skip(Skip{Folder: FolderName(sc.s.layout, child), Dir: child, Path: child, Scope: ScopeFolder, Subtree: true}, err)
 				continue
 			}
 			err = walk(sub, child)

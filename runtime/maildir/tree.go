@@ -73,6 +73,9 @@ type Skip struct {
 	// Name is the message's file name for ScopeMessage, "" otherwise.
 	Name  string
 	Scope SkipScope
+	// Subtree is set for a directory skipped with LAYOUT=fs, where the
+	// folders below it (Folder + "/...") were not listed either.
+	Subtree bool
 	// Reason says why; Err is the error for ReasonUnreadable.
 	Reason Reason
 	Err    error

@@ -266,18 +266,22 @@ func (s *scanner) record(w *work) error {
 // are never taken for deleted, nor their folders: a purge would otherwise
 // drop mail that is still on disk.
 type hidden struct {
-	folders []string         // names
-	touched map[string]bool  // folder names with any skip
-	files   map[itemKey]bool // skipped messages
+	folders  map[string]bool  // names
+	subtrees []string         // names, whose subfolders are hidden too
+	touched  map[string]bool  // folder names with any skip
+	files    map[itemKey]bool // skipped messages
 }
 
 func hiddenBy(skips []maildir.Skip) *hidden {
-	h := &hidden{touched: map[string]bool{}, files: map[itemKey]bool{}}
+	h := &hidden{folders: map[string]bool{}, touched: map[string]bool{}, files: map[itemKey]bool{}}
 	for _, k := range skips {
 		h.touched[k.Folder] = true
 		switch k.Scope {
 		case maildir.ScopeFolder:
-			h.folders = append(h.folders, k.Folder)
+			h.folders[k.Folder] = true
+			if k.Subtree {
+				h.subtrees = append(h.subtrees, k.Folder)
+			}
 		case maildir.ScopeMessage:
 			h.files[itemKey{k.Folder, maildir.ParseInfo(k.Name).Base}] = true
 		}
@@ -287,8 +291,11 @@ func hiddenBy(skips []maildir.Skip) *hidden {
 
 // folder reports whether a folder was hidden, in whole or in part.
 func (h *hidden) folder(name string) bool {
-	for _, f := range h.folders {
-		if name == f || strings.HasPrefix(name, f+"/") {
+	if h.folders[name] {
+		return true
+	}
+	for _, f := range h.subtrees {
+		if strings.HasPrefix(name, f+"/") {
 			return true
 		}
 	}

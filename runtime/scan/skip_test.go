@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/scan"
+	"github.com/mailkeep/mailkeep/schema"
 )
 
 // items returns an account's current items as "Folder/base: content".
@@ -270,4 +271,47 @@ func TestAccountBeingRestoredIsNotRecorded(t *testing.T) {
 		t.Fatalf("after the restore: %q, want %q", got, all)
 	}
 	f.verify()
+}
+
+// TestSkippedDirectoryHidesItsSubfolders: with LAYOUT=fs a folder
+// directory that became a link hides the folders below it, whose backup is
+// kept; with Maildir++ a linked ".Work" hides Work alone, and a message
+// deleted from ".Work.Sub" is recorded deleted.
+func TestSkippedDirectoryHidesItsSubfolders(t *testing.T) {
+	for _, layout := range []string{"fs", "maildir++"} {
+		t.Run(layout, func(t *testing.T) {
+			f := newFixture(t)
+			ms, err := schema.ParseMailStore("maildir:" + f.root + "/%d/%n/Maildir:LAYOUT=" + layout)
+			mustDo(t, err)
+			st, err := maildir.Open(ms)
+			mustDo(t, err)
+			const account = "ann@example.org"
+			work, sub := ".Work", ".Work.Sub"
+			if layout == "fs" {
+				work, sub = "Work", "Work/Sub"
+			}
+			f.deliver(account, "1.M1P1.host", "inbox")
+			f.deliverTo(account, work, "2.M1P1.host", "work")
+			gone := f.deliverTo(account, sub, "3.M1P1.host", "sub one")
+			f.deliverTo(account, sub, "4.M1P1.host", "sub two")
+			f.scanOK(st)
+			root := f.maildir(account)
+			elsewhere := filepath.Join(t.TempDir(), "work")
+			mustDo(t, os.Remove(gone))
+			mustDo(t, os.Rename(filepath.Join(root, work), elsewhere))
+			mustDo(t, os.Symlink(elsewhere, filepath.Join(root, work)))
+			res := f.scanOK(st)
+			want := int64(1) // Maildir++: .Work.Sub is listed, its deletion recorded
+			if layout == "fs" {
+				want = 0 // hidden below the link
+			}
+			if res.Deleted != want || res.Skipped["symlink"] != 1 {
+				t.Fatalf("%d deleted, skipped %v; want %d deleted, 1 symlink", res.Deleted, res.Skipped, want)
+			}
+			if n := len(f.items(account)); n != 4-int(want) {
+				t.Fatalf("%d items kept, want %d", n, 4-int(want))
+			}
+			f.verify()
+		})
+	}
 }
