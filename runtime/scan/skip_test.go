@@ -315,3 +315,22 @@ func TestSkippedDirectoryHidesItsSubfolders(t *testing.T) {
 		})
 	}
 }
+
+// TestFolderWithoutCurIsBackedUp: a folder directory with new/ but no
+// cur/ (Dovecot creates cur/ when it opens it) is backed up, and the scan
+// says so, instead of being silently ignored.
+func TestFolderWithoutCurIsBackedUp(t *testing.T) {
+	f := newFixture(t)
+	const account = "ann@example.org"
+	f.deliver(account, "1.M1P1.host", "inbox")
+	dir := filepath.Join(f.maildir(account), ".Drafts", "new")
+	mustDo(t, os.MkdirAll(dir, 0o700))
+	mustDo(t, os.WriteFile(filepath.Join(dir, "2.M1P1.host"), []byte("a draft"), 0o600))
+	res := f.scanOK(f.store)
+	if got, want := f.items(account), []string{"Drafts/2.M1P1.host: a draft", "INBOX/1.M1P1.host: inbox"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("backed up %q, want %q", got, want)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "account "+account) || !strings.Contains(res.Warnings[0], "no cur/") {
+		t.Fatalf("warnings %q, want one about .Drafts having no cur/", res.Warnings)
+	}
+}
