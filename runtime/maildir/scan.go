@@ -664,22 +664,8 @@ func (sc *scanner) list(fd int, f *Folder, sub string) ([]string, error) {
 	return names, err
 }
 
-// reasonOfType is reasonOf for a getdents type.
-func reasonOfType(typ byte) Reason {
-	switch typ {
-	case unix.DT_LNK:
-		return ReasonSymlink
-	case unix.DT_FIFO:
-		return ReasonFIFO
-	case unix.DT_CHR, unix.DT_BLK:
-		return ReasonDevice
-	case unix.DT_SOCK:
-		return ReasonSocket
-	case unix.DT_DIR:
-		return ReasonDirectory
-	}
-	return ReasonNotDir
-}
+// reasonOfType is reasonOf for a getdents type (DT_x is S_IFx >> 12).
+func reasonOfType(typ byte) Reason { return reasonOf(uint32(typ) << 12) }
 
 // readDir reads a directory with getdents into buf and calls fn with each
 // entry's name (never "." or "..", never empty; valid only during the

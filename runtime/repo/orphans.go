@@ -2,10 +2,9 @@ package repo
 
 import (
 	"errors"
-	"fmt"
-	"os"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/fsutil"
 	"github.com/mailkeep/mailkeep/runtime/pack"
 )
 
@@ -87,23 +86,10 @@ func (r *Repo) findOrphans() (map[catalog.BlobID]catalog.BlobRef, error) {
 			return nil, err // damaged records are simply not adopted
 		}
 		if found > 0 {
-			if err := syncFile(p.Path); err != nil {
+			if err := fsutil.SyncDir(p.Path); err != nil { // fsyncs a file as well
 				return nil, err
 			}
 		}
 	}
 	return refs, nil
-}
-
-// syncFile makes a file durable.
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	return nil
 }
