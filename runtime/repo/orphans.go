@@ -24,11 +24,12 @@ type orphans struct {
 // storing the same contents again, which after a crash during a first
 // backup would otherwise write most of the repository twice.
 //
-// They are looked for once, on the first call, in the pack holding the
-// catalog's last blob and every pack after it (those written by this
-// Repo's own Store excluded), each read once and checked record by record
-// (CRC32C), and every pack they are in is fsynced before they are
-// returned: the catalog may refer to them as soon as they are. Once a
+// They are looked for once, on the first call, after the catalog's last
+// blob: in the rest of its pack and in every pack after it (those written
+// by this Repo's own Store excluded), read once and checked record by
+// record (CRC32C); after a clean stop there is nothing to read. Every pack
+// they are in is fsynced before they are returned: the catalog may refer
+// to them as soon as they are. Once a
 // purge has run (it reclaims unreferenced records) Orphans returns nil.
 func (r *Repo) Orphans() (map[catalog.BlobID]catalog.BlobRef, error) {
 	r.orphanMu.Lock()
@@ -54,7 +55,7 @@ func (r *Repo) Orphans() (map[catalog.BlobID]catalog.BlobRef, error) {
 }
 
 func (r *Repo) findOrphans() (map[catalog.BlobID]catalog.BlobRef, error) {
-	last, ok, err := r.Catalog.LastPack()
+	last, end, ok, err := r.Catalog.LastPack()
 	if err != nil {
 		return nil, err
 	}
@@ -64,11 +65,15 @@ func (r *Repo) findOrphans() (map[catalog.BlobID]catalog.BlobRef, error) {
 	}
 	refs := map[catalog.BlobID]catalog.BlobRef{}
 	for _, p := range packs {
-		if (ok && p.ID < last) || r.Packs.Writing(p.ID) {
+		from := int64(0)
+		if ok && p.ID == last {
+			from = end // what the catalog refers to ends there
+		}
+		if (ok && p.ID < last) || p.Size <= from || r.Packs.Writing(p.ID) {
 			continue
 		}
 		found := 0
-		err := r.Packs.Check(p.ID, false, func(id pack.ID, loc pack.Location) error {
+		err := r.Packs.CheckFrom(p.ID, from, func(id pack.ID, loc pack.Location) error {
 			bid := catalog.BlobID(id)
 			if _, dup := refs[bid]; dup {
 				return nil
