@@ -336,6 +336,9 @@ func (s *scanner) write(tx *catalog.Tx, w *work, res *Result) error {
 	if err := s.recordReads(tx, id, w, res, &ch); err != nil {
 		return err
 	}
+	for _, k := range w.skips {
+		w.hidden.touched[k.Folder] = true // no stamp: read again next time
+	}
 	for _, gone := range w.gone {
 		ch.closes = append(ch.closes, gone.ID)
 		res.Deleted++
