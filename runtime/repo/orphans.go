@@ -14,7 +14,6 @@ type orphans struct {
 	found bool
 	gen   int64 // the purge generation they were found in
 	refs  map[catalog.BlobID]catalog.BlobRef
-	err   error
 }
 
 // Orphans returns the intact records, in the packs written last before
@@ -36,13 +35,15 @@ func (r *Repo) Orphans() (map[catalog.BlobID]catalog.BlobRef, error) {
 	defer r.orphanMu.Unlock()
 	o := &r.orphans
 	if !o.found {
-		o.found = true
-		if o.gen, o.err = r.Catalog.PurgeGeneration(); o.err == nil {
-			o.refs, o.err = r.findOrphans()
+		gen, err := r.Catalog.PurgeGeneration()
+		if err != nil {
+			return nil, err
 		}
-	}
-	if o.err != nil {
-		return nil, o.err
+		refs, err := r.findOrphans()
+		if err != nil {
+			return nil, err // looked for again next time
+		}
+		o.found, o.gen, o.refs = true, gen, refs
 	}
 	gen, err := r.Catalog.PurgeGeneration()
 	if err != nil {

@@ -221,9 +221,7 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 		return s.res, err
 	}
 	s.purgeGen = gen
-	if err := s.newBlobs(); err != nil {
-		return s.res, err
-	}
+	s.newBlobs()
 	if opts.Only == nil {
 		r.Catalog.Prefetch() // a full scan touches most of the catalog
 	}
@@ -304,20 +302,20 @@ func (s *scanner) lockBatch() error {
 	}
 	if gen != s.purgeGen {
 		s.purgeGen = gen
-		return s.newBlobs()
+		s.newBlobs()
 	}
 	return nil
 }
 
 // newBlobs starts a new blob index, with the contents a killed scan left
-// uncommitted in the packs (none once a purge ran).
-func (s *scanner) newBlobs() error {
+// uncommitted in the packs (none once a purge ran). Failing to look for
+// them only costs storing them again: a warning.
+func (s *scanner) newBlobs() {
 	orphans, err := s.r.Orphans()
 	if err != nil {
-		return fmt.Errorf("looking for contents stored before a crash: %w", err)
+		s.res.Warnings = append(s.res.Warnings, fmt.Sprintf("contents stored before a crash are stored again: looking for them failed: %v", err))
 	}
 	s.blobs = newBlobIndex(s.r.Catalog, orphans)
-	return nil
 }
 
 // scanner is the state of one Run.
