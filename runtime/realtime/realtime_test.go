@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +32,8 @@ type rig struct {
 
 	mu      sync.Mutex
 	batches int
+	// restoring is what the scanner's Busy reports for every account.
+	restoring atomic.Bool
 	// lastSeen describes what the last condition checked saw, for the
 	// failure message of eventually.
 	lastSeen string
@@ -56,6 +59,7 @@ func newRig(t *testing.T, accounts, messages int) *rig {
 	g.s, err = Start(context.Background(), g.repo, g.store, Options{
 		Settle: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnRecord: func(Batch) { g.mu.Lock(); g.batches++; g.mu.Unlock() },
+		Busy:     func(string) bool { return g.restoring.Load() },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -297,4 +301,29 @@ func TestRealtimeRetriesFailedAccounts(t *testing.T) {
 	if n := g.items(); n != 10 {
 		t.Errorf("%d items current, want the 10 of the failed account kept", n)
 	}
+}
+
+// TestRealtimeWaitsForARestore: changes to an account a restore is
+// writing into are not recorded while it runs (its half-written state
+// would be), and are recorded once it is over without any further event.
+func TestRealtimeWaitsForARestore(t *testing.T) {
+	g := newRig(t, 1, 10)
+	g.eventually("the first pass", func() bool { return g.items() == 10 })
+	g.restoring.Store(true)
+	g.mu.Lock()
+	before := g.batches
+	g.mu.Unlock()
+	if _, err := corpus.Deliver(g.root, 3, 4); err != nil {
+		t.Fatal(err)
+	}
+	g.eventually("a batch during the restore", func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.batches > before
+	})
+	if n := g.items(); n != 10 {
+		t.Fatalf("%d items recorded during the restore, want the 10 of before", n)
+	}
+	g.restoring.Store(false)
+	g.eventually("the deliveries recorded after the restore", func() bool { return g.items() == 13 })
 }
