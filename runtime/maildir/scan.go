@@ -1,6 +1,7 @@
 package maildir
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -49,6 +50,10 @@ type ScanOptions struct {
 	// not listed and comes back with Reused set and no messages. A folder
 	// of which something was skipped is never reused.
 	Reuse func(dir string, st Stamp) bool
+	// Context, when set, stops the scan once it is done: it is checked
+	// between folders and every few thousand files, and ScanWith then
+	// returns its error.
+	Context context.Context
 }
 
 // ScanWith is Scan with options: a caller that remembers each folder's
@@ -69,13 +74,16 @@ func (s *Store) ScanWith(a Account, opts ScanOptions) (*Snapshot, error) {
 		return nil, &fs.PathError{Op: "fstat", Path: a.Root, Err: err}
 	}
 	snap := &Snapshot{Account: a, Owner: ownerOf(&st)}
-	sc := scanner{s: s, a: a, t: t, buf: make([]byte, 64<<10), snap: snap, reuse: opts.Reuse}
+	sc := scanner{s: s, a: a, t: t, buf: make([]byte, 64<<10), snap: snap, reuse: opts.Reuse, ctx: opts.Context}
 	defer sc.closeControl()
 	dirs, err := sc.folderDirs()
 	if err != nil {
 		return nil, err
 	}
 	for _, dir := range dirs {
+		if err := sc.stopped(); err != nil {
+			return nil, err
+		}
 		f, ok, err := sc.folder(dir)
 		if err != nil {
 			return nil, err
@@ -260,6 +268,18 @@ type scanner struct {
 	buf   []byte // getdents buffer
 	snap  *Snapshot
 	reuse func(dir string, st Stamp) bool
+	ctx   context.Context // nil: never stopped
+}
+
+// stopped returns the error of the scan's context once it is done.
+func (sc *scanner) stopped() error {
+	if sc.ctx == nil {
+		return nil
+	}
+	if err := sc.ctx.Err(); err != nil {
+		return fmt.Errorf("account %s: scan stopped: %w", sc.a.Name, err)
+	}
+	return nil
 }
 
 // skip records what was not read: err is a *refusal or the error reading
@@ -428,6 +448,9 @@ func (sc *scanner) folder(dir string) (f Folder, ok bool, err error) {
 		off += n
 		vanished += v
 	}
+	if err := sc.stopped(); err != nil {
+		return f, false, err // the stats were cut short
+	}
 	if vanished > 0 {
 		// Files renamed while we listed (flag changes, new/ → cur/):
 		// list again once and pick up the bases we lost.
@@ -547,12 +570,17 @@ type dirScan struct {
 	t         *tree
 	fd        int
 	sub       string
-	folder    string // name
-	dir, path string // the folder's directory, and new/ or cur/ relative to the root
+	folder    string          // name
+	dir, path string          // the folder's directory, and new/ or cur/ relative to the root
+	done      <-chan struct{} // closed when the scan is stopped; nil: never
 }
 
 func (sc *scanner) dirScan(f *Folder, fd int, sub string) *dirScan {
-	return &dirScan{t: sc.t, fd: fd, sub: sub, folder: f.Name, dir: f.Dir, path: filepath.Join(f.Dir, sub)}
+	d := &dirScan{t: sc.t, fd: fd, sub: sub, folder: f.Name, dir: f.Dir, path: filepath.Join(f.Dir, sub)}
+	if sc.ctx != nil {
+		d.done = sc.ctx.Done()
+	}
+	return d
 }
 
 // skip returns the Skip of one of its files.
@@ -604,6 +632,13 @@ func (d *dirScan) statAll(names []string, out []Message, letters []uint32) (int,
 func (d *dirScan) statRange(names []string, out []Message, letters []uint32) (vanished int, skips []Skip) {
 	var st unix.Stat_t
 	for i, name := range names {
+		if i&4095 == 4095 && d.done != nil {
+			select {
+			case <-d.done:
+				return vanished, skips // the caller sees the stop
+			default:
+			}
+		}
 		err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
 		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
 			if !d.t.follow {

@@ -1,7 +1,9 @@
 package maildir
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -174,3 +176,29 @@ func isRefused(err error, r Reason) bool {
 }
 
 func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
+// TestScanStopsWithItsContext: a listing stops once its context is done
+// (between folders, and within a large folder every few thousand files),
+// so that cancelling a SmartScan, or SIGTERM, does not wait for the
+// listing of a huge account.
+func TestScanStopsWithItsContext(t *testing.T) {
+	s, a := handMade(t)
+	for i := range 5000 {
+		writeAt(t, a.Root, fmt.Sprintf("cur/%d.M9P9.host:2,S", 10000+i), "x", t0)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	testHookListed = func(dir string) {
+		if dir == filepath.Join(a.Root, "cur") {
+			cancel()
+		}
+	}
+	defer func() { testHookListed = nil }()
+	snap, err := s.ScanWith(a, ScanOptions{Context: ctx})
+	if !errors.Is(err, context.Canceled) || snap != nil {
+		t.Fatalf("ScanWith after its context was cancelled: %v, %v; want context.Canceled", snap, err)
+	}
+	// Not cancelled: the whole account.
+	if snap, err = s.ScanWith(a, ScanOptions{Context: context.Background()}); err != nil || len(snap.Folders[0].Messages) != 5004 {
+		t.Fatalf("ScanWith: %v, %d INBOX messages", err, len(snap.Folders[0].Messages))
+	}
+}

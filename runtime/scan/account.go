@@ -122,7 +122,7 @@ func (s *scanner) start(a maildir.Account) *work {
 			return
 		}
 		w.folders = cur.Folders
-		var opts maildir.ScanOptions
+		opts := maildir.ScanOptions{Context: s.ctx}
 		if cur.Known && !s.opts.Deep {
 			known := make(map[string]bool, len(w.folders))
 			for _, f := range w.folders {

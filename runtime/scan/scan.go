@@ -215,7 +215,7 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	if opts.Progress == nil {
 		opts.Progress = &Progress{}
 	}
-	s := &scanner{r: r, st: st, opts: opts, res: &Result{}, committed: time.Now(), started: opts.Now().UnixNano()}
+	s := &scanner{ctx: ctx, r: r, st: st, opts: opts, res: &Result{}, committed: time.Now(), started: opts.Now().UnixNano()}
 	gen, err := r.Catalog.PurgeGeneration()
 	if err != nil {
 		return s.res, err
@@ -320,6 +320,7 @@ func (s *scanner) newBlobs() {
 
 // scanner is the state of one Run.
 type scanner struct {
+	ctx  context.Context // the run's: stops the listings too
 	r    *repo.Repo
 	st   Store
 	opts Options
