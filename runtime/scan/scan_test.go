@@ -87,6 +87,23 @@ func (f *fixture) deliverMany(n, perAccount int) {
 	}
 }
 
+// age makes every file and directory of the store an hour old, so that
+// folder stamps are trusted (they are only for changes older than the
+// racy margin).
+func (f *fixture) age() {
+	f.t.Helper()
+	old := time.Now().Add(-time.Hour)
+	err := filepath.WalkDir(f.root, func(p string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chtimes(p, old, old)
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 // verify fails the test on any problem Verify finds.
 func (f *fixture) verify() {
 	f.t.Helper()
@@ -138,19 +155,10 @@ func TestUnreadableMessageIsSkipped(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			// Every change an hour old: the broken scan's listing would
-			// let the next scan skip the folder by its stamp, were it
-			// recorded; the unreadable message must be read again.
-			old := time.Now().Add(-time.Hour)
-			err := filepath.WalkDir(f.root, func(p string, _ os.DirEntry, err error) error {
-				if err != nil {
-					return err
-				}
-				return os.Chtimes(p, old, old)
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			// The broken scan's listing would let the next scan skip the
+			// folder by its stamp, were it recorded; the unreadable
+			// message must be read again.
+			f.age()
 			broken = true
 			st := hookedStore{Store: f.store, open: func(a maildir.Account, m *maildir.Message) error {
 				if broken && m.Base == "1001.M1P1.host" {
@@ -326,18 +334,7 @@ func TestSkippedFolders(t *testing.T) {
 		f.deliver(account, fmt.Sprintf("%d.M1P1.host", 100+i), fmt.Sprintf("inbox message %d", i))
 		archived = f.deliverTo(account, ".Archive", fmt.Sprintf("%d.M2P1.host", 200+i), fmt.Sprintf("archived message %d", i))
 	}
-	// Stamps are trusted only when the folder's last change is older than
-	// the listing by the racy margin: make every change an hour old.
-	old := time.Now().Add(-time.Hour)
-	err := filepath.WalkDir(f.root, func(p string, _ os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Chtimes(p, old, old)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.age() // stamps are trusted only for changes older than the racy margin
 	scanOK := func(what string) *scan.Result {
 		t.Helper()
 		res, err := scan.Run(context.Background(), f.repo, f.store, scan.Options{})
