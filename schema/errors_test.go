@@ -111,6 +111,9 @@ var errorCases = []struct {
 		errAt("Invalid cron expression", "main.hcl", 43, 16, `"@every 10s" runs more often than once a minute`),
 		errAt("Invalid cron expression", "main.hcl", 50, 16, `"0 4 30 2 *" never runs`),
 	}},
+	{dir: "bad_mail_store_symlinks", want: []wantDiag{
+		errAt("Unsupported value", "main.hcl", 3, 25, `The value "follow" is not one of "refuse" or "within_store".`),
+	}},
 	{dir: "unknown_timezone", want: []wantDiag{
 		errAt("Unknown time zone", "main.hcl", 5, 16, `"Europe/Pariss" is not an IANA time zone name`),
 	}},

@@ -25,6 +25,7 @@ server "mx1" {}
 var productDefaults = map[string]cty.Value{
 	"description":                  cty.StringVal(""),
 	"backup_path":                  cty.StringVal("/opt/mailkeep/backup"),
+	"mail_store_symlinks":          cty.StringVal("refuse"),
 	"realtime_scanner":             cty.True,
 	"enabled_at_startup":           cty.True,
 	"smartscan_at_startup":         cty.False,

@@ -70,6 +70,8 @@ var settings = []*Setting{
 		Doc: "free text shown in the server listing"},
 	{Path: "mail_store", Type: cty.String, Default: cty.NullVal(cty.String), Checks: []check{checkMailStore}, Active: true,
 		Doc: "the mail store and its layout in Dovecot mail_location syntax, e.g. maildir:/var/vmail/%d/%n/Maildir"},
+	{Path: "mail_store_symlinks", Type: cty.String, Default: cty.StringVal("refuse"), Checks: []check{checkOneOf("refuse", "within_store")}, Active: true,
+		Doc: `symbolic links below an account's Maildir root: "refuse" follows none, "within_store" those that lead inside the account`},
 	{Path: "backup_path", Type: cty.String, Default: cty.StringVal(DefaultBackupPath), Checks: []check{checkBackupPath}, Active: true,
 		Doc: "where this server's backup repository lives; one per server, never shared"},
 	{Path: "realtime_scanner", Type: cty.Bool, Default: cty.True, Active: true,

@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/mailkeep/mailkeep/internal/units"
 	"github.com/mailkeep/mailkeep/runtime/agent"
@@ -40,6 +43,30 @@ func renderScan(w io.Writer, op *agent.Operation) {
 	fmt.Fprintln(w)
 	for _, m := range res.Mismatches {
 		fmt.Fprintf(w, "  content differs from the backup: %s %s/%s (backup %s, live %s)\n", m.Account, m.Folder, m.Name, m.Backup[:12], m.Live[:12])
+	}
+	if n := res.SkippedTotal(); n > 0 {
+		reasons := slices.Sorted(maps.Keys(res.Skipped))
+		parts := make([]string, len(reasons))
+		for i, r := range reasons {
+			parts[i] = fmt.Sprintf("%d %s", res.Skipped[r], r)
+		}
+		fmt.Fprintf(w, "Skipped %d files or folders (%s); their backup is kept as it was:\n", n, strings.Join(parts, ", "))
+		for _, it := range res.SkippedItems {
+			detail := it.Reason
+			if it.Error != "" {
+				detail += ": " + it.Error
+			}
+			fmt.Fprintf(w, "  skipped: %s %q (%s)\n", displayName(it.Account, it.AccountB64), displayName(it.Path, it.PathB64), detail)
+		}
+		if int64(len(res.SkippedItems)) < n {
+			fmt.Fprintf(w, "  ... and %d more (the operation's JSON counts them by reason)\n", n-int64(len(res.SkippedItems)))
+		}
+	}
+	if len(res.Busy) > 0 {
+		fmt.Fprintf(w, "Not recorded, a restore was writing into them (the next scan records them): %s\n", strings.Join(res.Busy, ", "))
+	}
+	for _, wn := range res.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", wn)
 	}
 	for _, e := range res.Errors {
 		fmt.Fprintf(w, "  error: %s\n", e)

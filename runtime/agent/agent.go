@@ -160,7 +160,7 @@ func openEngine(doc *schema.Document) (*engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail_store: %w", err)
 	}
-	store, err := maildir.Open(ms)
+	store, err := maildir.OpenWith(ms, maildir.Options{Symlinks: doc.String("mail_store_symlinks")})
 	if err != nil {
 		return nil, fmt.Errorf("mail_store: %w", err)
 	}

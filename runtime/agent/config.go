@@ -82,7 +82,8 @@ func (a *Agent) PutConfig(body []byte, ifMatch, client string) (ConfigState, err
 	cs := a.configLocked()
 	a.log.Info("config replaced", "revision", a.st.Revision, "etag", etag, "client", client)
 	needsSwitch := old == nil || old.String("backup_path") != doc.String("backup_path") ||
-		old.String("mail_store") != doc.String("mail_store") || old.Bool("metadata.flush_on_save") != doc.Bool("metadata.flush_on_save")
+		old.String("mail_store") != doc.String("mail_store") || old.String("mail_store_symlinks") != doc.String("mail_store_symlinks") ||
+		old.Bool("metadata.flush_on_save") != doc.Bool("metadata.flush_on_save")
 	var switched chan struct{}
 	if needsSwitch {
 		switched = make(chan struct{})

@@ -33,7 +33,7 @@ func (a *Agent) StartSmartScan(deep bool) (*Operation, error) {
 		}
 		res, err := scan.Run(ctx, e.repo, e.store, scan.Options{
 			Deep: deep, Include: e.doc.Strings("accounts.include"), Exclude: e.doc.Strings("accounts.exclude"),
-			Now: a.cfg.Now, Progress: p,
+			Now: a.cfg.Now, Progress: p, Busy: a.ops.restoring,
 		})
 		a.noteSpace(err)
 		outcome, detail := "ok", ""
@@ -45,6 +45,8 @@ func (a *Agent) StartSmartScan(deep bool) (*Operation, error) {
 		case len(res.Errors) > 0:
 			outcome, detail = "failed", fmt.Sprintf("%d accounts could not be read; first: %s", len(res.Errors), res.Errors[0])
 			err = errors.New(detail)
+		case res.SkippedTotal() > 0:
+			detail = fmt.Sprintf("%d files or folders of the mail store skipped (links, special or unreadable files); their backup is kept as it was", res.SkippedTotal())
 		}
 		if ferr := e.repo.Catalog.FinishScan(id, a.cfg.Now().UnixNano(), outcome, detail); ferr != nil && err == nil {
 			err = ferr

@@ -242,6 +242,21 @@ func (m *opManager) runningPrefix(prefix string) *Operation {
 	return nil
 }
 
+// runningKind reports whether an operation of exactly this kind runs.
+func (m *opManager) runningKind(kind string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.ops {
+		if r.op.State == StateRunning && r.op.Type == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// restoring reports whether a restore writes into an account.
+func (m *opManager) restoring(account string) bool { return m.runningKind("restore:" + account) }
+
 // shutdown cancels every running operation and waits for them to stop.
 func (m *opManager) shutdown() {
 	m.mu.Lock()

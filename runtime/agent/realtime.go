@@ -50,7 +50,7 @@ func (r *realtimeRunner) apply(doc *schema.Document) {
 			return
 		}
 	}
-	s, err := realtime.Start(r.a.ctx, e.repo, e.store, realtime.Options{Include: inc, Exclude: exc, Logger: r.a.log, Now: r.a.cfg.Now})
+	s, err := realtime.Start(r.a.ctx, e.repo, e.store, realtime.Options{Include: inc, Exclude: exc, Logger: r.a.log, Now: r.a.cfg.Now, Busy: r.a.ops.restoring})
 	if err != nil {
 		r.err = err.Error()
 		r.a.log.Error("realtime scanner not started", "err", err)

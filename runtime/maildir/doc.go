@@ -14,6 +14,15 @@
 // and finds it again by its base name when Dovecot renamed it meanwhile (a
 // flag change is a rename). Files that vanish during a scan are skipped.
 //
+// The agent reads as root directories the mail user controls, so below an
+// account's root nothing is taken on trust (see tree): every directory and
+// file is opened relative to its parent without following symbolic links
+// (unless mail_store_symlinks = "within_store" and the link leads inside
+// the account), files are opened without blocking and only regular files
+// are read. What is not read — links, FIFOs, devices, sockets, what could
+// not be read — is reported in Snapshot.Skipped, and the rest of the
+// account is read.
+//
 // Writing goes only through a Writer, which writes as a Maildir writer
 // must: message files go to tmp/ first, are fsynced, given their owner,
 // mode and received date, and are renamed into new/ or cur/ without ever

@@ -1,14 +1,14 @@
 package maildir
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +30,15 @@ var testHookListed func(dir string)
 // silently; when any did, the folder's new/ and cur/ are listed once more
 // so that a message renamed meanwhile is still reported, under its new
 // name. A missing Maildir root returns an error wrapping ErrNoAccount.
+//
+// Below the root, Scan opens every directory and file relative to its
+// parent without following symbolic links (see tree), and never opens
+// anything but directories and regular files. What it does not read —
+// links the mail store does not follow, FIFOs, devices, sockets,
+// directories where messages are, files and directories it could not read
+// — is listed in Snapshot.Skipped with the reason, and the rest of the
+// account is read. A folder with new/ but no cur/ is read (Dovecot creates
+// cur/ when it opens it) and reported in Warnings.
 func (s *Store) Scan(a Account) (*Snapshot, error) {
 	return s.ScanWith(a, ScanOptions{})
 }
@@ -38,34 +47,43 @@ func (s *Store) Scan(a Account) (*Snapshot, error) {
 type ScanOptions struct {
 	// Reuse, when set, is asked about each folder once its stamp is known
 	// (before its messages are listed); when it returns true the folder is
-	// not listed and comes back with Reused set and no messages.
+	// not listed and comes back with Reused set and no messages. A folder
+	// of which something was skipped is never reused.
 	Reuse func(dir string, st Stamp) bool
+	// Context, when set, stops the scan once it is done: it is checked
+	// between folders and every few thousand files, and ScanWith then
+	// returns its error.
+	Context context.Context
 }
 
 // ScanWith is Scan with options: a caller that remembers each folder's
 // stamp from an earlier scan can skip the folders that did not change.
 func (s *Store) ScanWith(a Account, opts ScanOptions) (*Snapshot, error) {
-	var st unix.Stat_t
-	if err := unix.Stat(a.Root, &st); err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			return nil, noAccount(a)
-		}
-		return nil, &fs.PathError{Op: "stat", Path: a.Root, Err: err}
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+	t, err := openTree(a.Root, s.follow)
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return nil, noAccount(a)
+	case errors.Is(err, unix.ENOTDIR):
 		return nil, fmt.Errorf("account %s: %s is not a directory", a.Name, a.Root)
+	case err != nil:
+		return nil, fmt.Errorf("account %s: %w", a.Name, err)
+	}
+	defer t.close()
+	var st unix.Stat_t
+	if err := unix.Fstat(t.fd, &st); err != nil {
+		return nil, &fs.PathError{Op: "fstat", Path: a.Root, Err: err}
 	}
 	snap := &Snapshot{Account: a, Owner: ownerOf(&st)}
-	dirs, err := s.folderDirs(a)
-	if errors.Is(err, fs.ErrNotExist) {
-		// Removed between the stat and the listing.
-		return nil, noAccount(a)
-	}
+	sc := scanner{s: s, a: a, t: t, buf: make([]byte, 64<<10), snap: snap, reuse: opts.Reuse, ctx: opts.Context}
+	defer sc.closeControl()
+	dirs, err := sc.folderDirs()
 	if err != nil {
 		return nil, err
 	}
-	sc := scanner{s: s, a: a, buf: make([]byte, 64<<10), snap: snap, reuse: opts.Reuse}
 	for _, dir := range dirs {
+		if err := sc.stopped(); err != nil {
+			return nil, err
+		}
 		f, ok, err := sc.folder(dir)
 		if err != nil {
 			return nil, err
@@ -81,12 +99,14 @@ func (s *Store) ScanWith(a Account, opts ScanOptions) (*Snapshot, error) {
 		}
 		return fi.Name < fj.Name
 	})
-	subs := filepath.Join(a.Control, SubscriptionsFile)
-	if data, o, err := readSmall(subs); err == nil {
-		snap.SubscriptionsRaw = data
-		snap.SubscriptionsOwner = o
-		snap.Subscriptions = ParseSubscriptions(data, s.layout)
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	if ctl, err := sc.controlRoot(); err == nil && ctl != nil {
+		k := Skip{Path: SubscriptionsFile, Scope: ScopeMeta}
+		if data, o, ok := sc.readMeta(ctl.fd, SubscriptionsFile, k); ok {
+			snap.SubscriptionsRaw = data
+			snap.SubscriptionsOwner = o
+			snap.Subscriptions = ParseSubscriptions(data, s.layout)
+		}
+	} else if err != nil {
 		return nil, err
 	}
 	return snap, nil
@@ -99,129 +119,261 @@ func noAccount(a Account) error {
 
 // folderDirs lists the folder directories of an account relative to its
 // root, INBOX ("") first. Directories that are the account's control or
-// index directory are not folders.
-func (s *Store) folderDirs(a Account) ([]string, error) {
+// index directory are not folders. A symbolic link to a directory is a
+// folder only when the mail store follows links (its target is checked
+// when the folder is opened); otherwise it is reported as skipped.
+func (sc *scanner) folderDirs() ([]string, error) {
+	a := sc.a
 	skip := func(p string) bool {
 		return (a.Control != a.Root && p == a.Control) || (a.Index != "" && p == a.Index)
 	}
 	dirs := []string{""}
-	if s.layout != LayoutFS {
-		ents, err := os.ReadDir(a.Root)
-		if err != nil {
-			return nil, err
+	// linked decides about a symbolic link found where a folder
+	// directory may be: a folder when it leads to a directory.
+	linked := func(parent int, rel, n string) {
+		var st unix.Stat_t
+		if unix.Fstatat(parent, n, &st, 0) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			return // dangling, or not a directory: never a folder
 		}
-		for _, e := range ents {
-			n := e.Name()
+		if sc.s.follow {
+			dirs = append(dirs, rel)
+			return
+		}
+		sc.skip(Skip{Folder: FolderName(sc.s.layout, rel), Dir: rel, Path: rel, Scope: ScopeFolder, Subtree: sc.s.layout == LayoutFS}, &refusal{ReasonSymlink})
+	}
+	if sc.s.layout != LayoutFS {
+		var links []string
+		err := readDir(sc.t.fd, sc.buf, func(name []byte, typ byte) {
+			if len(name) < 2 || name[0] != '.' {
+				return
+			}
+			n := string(name)
 			// ".INBOX" would shadow INBOX (it is where CONTROL= puts
 			// INBOX's files, never a Maildir++ folder).
-			if len(n) < 2 || n[0] != '.' || n == ".." || strings.EqualFold(n, "."+Inbox) || skip(filepath.Join(a.Root, n)) {
-				continue
+			if strings.EqualFold(n, "."+Inbox) || skip(filepath.Join(a.Root, n)) {
+				return
 			}
-			if isDirEntry(a.Root, e) {
+			switch typeAt(sc.t.fd, n, typ) {
+			case unix.DT_DIR:
 				dirs = append(dirs, n)
+			case unix.DT_LNK:
+				links = append(links, n)
 			}
+		})
+		if err != nil {
+			return nil, &fs.PathError{Op: "getdents", Path: a.Root, Err: err}
+		}
+		for _, n := range links {
+			linked(sc.t.fd, n, n)
 		}
 		return dirs, nil
 	}
-	var walk func(rel string) error
-	walk = func(rel string) error {
-		p := filepath.Join(a.Root, rel)
-		ents, err := os.ReadDir(p)
-		if err != nil {
-			if rel != "" && errors.Is(err, fs.ErrNotExist) {
-				return nil // vanished: a folder deleted or renamed meanwhile
+	var walk func(fd int, rel string) error
+	walk = func(fd int, rel string) error {
+		type entry struct {
+			name string
+			typ  byte
+		}
+		var ents []entry
+		err := readDir(fd, sc.buf, func(name []byte, typ byte) {
+			if len(name) == 0 || name[0] == '.' {
+				return
 			}
-			return err
+			n := string(name)
+			if n == "cur" || n == "new" || n == "tmp" {
+				return
+			}
+			ents = append(ents, entry{n, typ})
+		})
+		if err != nil {
+			if rel == "" {
+				return &fs.PathError{Op: "getdents", Path: a.Root, Err: err}
+			}
+			sc.skip(Skip{Folder: FolderName(sc.s.layout, rel), Dir: rel, Path: rel, Scope: ScopeFolder, Subtree: true}, err)
+			return nil
 		}
 		for _, e := range ents {
-			n := e.Name()
-			if strings.HasPrefix(n, ".") || n == "cur" || n == "new" || n == "tmp" {
+			child := e.name
+			if rel != "" {
+				child = rel + "/" + e.name
+			}
+			if skip(filepath.Join(a.Root, child)) {
 				continue
 			}
-			child := n
-			if rel != "" {
-				child = rel + "/" + n
-			}
-			if skip(filepath.Join(a.Root, child)) || !isDirEntry(p, e) {
+			switch typeAt(fd, e.name, e.typ) {
+			case unix.DT_DIR:
+			case unix.DT_LNK:
+				// A folder, but no descent (no loops).
+				if rel != "" || !strings.EqualFold(e.name, Inbox) {
+					linked(fd, child, e.name)
+				}
+				continue
+			default:
 				continue
 			}
 			// A top-level "INBOX" directory holds INBOX's children; it
 			// would shadow INBOX itself, which is the root.
-			if rel != "" || !strings.EqualFold(n, Inbox) {
+			if rel != "" || !strings.EqualFold(e.name, Inbox) {
 				dirs = append(dirs, child)
 			}
-			if !e.IsDir() {
-				continue // a symbolic link: a folder, but no descent (no loops)
+			sub, err := sc.t.openDir(fd, e.name)
+			if errors.Is(err, unix.ENOENT) {
+				continue // vanished: a folder deleted or renamed meanwhile
 			}
-			if err := walk(child); err != nil {
+			if err != nil {
+				sc.skip(Skip{Folder: FolderName(sc.s.layout, child), Dir: child, Path: child, Scope: ScopeFolder, Subtree: true}, err)
+				continue
+			}
+			err = walk(sub, child)
+			unix.Close(sub)
+			if err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if err := walk(""); err != nil {
+	if err := walk(sc.t.fd, ""); err != nil {
 		return nil, err
 	}
 	return dirs, nil
 }
 
-// isDirEntry reports whether a directory entry is a directory, following
-// a symbolic link as Dovecot does.
-func isDirEntry(parent string, e fs.DirEntry) bool {
-	switch {
-	case e.IsDir():
-		return true
-	case e.Type()&fs.ModeSymlink != 0:
-		fi, err := os.Stat(filepath.Join(parent, e.Name()))
-		return err == nil && fi.IsDir()
+// typeAt returns a directory entry's type, asking the file system (without
+// following a link) when getdents did not say.
+func typeAt(parent int, name string, typ byte) byte {
+	if typ != unix.DT_UNKNOWN {
+		return typ
 	}
-	return false
+	var st unix.Stat_t
+	if unix.Fstatat(parent, name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		return unix.DT_UNKNOWN
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return unix.DT_DIR
+	case unix.S_IFLNK:
+		return unix.DT_LNK
+	case unix.S_IFREG:
+		return unix.DT_REG
+	}
+	return unix.DT_UNKNOWN
 }
 
 // scanner holds the state of one Scan.
 type scanner struct {
 	s     *Store
 	a     Account
+	t     *tree  // the account's root
+	ctl   *tree  // the control directory with CONTROL=, once opened
 	buf   []byte // getdents buffer
 	snap  *Snapshot
 	reuse func(dir string, st Stamp) bool
+	ctx   context.Context // nil: never stopped
 }
 
-// mtimeOf returns a path's modification time in Unix ns, 0 when absent.
-func mtimeOf(path string) int64 {
+// stopped returns the error of the scan's context once it is done.
+func (sc *scanner) stopped() error {
+	if sc.ctx == nil {
+		return nil
+	}
+	if err := sc.ctx.Err(); err != nil {
+		return fmt.Errorf("account %s: scan stopped: %w", sc.a.Name, err)
+	}
+	return nil
+}
+
+// skip records what was not read: err is a *refusal or the error reading
+// it.
+func (sc *scanner) skip(k Skip, err error) {
+	if k.Reason = refusedFor(err); k.Reason == "" {
+		k.Reason, k.Err = ReasonUnreadable, err
+	}
+	sc.snap.Skipped = append(sc.snap.Skipped, k)
+}
+
+// controlRoot returns the tree of the directory holding dovecot-uidlist,
+// dovecot-keywords and subscriptions: the account's root, or with
+// CONTROL= the control directory (nil when it does not exist yet).
+func (sc *scanner) controlRoot() (*tree, error) {
+	if sc.s.control == nil {
+		return sc.t, nil
+	}
+	if sc.ctl == nil {
+		t, err := openTree(sc.a.Control, sc.s.follow)
+		if errors.Is(err, unix.ENOENT) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("account %s: %w", sc.a.Name, err)
+		}
+		sc.ctl = t
+	}
+	return sc.ctl, nil
+}
+
+func (sc *scanner) closeControl() {
+	if sc.ctl != nil {
+		sc.ctl.close()
+	}
+}
+
+// controlDir opens the directory that holds a folder's dovecot-uidlist and
+// dovecot-keywords: dfd, the folder's own, without CONTROL=. It returns -1
+// when there is none, and rel, its path for messages.
+func (sc *scanner) controlDir(f *Folder, dfd int) (fd int, rel string, err error) {
+	if sc.s.control == nil {
+		fd, err := unix.Dup(dfd)
+		return fd, f.Dir, err
+	}
+	ctl, err := sc.controlRoot()
+	if err != nil || ctl == nil {
+		return -1, "", err
+	}
+	rel, _ = filepath.Rel(sc.a.Control, sc.s.ControlDir(sc.a, f.Dir))
+	fd, err = ctl.openRel(rel)
+	if errors.Is(err, unix.ENOENT) && f.Dir == "" {
+		// Older Dovecot versions kept INBOX's files in the control root.
+		rel = ""
+		fd, err = ctl.openRel(rel)
+	}
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return -1, "", nil
+	case err != nil:
+		sc.skip(Skip{Folder: f.Name, Dir: f.Dir, Path: rel, Scope: ScopeMeta}, err)
+		return -1, "", nil
+	}
+	return fd, rel, nil
+}
+
+// mtimeAt returns a file's modification time in Unix ns, 0 when absent.
+func mtimeAt(dirfd int, name string) int64 {
 	var st unix.Stat_t
-	if unix.Stat(path, &st) != nil {
+	if dirfd < 0 || unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
 		return 0
 	}
 	return st.Mtim.Nano()
 }
 
-// controlFiles returns the paths of a folder's dovecot-uidlist and
-// dovecot-keywords.
-func (sc *scanner) controlFiles(dir string) (uidPath, kwPath string) {
-	ctl := sc.s.ControlDir(sc.a, dir)
-	uidPath, kwPath = filepath.Join(ctl, UIDListFile), filepath.Join(ctl, KeywordsFile)
-	if dir == "" && sc.s.control != nil {
-		// Older Dovecot versions kept INBOX's files in the control root.
-		if _, err := os.Lstat(ctl); errors.Is(err, fs.ErrNotExist) {
-			uidPath, kwPath = filepath.Join(sc.a.Control, UIDListFile), filepath.Join(sc.a.Control, KeywordsFile)
-		}
-	}
-	return uidPath, kwPath
-}
-
-// folder scans one folder directory. ok is false when it is not a
-// selectable folder (no cur/) or vanished.
+// folder scans one folder directory. ok is false when it is not a folder
+// (no cur/ or new/), vanished, or could not be opened (then it is in
+// Skipped).
 func (sc *scanner) folder(dir string) (f Folder, ok bool, err error) {
+	f = Folder{Name: FolderName(sc.s.layout, dir), Dir: dir}
 	path := filepath.Join(sc.a.Root, dir)
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			return f, false, nil
+	dfd, err := sc.t.openRel(dir)
+	if err != nil {
+		if !errors.Is(err, unix.ENOENT) {
+			sc.skip(Skip{Folder: f.Name, Dir: dir, Path: dir, Scope: ScopeFolder}, err)
 		}
-		return f, false, &fs.PathError{Op: "stat", Path: path, Err: err}
+		return f, false, nil
 	}
-	f = Folder{Name: FolderName(sc.s.layout, dir), Dir: dir, Owner: ownerOf(&st)}
+	defer unix.Close(dfd)
+	var st unix.Stat_t
+	if err := unix.Fstat(dfd, &st); err != nil {
+		return f, false, &fs.PathError{Op: "fstat", Path: path, Err: err}
+	}
+	f.Owner = ownerOf(&st)
 	subs := [2]string{"new", "cur"}
 	var names [2][]string
 	fds := [2]int{-1, -1}
@@ -232,19 +384,19 @@ func (sc *scanner) folder(dir string) (f Folder, ok bool, err error) {
 			}
 		}
 	}()
+	skipped := len(sc.snap.Skipped)
 	for k, sub := range subs {
-		subPath := filepath.Join(path, sub)
-		fd, err := unix.Open(subPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err := sc.t.openDir(dfd, sub)
 		if err != nil {
-			if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
-				continue
+			if !errors.Is(err, unix.ENOENT) {
+				sc.skip(Skip{Folder: f.Name, Dir: dir, Path: filepath.Join(dir, sub), Scope: ScopeFolder}, err)
 			}
-			return f, false, &fs.PathError{Op: "open", Path: subPath, Err: err}
+			continue
 		}
 		fds[k] = fd
 		var dst unix.Stat_t
 		if err := unix.Fstat(fd, &dst); err != nil {
-			return f, false, &fs.PathError{Op: "fstat", Path: subPath, Err: err}
+			return f, false, &fs.PathError{Op: "fstat", Path: filepath.Join(path, sub), Err: err}
 		}
 		if k == 0 {
 			f.Stamp.New = dst.Mtim.Nano()
@@ -252,65 +404,74 @@ func (sc *scanner) folder(dir string) (f Folder, ok bool, err error) {
 			f.Stamp.Cur = dst.Mtim.Nano()
 		}
 	}
-	uidPath, kwPath := sc.controlFiles(dir)
-	f.Stamp.UIDList, f.Stamp.Keywords = mtimeOf(uidPath), mtimeOf(kwPath)
-	if sc.reuse != nil && (dir == "" || fds[1] >= 0) && sc.reuse(dir, f.Stamp) {
+	partial := len(sc.snap.Skipped) > skipped
+	if dir != "" && fds[0] < 0 && fds[1] < 0 && !partial {
+		return f, false, nil // not a folder: Dovecot's \NoSelect parents (LAYOUT=fs)
+	}
+	cfd, cdir, err := sc.controlDir(&f, dfd)
+	if err != nil {
+		return f, false, err
+	}
+	if cfd >= 0 {
+		defer unix.Close(cfd)
+	}
+	f.Stamp.UIDList, f.Stamp.Keywords = mtimeAt(cfd, UIDListFile), mtimeAt(cfd, KeywordsFile)
+	if sc.reuse != nil && !partial && sc.reuse(dir, f.Stamp) {
 		f.Reused = true
 		return f, true, nil
 	}
+	if dir != "" && fds[1] < 0 && fds[0] >= 0 && !partial {
+		sc.snap.Warnings = append(sc.snap.Warnings, fmt.Errorf("folder %s (%s) has new/ but no cur/: its new/ is backed up", f.Name, path))
+	}
 	for k, sub := range subs {
-		fd := fds[k]
-		if fd < 0 {
+		if fds[k] < 0 {
 			continue
 		}
 		subPath := filepath.Join(path, sub)
 		var err error
-		if names[k], err = sc.list(fd); err != nil {
-			return f, false, &fs.PathError{Op: "getdents", Path: subPath, Err: err}
+		if names[k], err = sc.list(fds[k], &f, sub); err != nil {
+			sc.skip(Skip{Folder: f.Name, Dir: dir, Path: filepath.Join(dir, sub), Scope: ScopeFolder}, err)
+			names[k] = nil
 		}
 		if testHookListed != nil {
 			testHookListed(subPath)
 		}
 	}
-	hasCur := fds[1] >= 0
 	msgs := make([]Message, len(names[0])+len(names[1]))
 	letters := make([]uint32, len(msgs))
 	off, vanished := 0, 0
 	for k, sub := range subs {
 		n := len(names[k])
-		v, err := statAll(fds[k], filepath.Join(path, sub), sub, names[k], msgs[off:off+n], letters[off:off+n])
-		if err != nil {
-			return f, false, err
-		}
+		d := sc.dirScan(&f, fds[k], sub)
+		v, skips := d.statAll(names[k], msgs[off:off+n], letters[off:off+n])
+		sc.snap.Skipped = append(sc.snap.Skipped, skips...)
 		off += n
 		vanished += v
+	}
+	if err := sc.stopped(); err != nil {
+		return f, false, err // the stats were cut short
 	}
 	if vanished > 0 {
 		// Files renamed while we listed (flag changes, new/ → cur/):
 		// list again once and pick up the bases we lost.
-		if msgs, letters, err = sc.relist(path, subs, fds, msgs, letters); err != nil {
-			return f, false, err
-		}
-	}
-	if dir != "" && !hasCur {
-		return f, false, nil
+		msgs, letters = sc.relist(&f, subs, fds, msgs, letters, skipped)
 	}
 
-	if data, o, err := readSmall(kwPath); err == nil {
+	k := Skip{Folder: f.Name, Dir: dir, Path: filepath.Join(cdir, KeywordsFile), Scope: ScopeMeta}
+	if data, o, ok := sc.readMeta(cfd, KeywordsFile, k); ok {
 		f.KeywordsOwner = o
 		f.Keywords, err = ParseKeywords(data)
 		if err != nil {
-			sc.snap.Warnings = append(sc.snap.Warnings, fmt.Errorf("%s: %w", kwPath, err))
+			sc.snap.Warnings = append(sc.snap.Warnings, fmt.Errorf("%s: %w", k.Path, err))
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return f, false, err
 	}
 	var uids map[string]uint32
-	if data, o, err := readSmall(uidPath); err == nil {
+	k.Path = filepath.Join(cdir, UIDListFile)
+	if data, o, ok := sc.readMeta(cfd, UIDListFile, k); ok {
 		f.UIDListOwner = o
 		l, perr := ParseUIDList(data)
 		if perr != nil {
-			sc.snap.Warnings = append(sc.snap.Warnings, fmt.Errorf("%s: %w", uidPath, perr))
+			sc.snap.Warnings = append(sc.snap.Warnings, fmt.Errorf("%s: %w", k.Path, perr))
 		}
 		if l.Version != 0 {
 			f.UIDValidity, f.NextUID, f.GUID, f.UIDExt = l.UIDValidity, l.Next(), l.GUID, l.HeaderExt
@@ -319,8 +480,6 @@ func (sc *scanner) folder(dir string) (f Folder, ok bool, err error) {
 				uids[e.Base] = e.UID
 			}
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return f, false, err
 	}
 
 	kwCache := map[uint32][]string{}
@@ -356,25 +515,33 @@ func (sc *scanner) folder(dir string) (f Folder, ok bool, err error) {
 }
 
 // relist lists new/ and cur/ again and stats the files whose base name the
-// first pass did not see, appending them to msgs and letters.
-func (sc *scanner) relist(path string, subs [2]string, fds [2]int, msgs []Message, letters []uint32) ([]Message, []uint32, error) {
+// first pass did not see (nor skipped: the skips of this folder start at
+// Skipped[from]), appending them to msgs and letters. A listing that fails
+// now is reported as skipped.
+func (sc *scanner) relist(f *Folder, subs [2]string, fds [2]int, msgs []Message, letters []uint32, from int) ([]Message, []uint32) {
 	seen := make(map[string]bool, len(msgs))
 	for i := range msgs {
 		if msgs[i].Name != "" {
 			seen[msgs[i].Base] = true
 		}
 	}
+	for _, k := range sc.snap.Skipped[from:] {
+		if k.Name != "" {
+			seen[baseOf(k.Name)] = true
+		}
+	}
 	for k, sub := range subs {
 		if fds[k] < 0 {
 			continue
 		}
-		subPath := filepath.Join(path, sub)
-		if _, err := unix.Seek(fds[k], 0, 0); err != nil {
-			return nil, nil, &fs.PathError{Op: "rewinddir", Path: subPath, Err: err}
+		_, err := unix.Seek(fds[k], 0, 0)
+		var names []string
+		if err == nil {
+			names, err = sc.list(fds[k], nil, sub)
 		}
-		names, err := sc.list(fds[k])
 		if err != nil {
-			return nil, nil, &fs.PathError{Op: "getdents", Path: subPath, Err: err}
+			sc.skip(Skip{Folder: f.Name, Dir: f.Dir, Path: filepath.Join(f.Dir, sub), Scope: ScopeFolder}, err)
+			continue
 		}
 		fresh := names[:0]
 		for _, n := range names {
@@ -387,33 +554,59 @@ func (sc *scanner) relist(path string, subs [2]string, fds [2]int, msgs []Messag
 			continue
 		}
 		out, ls := make([]Message, len(fresh)), make([]uint32, len(fresh))
-		if _, err := statRange(fds[k], subPath, sub, fresh, out, ls); err != nil {
-			return nil, nil, err
-		}
+		_, skips := sc.dirScan(f, fds[k], sub).statRange(fresh, out, ls)
+		sc.snap.Skipped = append(sc.snap.Skipped, skips...)
 		msgs, letters = append(msgs, out...), append(letters, ls...)
 	}
-	return msgs, letters, nil
+	return msgs, letters
 }
 
 // statParallelMin is the number of files from which statAll spreads its
 // stat calls over several goroutines.
 var statParallelMin = 2048
 
-// statAll stats the files of one new/ or cur/ directory (open as fd) and
-// fills out and letters; a file that vanished or is not a regular file
-// leaves its Message empty. It returns how many files vanished. Large directories are stat'ed by up to
+// dirScan stats the files of one new/ or cur/ directory, open as fd.
+type dirScan struct {
+	t         *tree
+	fd        int
+	sub       string
+	folder    string          // name
+	dir, path string          // the folder's directory, and new/ or cur/ relative to the root
+	done      <-chan struct{} // closed when the scan is stopped; nil: never
+}
+
+func (sc *scanner) dirScan(f *Folder, fd int, sub string) *dirScan {
+	d := &dirScan{t: sc.t, fd: fd, sub: sub, folder: f.Name, dir: f.Dir, path: filepath.Join(f.Dir, sub)}
+	if sc.ctx != nil {
+		d.done = sc.ctx.Done()
+	}
+	return d
+}
+
+// skip returns the Skip of one of its files.
+func (d *dirScan) skip(name string, err error) Skip {
+	k := Skip{Folder: d.folder, Dir: d.dir, Path: filepath.Join(d.path, name), Name: name, Scope: ScopeMessage}
+	if k.Reason = refusedFor(err); k.Reason == "" {
+		k.Reason, k.Err = ReasonUnreadable, err
+	}
+	return k
+}
+
+// statAll stats the files and fills out and letters; a file that vanished
+// or was skipped leaves its Message empty. It returns how many files
+// vanished, and the skipped ones. Large directories are stat'ed by up to
 // GOMAXPROCS goroutines (at most 8), which matters where system calls are
 // slow (virtual machines).
-func statAll(fd int, dirPath, sub string, names []string, out []Message, letters []uint32) (int, error) {
+func (d *dirScan) statAll(names []string, out []Message, letters []uint32) (int, []Skip) {
 	workers := runtime.GOMAXPROCS(0)
 	if workers > 8 {
 		workers = 8
 	}
 	if len(names) < statParallelMin || workers < 2 {
-		return statRange(fd, dirPath, sub, names, out, letters)
+		return d.statRange(names, out, letters)
 	}
 	var wg sync.WaitGroup
-	errs := make([]error, workers)
+	skips := make([][]Skip, workers)
 	vanished := make([]int, workers)
 	chunk := (len(names) + workers - 1) / workers
 	for w := 0; w < workers; w++ {
@@ -424,7 +617,7 @@ func statAll(fd int, dirPath, sub string, names []string, out []Message, letters
 		wg.Add(1)
 		go func(w, lo, hi int) {
 			defer wg.Done()
-			vanished[w], errs[w] = statRange(fd, dirPath, sub, names[lo:hi], out[lo:hi], letters[lo:hi])
+			vanished[w], skips[w] = d.statRange(names[lo:hi], out[lo:hi], letters[lo:hi])
 		}(w, lo, hi)
 	}
 	wg.Wait()
@@ -432,27 +625,43 @@ func statAll(fd int, dirPath, sub string, names []string, out []Message, letters
 	for _, v := range vanished {
 		total += v
 	}
-	return total, errors.Join(errs...)
+	return total, slices.Concat(skips...)
 }
 
 // statRange is statAll for one goroutine.
-func statRange(fd int, dirPath, sub string, names []string, out []Message, letters []uint32) (vanished int, err error) {
+func (d *dirScan) statRange(names []string, out []Message, letters []uint32) (vanished int, skips []Skip) {
 	var st unix.Stat_t
 	for i, name := range names {
-		if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if i&4095 == 4095 && d.done != nil {
+			select {
+			case <-d.done:
+				return vanished, skips // the caller sees the stop
+			default:
+			}
+		}
+		err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			if !d.t.follow {
+				err = &refusal{ReasonSymlink}
+			} else {
+				err = d.t.statLink(d.fd, name, &st)
+			}
+		}
+		if err == nil && st.Mode&unix.S_IFMT != unix.S_IFREG {
+			err = &refusal{reasonOf(st.Mode)}
+		}
+		if err != nil {
 			if errors.Is(err, unix.ENOENT) {
 				vanished++ // renamed (flag change) or expunged meanwhile
-				continue
+			} else {
+				skips = append(skips, d.skip(name, err))
 			}
-			return vanished, &fs.PathError{Op: "stat", Path: filepath.Join(dirPath, name), Err: err}
-		}
-		if st.Mode&unix.S_IFMT != unix.S_IFREG {
 			continue
 		}
 		base, flags, l, _ := parseInfo(name)
 		letters[i] = l
 		out[i] = Message{
-			Subdir: sub,
+			Subdir: d.sub,
 			Name:   name,
 			Base:   base,
 			Flags:  flagStrings[flags],
@@ -463,40 +672,63 @@ func statRange(fd int, dirPath, sub string, names []string, out []Message, lette
 			Owner:  ownerOf(&st),
 		}
 	}
-	return vanished, nil
+	return vanished, skips
 }
 
-// list reads the names in a directory with getdents, skipping ".", ".."
-// and names starting with '.' (never messages) and entries whose type is
-// known not to be a regular file.
-func (sc *scanner) list(fd int) ([]string, error) {
+// list reads the names in a new/ or cur/ directory, skipping names
+// starting with '.' (never messages). With f set, entries whose type is
+// known not to be a regular file (nor, when the mail store follows links,
+// a link) are reported as skipped; without, they are left out silently.
+func (sc *scanner) list(fd int, f *Folder, sub string) ([]string, error) {
 	var names []string
+	var d *dirScan
+	err := readDir(fd, sc.buf, func(name []byte, typ byte) {
+		if name[0] == '.' {
+			return
+		}
+		switch {
+		case typ == unix.DT_REG || typ == unix.DT_UNKNOWN || (typ == unix.DT_LNK && sc.s.follow):
+			names = append(names, string(name))
+		case f != nil:
+			if d == nil {
+				d = sc.dirScan(f, fd, sub)
+			}
+			sc.snap.Skipped = append(sc.snap.Skipped, d.skip(string(name), &refusal{reasonOfType(typ)}))
+		}
+	})
+	return names, err
+}
+
+// reasonOfType is reasonOf for a getdents type (DT_x is S_IFx >> 12).
+func reasonOfType(typ byte) Reason { return reasonOf(uint32(typ) << 12) }
+
+// readDir reads a directory with getdents into buf and calls fn with each
+// entry's name (never "." or "..", never empty; valid only during the
+// call) and type.
+func readDir(fd int, buf []byte, fn func(name []byte, typ byte)) error {
 	for {
-		n, err := unix.Getdents(fd, sc.buf)
+		n, err := unix.Getdents(fd, buf)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if n <= 0 {
-			return names, nil
+			return nil
 		}
 		for off := 0; off < n; {
-			reclen := int(binary.NativeEndian.Uint16(sc.buf[off+16:]))
-			typ := sc.buf[off+18]
-			name := sc.buf[off+19 : off+reclen]
+			reclen := int(binary.NativeEndian.Uint16(buf[off+16:]))
+			typ := buf[off+18]
+			name := buf[off+19 : off+reclen]
 			if i := indexNUL(name); i >= 0 {
 				name = name[:i]
 			}
 			off += reclen
-			if len(name) == 0 || name[0] == '.' {
+			if len(name) == 0 || (name[0] == '.' && (len(name) == 1 || (len(name) == 2 && name[1] == '.'))) {
 				continue
 			}
-			if typ != unix.DT_REG && typ != unix.DT_UNKNOWN {
-				continue
-			}
-			names = append(names, string(name))
+			fn(name, typ)
 		}
 	}
 }
@@ -510,27 +742,46 @@ func indexNUL(b []byte) int {
 	return -1
 }
 
-// readSmall reads a small metadata file and returns its owner.
-func readSmall(path string) ([]byte, Owner, error) {
-	f, err := os.Open(path)
+// readMeta reads a small metadata file (dovecot-uidlist, dovecot-keywords,
+// subscriptions) in the directory dirfd (-1: none) and returns its owner;
+// ok is false when it is absent, or was skipped (a link, not a regular
+// file, unreadable: k, completed, is then in Skipped).
+func (sc *scanner) readMeta(dirfd int, name string, k Skip) (data []byte, o Owner, ok bool) {
+	if dirfd < 0 {
+		return nil, Owner{}, false
+	}
+	data, o, err := readSmall(sc.t, dirfd, name)
+	if err != nil {
+		if !errors.Is(err, unix.ENOENT) {
+			sc.skip(k, err)
+		}
+		return nil, Owner{}, false
+	}
+	return data, o, true
+}
+
+// readSmall reads a small file in the directory dirfd, opened as t opens
+// files, and returns its owner.
+func readSmall(t *tree, dirfd int, name string) ([]byte, Owner, error) {
+	var st unix.Stat_t
+	fd, err := t.openFile(dirfd, name, &st)
 	if err != nil {
 		return nil, Owner{}, err
 	}
-	defer f.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return nil, Owner{}, &fs.PathError{Op: "fstat", Path: path, Err: err}
-	}
+	defer unix.Close(fd)
 	data := make([]byte, 0, st.Size+512)
 	for {
-		n, err := f.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if err != nil {
-			if err == io.EOF {
-				break
-			}
-			return nil, Owner{}, &fs.PathError{Op: "read", Path: path, Err: err}
+		n, err := unix.Read(fd, data[len(data):cap(data)])
+		if err == unix.EINTR {
+			continue
 		}
+		if err != nil {
+			return nil, Owner{}, err
+		}
+		if n == 0 {
+			break
+		}
+		data = data[:len(data)+n]
 		if len(data) == cap(data) {
 			data = append(data, 0)[:len(data)]
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,14 +52,20 @@ func TestScanHandMade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(snap.Warnings) != 0 {
+	// A folder with new/ but no cur/ is read, with a warning.
+	if len(snap.Warnings) != 1 || !strings.Contains(snap.Warnings[0].Error(), "NoCur") {
 		t.Errorf("warnings: %v", snap.Warnings)
+	}
+	// The symbolic link and the directory among the messages are
+	// skipped, and said so.
+	if got, want := skipList(snap), []string{"cur/link:2,S: symlink", ".Projects.2026/cur/subdir: directory"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("skipped = %q, want %q", got, want)
 	}
 	var names []string
 	for _, f := range snap.Folders {
 		names = append(names, f.Name+"="+f.Dir)
 	}
-	if want := []string{"INBOX=", "A&B=.A&-B", "Entwürfe=.Entw&APw-rfe", "Projects/2026=.Projects.2026"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"INBOX=", "A&B=.A&-B", "Entwürfe=.Entw&APw-rfe", "NoCur=.NoCur", "Projects/2026=.Projects.2026"}; !reflect.DeepEqual(names, want) {
 		t.Fatalf("folders = %q, want %q", names, want)
 	}
 	inbox := snap.Folders[0]
@@ -91,7 +98,7 @@ func TestScanHandMade(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("INBOX messages:\n got %+v\nwant %+v", got, want)
 	}
-	proj := snap.Folders[3]
+	proj := snap.Folders[4]
 	if proj.UIDValidity != 2000 || proj.NextUID != 5 || len(proj.Messages) != 1 || proj.Messages[0].UID != 4 || proj.Messages[0].Flags != "" {
 		t.Errorf("Projects/2026 = %+v", proj)
 	}
@@ -143,7 +150,7 @@ func TestScanBrokenMetadataWarns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(snap.Warnings) != 2 {
+	if len(snap.Warnings) != 3 { // the two files, and .NoCur
 		t.Fatalf("warnings = %v", snap.Warnings)
 	}
 	for _, m := range snap.Folders[0].Messages {
@@ -238,10 +245,12 @@ func TestScanFSLayoutWithControl(t *testing.T) {
 	for _, f := range snap.Folders {
 		got = append(got, f.Name+"="+f.Dir)
 	}
-	// Projects/loop is a symbolic link to the root: a folder (it has
-	// cur/), never descended into.
-	if want := []string{"INBOX=", "Entwürfe=Entw&APw-rfe", "Projects/2026=Projects/2026", "Projects/2026/Deep=Projects/2026/Deep", "Projects/loop=Projects/loop"}; !reflect.DeepEqual(got, want) {
+	// Projects/loop is a symbolic link to the root: refused by default.
+	if want := []string{"INBOX=", "Entwürfe=Entw&APw-rfe", "Projects/2026=Projects/2026", "Projects/2026/Deep=Projects/2026/Deep"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("folders = %q, want %q", got, want)
+	}
+	if got, want := skipList(snap), []string{"Projects/loop: symlink"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("skipped = %q, want %q", got, want)
 	}
 	in := snap.Folders[0]
 	if in.UIDValidity != 7 || len(in.Messages) != 1 || in.Messages[0].UID != 1 || !reflect.DeepEqual(in.Messages[0].Keywords, []string{"Junk"}) {
@@ -254,6 +263,32 @@ func TestScanFSLayoutWithControl(t *testing.T) {
 	if !reflect.DeepEqual(snap.Subscriptions, []string{"Projects/2026/Deep"}) {
 		t.Errorf("subscriptions = %q", snap.Subscriptions)
 	}
+	// With mail_store_symlinks = "within_store" the link leads inside the
+	// account: a folder (it has cur/), never descended into.
+	ms, _ := schemaParse("maildir:" + base + "/mail/%n/Maildir:LAYOUT=fs:CONTROL=" + base + "/ctl/%n:INDEX=" + base + "/idx/%n")
+	within, err := OpenWith(ms, Options{Symlinks: SymlinksWithinStore})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap, err = within.Scan(a); err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, f := range snap.Folders {
+		got = append(got, f.Name+"="+f.Dir)
+	}
+	if want := []string{"INBOX=", "Entwürfe=Entw&APw-rfe", "Projects/2026=Projects/2026", "Projects/2026/Deep=Projects/2026/Deep", "Projects/loop=Projects/loop"}; !reflect.DeepEqual(got, want) || len(snap.Skipped) != 0 {
+		t.Fatalf("within_store: folders = %q, want %q; skipped %q", got, want, skipList(snap))
+	}
+}
+
+// skipList renders what a scan skipped.
+func skipList(snap *Snapshot) []string {
+	var out []string
+	for _, k := range snap.Skipped {
+		out = append(out, k.String())
+	}
+	return out
 }
 
 // TestScanParallelStat scans with the stat calls spread over goroutines

@@ -23,9 +23,16 @@ type Snapshot struct {
 	// Folders are the selectable folders, INBOX first, then by name.
 	Folders []Folder
 	// Warnings are problems that did not stop the scan, each naming its
-	// path: an unreadable dovecot-uidlist (its folder's messages then have
-	// UID 0) or dovecot-keywords (letters become "?x").
+	// path: a damaged dovecot-uidlist (its folder's messages then have
+	// UID 0) or dovecot-keywords (letters become "?x"), a folder with new/
+	// but no cur/.
 	Warnings []error
+	// Skipped are the files and directories below the root that were not
+	// read, and why: symbolic links the mail store does not follow, FIFOs,
+	// devices, sockets, directories among the messages, and what could
+	// not be read. A message, or a folder's messages, missing from the
+	// snapshot because of a Skip may still be on disk.
+	Skipped []Skip
 }
 
 // Owner is the owner, group and mode of a file or directory.

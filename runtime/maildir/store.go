@@ -27,15 +27,43 @@ var (
 // is safe for concurrent use; it holds no open files.
 type Store struct {
 	ms      schema.MailStore
+	follow  bool // mail_store_symlinks = "within_store"
 	layout  string
 	path    *template
 	control *template // nil without CONTROL=
 	index   *template // nil without INDEX= or with INDEX=MEMORY
 }
 
-// Open checks a parsed mail_store setting and returns its Store. It does
-// not touch the disk.
-func Open(ms schema.MailStore) (*Store, error) {
+// Options are the policy settings, other than mail_store, that say how a
+// Store reads.
+type Options struct {
+	// Symlinks is the mail_store_symlinks setting: SymlinksRefuse (or "")
+	// or SymlinksWithinStore.
+	Symlinks string
+}
+
+// Open checks a parsed mail_store setting and returns its Store, which
+// follows no symbolic link below an account's root. It does not touch the
+// disk.
+func Open(ms schema.MailStore) (*Store, error) { return OpenWith(ms, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(ms schema.MailStore, opts Options) (*Store, error) {
+	s, err := open(ms)
+	if err != nil {
+		return nil, err
+	}
+	switch opts.Symlinks {
+	case "", SymlinksRefuse:
+	case SymlinksWithinStore:
+		s.follow = true
+	default:
+		return nil, fmt.Errorf("mail_store_symlinks %q: use %q or %q", opts.Symlinks, SymlinksRefuse, SymlinksWithinStore)
+	}
+	return s, nil
+}
+
+func open(ms schema.MailStore) (*Store, error) {
 	if ms.Driver != "maildir" {
 		return nil, fmt.Errorf("mail store driver %q is not supported; the supported driver is \"maildir\"", ms.Driver)
 	}

@@ -34,7 +34,14 @@ const maxProblems = 100
 // For the pack this Store is writing, Check covers the records Put before
 // Check was called.
 func (s *Store) Check(pack uint32, deep bool, fn func(id ID, loc Location) error) error {
-	_, err := s.check(pack, deep, fn)
+	_, err := s.check(pack, deep, 0, fn)
+	return err
+}
+
+// CheckFrom is Check of the records from offset from on, which must be
+// where a record starts (the end of an intact record), or 0.
+func (s *Store) CheckFrom(pack uint32, from int64, fn func(id ID, loc Location) error) error {
+	_, err := s.check(pack, false, from, fn)
 	return err
 }
 
@@ -50,7 +57,7 @@ func Problems(err error) []error {
 }
 
 // check is Check that also returns the offset of the torn tail, or -1.
-func (s *Store) check(pack uint32, deep bool, fn func(id ID, loc Location) error) (torn int64, err error) {
+func (s *Store) check(pack uint32, deep bool, from int64, fn func(id ID, loc Location) error) (torn int64, err error) {
 	path := packPath(s.dir, pack)
 	limit, err := s.flushFor(pack, 1<<62)
 	if err != nil {
@@ -124,6 +131,13 @@ func (s *Store) check(pack uint32, deep bool, fn func(id ID, loc Location) error
 	var scratch []byte
 	defer func() { putBufSlice(body); putBufSlice(scratch) }()
 	off := int64(FileHeaderSize)
+	if from > off {
+		if from > limit {
+			from = limit
+		}
+		off = from
+		r.Reset(io.NewSectionReader(f, off, limit-off))
+	}
 	// resync goes on at the next intact record after damage at off that
 	// breaks the framing; false when there is none.
 	resync := func(from int64, reason string) bool {
@@ -292,7 +306,7 @@ func (s *Store) TruncateTorn(pack uint32) (int64, error) {
 	if pack >= s.firstID {
 		return 0, fmt.Errorf("pack store: %s was written by this process, it has no torn tail to cut", path)
 	}
-	torn, err := s.check(pack, false, nil)
+	torn, err := s.check(pack, false, 0, nil)
 	var ce *CorruptError
 	if err != nil && !errors.As(err, &ce) {
 		return 0, err

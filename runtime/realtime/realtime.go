@@ -45,6 +45,10 @@ type Options struct {
 	// Pause, when set (tests and benchmarks only), blocks the event reader
 	// while it returns true, so that the kernel's queue overflows.
 	Pause func() bool
+	// Busy reports the accounts a restore is writing into; they are not
+	// recorded while it does (see scan.Options.Busy) but rescanned until
+	// they can be.
+	Busy func(account string) bool
 }
 
 // Batch describes one recorded batch of changes.
@@ -241,9 +245,14 @@ func (s *Scanner) watchAccount(a maildir.Account) {
 	}
 	for _, f := range snap.Folders {
 		dir := filepath.Join(a.Root, f.Dir)
-		s.watch(dir, a.Name)
-		s.watch(filepath.Join(dir, "new"), a.Name)
-		s.watch(filepath.Join(dir, "cur"), a.Name)
+		for _, d := range []string{dir, filepath.Join(dir, "new"), filepath.Join(dir, "cur")} {
+			// Never through a symbolic link below the root (inotify
+			// would follow it out of the account): such a folder is left
+			// to SmartScan.
+			if fi, err := os.Lstat(d); err == nil && fi.IsDir() {
+				s.watch(d, a.Name)
+			}
+		}
 	}
 }
 
@@ -462,6 +471,10 @@ func (s *Scanner) retryFailed(res *scan.Result, batch map[string]time.Time) {
 	}
 }
 
+// busyRetry is how long an account a restore is writing into waits
+// before it is rescanned.
+const busyRetry = time.Second
+
 // maxRetryDelay bounds the wait before an account that keeps failing is
 // rescanned.
 const maxRetryDelay = time.Minute
@@ -499,9 +512,17 @@ func (s *Scanner) record(ctx context.Context) {
 		}
 		sort.Strings(names)
 		started := time.Now()
-		res, err := scan.Run(ctx, s.r, s.st, scan.Options{Only: names, Include: s.opts.Include, Exclude: s.opts.Exclude, Now: s.opts.Now})
+		res, err := scan.Run(ctx, s.r, s.st, scan.Options{Only: names, Include: s.opts.Include, Exclude: s.opts.Exclude, Now: s.opts.Now, Busy: s.opts.Busy})
 		if err == nil && res != nil {
 			s.retryFailed(res, batch)
+			for _, a := range res.Busy {
+				at := batch[a]
+				time.AfterFunc(busyRetry, func() { s.markDirty(a, at) })
+			}
+			if n := res.SkippedTotal(); n > 0 {
+				s.log.Warn("realtime scanner: files or folders of the mail store skipped; their backup is kept as it was",
+					"skipped", res.Skipped, "first", res.SkippedItems[0].Account+": "+res.SkippedItems[0].Path)
+			}
 		}
 		s.mu.Lock()
 		s.inflight = nil

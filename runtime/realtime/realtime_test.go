@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +32,8 @@ type rig struct {
 
 	mu      sync.Mutex
 	batches int
+	// restoring is what the scanner's Busy reports for every account.
+	restoring atomic.Bool
 	// lastSeen describes what the last condition checked saw, for the
 	// failure message of eventually.
 	lastSeen string
@@ -56,6 +59,7 @@ func newRig(t *testing.T, accounts, messages int) *rig {
 	g.s, err = Start(context.Background(), g.repo, g.store, Options{
 		Settle: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnRecord: func(Batch) { g.mu.Lock(); g.batches++; g.mu.Unlock() },
+		Busy:     func(string) bool { return g.restoring.Load() },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -276,13 +280,14 @@ func TestRealtimeRetriesFailedAccounts(t *testing.T) {
 	g := newRig(t, 1, 10)
 	g.eventually("the first pass", func() bool { return g.items() == 10 })
 	a := g.firstAccount()
-	// A subscriptions file that cannot be read (here, a directory) fails
-	// the account's listing.
-	subs := filepath.Join(a.Control, maildir.SubscriptionsFile)
-	if err := os.Remove(subs); err != nil && !os.IsNotExist(err) {
+	// A Maildir root that cannot be read (here, a file where the
+	// directory was) fails the account's listing; the account is not
+	// taken for deleted. (An unreadable file or folder below the root no
+	// longer fails it: it is skipped and reported.)
+	if err := os.Rename(a.Root, a.Root+".away"); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Mkdir(subs, 0o700); err != nil {
+	if err := os.WriteFile(a.Root, []byte("not a Maildir"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	g.eventually("the failure counted", func() bool { return g.s.Status().Errors >= 1 })
@@ -293,4 +298,32 @@ func TestRealtimeRetriesFailedAccounts(t *testing.T) {
 	if st := g.s.Status(); st.LastErr == "" || !strings.Contains(st.LastErr, a.Name) {
 		t.Errorf("status does not name the failed account: %+v", st)
 	}
+	if n := g.items(); n != 10 {
+		t.Errorf("%d items current, want the 10 of the failed account kept", n)
+	}
+}
+
+// TestRealtimeWaitsForARestore: changes to an account a restore is
+// writing into are not recorded while it runs (its half-written state
+// would be), and are recorded once it is over without any further event.
+func TestRealtimeWaitsForARestore(t *testing.T) {
+	g := newRig(t, 1, 10)
+	g.eventually("the first pass", func() bool { return g.items() == 10 })
+	g.restoring.Store(true)
+	g.mu.Lock()
+	before := g.batches
+	g.mu.Unlock()
+	if _, err := corpus.Deliver(g.root, 3, 4); err != nil {
+		t.Fatal(err)
+	}
+	g.eventually("a batch during the restore", func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.batches > before
+	})
+	if n := g.items(); n != 10 {
+		t.Fatalf("%d items recorded during the restore, want the 10 of before", n)
+	}
+	g.restoring.Store(false)
+	g.eventually("the deliveries recorded after the restore", func() bool { return g.items() == 13 })
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
@@ -74,6 +75,8 @@ type Repo struct {
 	// catalogFile is the catalog's file as opened, to notice it being
 	// deleted or replaced while the repository is open.
 	catalogFile identity
+	orphanMu    sync.Mutex
+	orphans     orphans
 }
 
 // Open opens the repository at path, creating it when allowed, and takes

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,7 @@ type work struct {
 	catErr       error // reading the catalog: stops the run
 
 	// From plan: what record writes.
+	hidden  *hidden         // what the listing could not see
 	same    []change        // known base name, same file: a new version if flags or name changed
 	moved   []change        // new base name whose file is a known item's: its blob, no read
 	gone    []*catalog.Item // items no longer in the store
@@ -73,8 +75,11 @@ type work struct {
 	// readsDone is closed once every read is done (or dropped).
 	readsDone chan struct{}
 
-	errMu sync.Mutex
-	err   error // the first store error of its reads
+	// skips are the messages the reads skipped (record appends them).
+	skips []maildir.Skip
+
+	// err is the account's listing error, set by plan.
+	err error
 	// dropped is set when the run gives the account up to hand the
 	// repository over (it will start again): its reads stop.
 	dropped atomic.Bool
@@ -104,20 +109,6 @@ func (w *work) size() int {
 	return n
 }
 
-func (w *work) fail(err error) {
-	w.errMu.Lock()
-	defer w.errMu.Unlock()
-	if w.err == nil {
-		w.err = err
-	}
-}
-
-func (w *work) readErr() error {
-	w.errMu.Lock()
-	defer w.errMu.Unlock()
-	return w.err
-}
-
 // start reads what the catalog knows of an account and lists it, in the
 // background, skipping the folders whose stamp shows they did not change
 // since they were last listed.
@@ -131,7 +122,7 @@ func (s *scanner) start(a maildir.Account) *work {
 			return
 		}
 		w.folders = cur.Folders
-		var opts maildir.ScanOptions
+		opts := maildir.ScanOptions{Context: s.ctx}
 		if cur.Known && !s.opts.Deep {
 			known := make(map[string]bool, len(w.folders))
 			for _, f := range w.folders {
@@ -226,8 +217,11 @@ func (s *scanner) plan(w *work) error {
 			w.jobs = append(w.jobs, readJob{folder: f, msg: m})
 		}
 	}
+	w.hidden = hiddenBy(w.snap.Skipped)
 	for _, gone := range byKey {
-		w.gone = append(w.gone, gone)
+		if !w.hidden.item(gone) {
+			w.gone = append(w.gone, gone)
+		}
 	}
 	s.opts.Progress.ItemsSeen.Add(w.counts.Items)
 	s.pipe.submit(w)
@@ -241,7 +235,7 @@ func (s *scanner) record(w *work) error {
 	if err := s.pipe.failure(); err != nil {
 		return err
 	}
-	if err := w.readErr(); err != nil {
+	if err := w.err; err != nil {
 		return err
 	}
 	tx, err := s.txn()
@@ -262,8 +256,60 @@ func (s *scanner) record(w *work) error {
 		return err
 	}
 	s.uncommitted.add(&res)
+	s.res.skip(w.a.Name, append(w.snap.Skipped, w.skips...), w.snap.Warnings)
 	return nil
 }
+
+// hidden is what a listing of an account could not see: the folders
+// whose directory, new/ or cur/ was skipped (and, for LAYOUT=fs, the
+// folders below them), and the messages skipped one by one. Their items
+// are never taken for deleted, nor their folders: a purge would otherwise
+// drop mail that is still on disk.
+type hidden struct {
+	folders  map[string]bool  // names
+	subtrees []string         // names, whose subfolders are hidden too
+	touched  map[string]bool  // folder names with any skip
+	files    map[itemKey]bool // skipped messages
+}
+
+func hiddenBy(skips []maildir.Skip) *hidden {
+	h := &hidden{folders: map[string]bool{}, touched: map[string]bool{}, files: map[itemKey]bool{}}
+	for _, k := range skips {
+		h.touched[k.Folder] = true
+		switch k.Scope {
+		case maildir.ScopeFolder:
+			h.folders[k.Folder] = true
+			if k.Subtree {
+				h.subtrees = append(h.subtrees, k.Folder)
+			}
+		case maildir.ScopeMessage:
+			h.files[itemKey{k.Folder, maildir.ParseInfo(k.Name).Base}] = true
+		}
+	}
+	return h
+}
+
+// folder reports whether a folder was hidden, in whole or in part.
+func (h *hidden) folder(name string) bool {
+	if h.folders[name] {
+		return true
+	}
+	for _, f := range h.subtrees {
+		if strings.HasPrefix(name, f+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// item reports whether an item not seen by the listing may still be on
+// disk.
+func (h *hidden) item(it *catalog.Item) bool {
+	return h.files[itemKey{it.Folder, it.Base}] || h.folder(it.Folder)
+}
+
+// touches reports whether anything of a folder was skipped.
+func (h *hidden) touches(name string) bool { return h.touched[name] || h.folder(name) }
 
 // write records one account's changes.
 func (s *scanner) write(tx *catalog.Tx, w *work, res *Result) error {
@@ -276,7 +322,7 @@ func (s *scanner) write(tx *catalog.Tx, w *work, res *Result) error {
 	if err := s.recordAccountState(tx, id, w.snap, t); err != nil {
 		return err
 	}
-	if err := s.recordFolders(tx, id, w.folders, w.snap, t); err != nil {
+	if err := s.recordFolders(tx, id, w.folders, w.snap, w.hidden, t); err != nil {
 		return err
 	}
 	ch := itemChanges{t: t}
@@ -290,6 +336,9 @@ func (s *scanner) write(tx *catalog.Tx, w *work, res *Result) error {
 	if err := s.recordReads(tx, id, w, res, &ch); err != nil {
 		return err
 	}
+	for _, k := range w.skips {
+		w.hidden.touched[k.Folder] = true // no stamp: read again next time
+	}
 	for _, gone := range w.gone {
 		ch.closes = append(ch.closes, gone.ID)
 		res.Deleted++
@@ -299,8 +348,8 @@ func (s *scanner) write(tx *catalog.Tx, w *work, res *Result) error {
 		return err
 	}
 	for _, f := range w.snap.Folders {
-		if f.Reused {
-			continue
+		if f.Reused || w.hidden.touches(f.Name) {
+			continue // a folder with skips is listed again next time
 		}
 		st := catalog.Stamp{New: f.Stamp.New, Cur: f.Stamp.Cur, UIDList: f.Stamp.UIDList, Keywords: f.Stamp.Keywords, ListedAt: w.listedAt}
 		if err := tx.SetStamp(id, f.Dir, st); err != nil {
@@ -333,6 +382,10 @@ func (s *scanner) recordReads(tx *catalog.Tx, id int64, w *work, res *Result, ch
 			res.Vanished++
 			// A known item renamed or deleted since the listing keeps
 			// its old version: the next scan settles it.
+		case r.skipped != nil:
+			// Unreadable, or swapped for a FIFO or a link: its backup
+			// stays as it was, and the skip is reported.
+			w.skips = append(w.skips, *r.skipped)
 		case j.old == nil:
 			ch.insert(id, j.folder, j.msg, r.id)
 			res.New++
@@ -365,7 +418,7 @@ func (s *scanner) recordAccountState(tx *catalog.Tx, id int64, snap *maildir.Sna
 	return tx.InsertAccountVersion(&want)
 }
 
-func (s *scanner) recordFolders(tx *catalog.Tx, id int64, open []catalog.FolderVersion, snap *maildir.Snapshot, t int64) error {
+func (s *scanner) recordFolders(tx *catalog.Tx, id int64, open []catalog.FolderVersion, snap *maildir.Snapshot, hid *hidden, t int64) error {
 	byName := make(map[string]*catalog.FolderVersion, len(open))
 	for i := range open {
 		byName[open[i].Name] = &open[i]
@@ -394,6 +447,9 @@ func (s *scanner) recordFolders(tx *catalog.Tx, id int64, open []catalog.FolderV
 		s.pending++
 	}
 	for _, gone := range byName {
+		if hid.folder(gone.Name) {
+			continue // not seen, for it (or a folder above it) was skipped
+		}
 		if err := tx.CloseFolder(gone.ID, t); err != nil {
 			return err
 		}

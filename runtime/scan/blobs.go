@@ -27,8 +27,11 @@ import (
 // prefix is kept (and not even that before the bulk load, when every
 // claim asks the catalog anyway).
 type blobIndex struct {
-	mu      sync.Mutex
-	cat     *catalog.Catalog
+	mu  sync.Mutex
+	cat *catalog.Catalog
+	// orphans are contents a killed scan stored and never committed
+	// (repo.Repo.Orphans): adopted where they are rather than stored again.
+	orphans map[catalog.BlobID]catalog.BlobRef
 	run     map[catalog.BlobID]*blobEntry // claimed since the last commit
 	lookups int
 
@@ -54,8 +57,8 @@ const (
 	mergeAfter = 1 << 16
 )
 
-func newBlobIndex(cat *catalog.Catalog) *blobIndex {
-	return &blobIndex{cat: cat, run: map[catalog.BlobID]*blobEntry{}, recent: map[uint64]struct{}{}}
+func newBlobIndex(cat *catalog.Catalog, orphans map[catalog.BlobID]catalog.BlobRef) *blobIndex {
+	return &blobIndex{cat: cat, orphans: orphans, run: map[catalog.BlobID]*blobEntry{}, recent: map[uint64]struct{}{}}
 }
 
 func prefixOf(id catalog.BlobID) uint64 { return binary.BigEndian.Uint64(id[:8]) }
@@ -86,7 +89,7 @@ func (b *blobIndex) claim(id catalog.BlobID) (mine *blobEntry, ref *catalog.Blob
 	}
 	b.mu.Unlock()
 	if !ask {
-		return e, nil, nil
+		return b.adopt(id, e)
 	}
 	// Other readers of the same content now wait for this one, which
 	// stores it unless the catalog already has it.
@@ -99,7 +102,20 @@ func (b *blobIndex) claim(id catalog.BlobID) (mine *blobEntry, ref *catalog.Blob
 		close(e.done)
 		return nil, nil, nil
 	}
-	return e, nil, nil
+	return b.adopt(id, e)
+}
+
+// adopt settles a claim on a content the catalog does not have: when a
+// killed scan left it in a pack it is taken from there (claim's caller
+// then records the blob row, as if it had stored it), otherwise the
+// caller stores it.
+func (b *blobIndex) adopt(id catalog.BlobID, e *blobEntry) (*blobEntry, *catalog.BlobRef, error) {
+	ref, ok := b.orphans[id]
+	if !ok {
+		return e, nil, nil
+	}
+	b.stored(e, ref)
+	return nil, e.ref, nil
 }
 
 // load reads the prefix of every blob id of the catalog; b.mu is held.

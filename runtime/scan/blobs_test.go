@@ -19,7 +19,7 @@ func newTestIndex(t *testing.T) *blobIndex {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cat.Close() })
-	return newBlobIndex(cat)
+	return newBlobIndex(cat, nil)
 }
 
 // commitBlob adds a blob row in a transaction of its own.

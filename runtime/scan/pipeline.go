@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 
@@ -28,6 +29,9 @@ type readJob struct {
 type readResult struct {
 	id       catalog.BlobID
 	vanished bool
+	// skipped is set when the file could not be read, or was refused
+	// (not a regular file, a link): its item keeps its version.
+	skipped *maildir.Skip
 	// ref is where this run stored the content, by this job or another;
 	// nil when the catalog already had it.
 	ref *catalog.BlobRef
@@ -188,12 +192,9 @@ func (p *pipeline) read(j jobRef) {
 	}
 	job := &j.w.jobs[j.i]
 	held := p.budget.acquire(job.msg.Size + 1)
-	l, err := p.load(j, held)
-	if err != nil || l.data == nil {
+	l := p.load(j, held)
+	if l.data == nil {
 		p.budget.release(held)
-		if err != nil {
-			j.w.fail(err)
-		}
 		j.w.reads.Done()
 		return
 	}
@@ -201,24 +202,30 @@ func (p *pipeline) read(j jobRef) {
 }
 
 // load reads the file of a job into a pooled buffer; data is nil when the
-// file vanished (the result says so).
-func (p *pipeline) load(j jobRef, held int64) (loadedJob, error) {
+// file vanished or could not be read (the result says so).
+func (p *pipeline) load(j jobRef, held int64) loadedJob {
 	w, job := j.w, &j.w.jobs[j.i]
 	l := loadedJob{jobRef: j, held: held}
 	f, err := p.s.st.OpenMessage(w.a, job.folder, job.msg)
 	if errors.Is(err, maildir.ErrVanished) {
 		w.results[j.i].vanished = true
-		return l, nil
+		return l
+	}
+	if err == nil {
+		l.data, l.buf, err = readAll(f, bufpool.Get(int(job.msg.Size)+1))
+		f.Close()
 	}
 	if err != nil {
-		return l, &storeError{fmt.Errorf("reading %s: %w", job.msg.Name, err)}
+		k := maildir.Skip{Folder: job.folder.Name, Dir: job.folder.Dir, Path: filepath.Join(job.folder.Dir, job.msg.Subdir, job.msg.Name),
+			Name: job.msg.Name, Scope: maildir.ScopeMessage, Reason: maildir.ReasonUnreadable, Err: err}
+		var re *maildir.RefusedError
+		if errors.As(err, &re) {
+			k.Reason, k.Err = re.Reason, nil
+		}
+		w.results[j.i].skipped = &k
+		return loadedJob{jobRef: j, held: held}
 	}
-	l.data, l.buf, err = readAll(f, bufpool.Get(int(job.msg.Size)+1))
-	f.Close()
-	if err != nil {
-		return loadedJob{}, &storeError{fmt.Errorf("reading %s: %w", f.Name(), err)}
-	}
-	return l, nil
+	return l
 }
 
 // store hashes a loaded message and stores its content unless the

@@ -7,11 +7,13 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
@@ -57,6 +59,12 @@ type Options struct {
 	// of Only that is gone from the store is marked deleted; accounts not
 	// in Only are left alone.
 	Only []string
+	// Busy, when set, reports the accounts a restore is writing into. A
+	// scan does not record them: it would record a half-written state (the
+	// messages not yet written back as deleted, UIDs and keywords not yet
+	// set); it lists them in Result.Busy and leaves their backup as it
+	// was, and the next scan records them.
+	Busy func(account string) bool
 }
 
 // Progress is updated atomically while a scan runs.
@@ -105,10 +113,72 @@ type Result struct {
 	// Mismatches lists, for a deep scan, the items whose content differs
 	// from their backup.
 	Mismatches []Mismatch `json:"mismatches,omitempty"`
+	// Skipped counts, by reason (maildir.Reason: "symlink", "fifo",
+	// "unreadable", ...), the files and directories of the mail store that
+	// were not read; SkippedItems names the first maxSkippedItems of them.
+	// What a skip hides is never recorded as deleted: the backup of a
+	// skipped message or folder stays as it was.
+	Skipped      map[string]int64 `json:"skipped,omitempty"`
+	SkippedItems []SkippedItem    `json:"skipped_items,omitempty"`
+	// Warnings are problems of the mail store that did not stop anything
+	// from being backed up (a damaged dovecot-uidlist, a folder without
+	// cur/), each naming its account and path.
+	Warnings []string `json:"warnings,omitempty"`
 	// Errors are per-account problems that did not stop the scan, and
 	// Failed the accounts they concern (not recorded by this run).
 	Errors []string `json:"errors,omitempty"`
 	Failed []string `json:"failed_accounts,omitempty"`
+	// Busy are the accounts not recorded because a restore was writing
+	// into them (see Options.Busy).
+	Busy []string `json:"busy_accounts,omitempty"`
+}
+
+// SkippedItem is one file or directory of the mail store a scan did not
+// read. Path is relative to the account's Maildir root (or its CONTROL=
+// directory); names that are not UTF-8 are shown with U+FFFD and given
+// exactly in the _b64 fields.
+type SkippedItem struct {
+	Account    string `json:"account"`
+	AccountB64 string `json:"account_b64,omitempty"`
+	Path       string `json:"path"`
+	PathB64    string `json:"path_b64,omitempty"`
+	Reason     string `json:"reason"`
+	Error      string `json:"error,omitempty"`
+}
+
+// maxSkippedItems bounds Result.SkippedItems; Result.Skipped counts them
+// all.
+const maxSkippedItems = 100
+
+// SkippedTotal returns how many files and directories were skipped.
+func (r *Result) SkippedTotal() int64 {
+	var n int64
+	for _, c := range r.Skipped {
+		n += c
+	}
+	return n
+}
+
+// skip adds an account's skips and warnings to the result.
+func (r *Result) skip(account string, skips []maildir.Skip, warnings []error) {
+	for _, k := range skips {
+		if r.Skipped == nil {
+			r.Skipped = map[string]int64{}
+		}
+		r.Skipped[string(k.Reason)]++
+		if len(r.SkippedItems) < maxSkippedItems {
+			it := SkippedItem{Reason: string(k.Reason)}
+			it.Account, it.AccountB64 = names.Fields(account)
+			it.Path, it.PathB64 = names.Fields(k.Path)
+			if k.Err != nil {
+				it.Error = strings.ToValidUTF8(k.Err.Error(), "\uFFFD")
+			}
+			r.SkippedItems = append(r.SkippedItems, it)
+		}
+	}
+	for _, w := range warnings {
+		r.Warnings = append(r.Warnings, strings.ToValidUTF8(fmt.Sprintf("account %s: %v", account, w), "\uFFFD"))
+	}
 }
 
 // Mismatch is a message whose content no longer matches its backup.
@@ -145,13 +215,13 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	if opts.Progress == nil {
 		opts.Progress = &Progress{}
 	}
-	s := &scanner{r: r, st: st, opts: opts, res: &Result{}, committed: time.Now(), started: opts.Now().UnixNano()}
+	s := &scanner{ctx: ctx, r: r, st: st, opts: opts, res: &Result{}, committed: time.Now(), started: opts.Now().UnixNano()}
 	gen, err := r.Catalog.PurgeGeneration()
 	if err != nil {
 		return s.res, err
 	}
 	s.purgeGen = gen
-	s.blobs = newBlobIndex(r.Catalog)
+	s.newBlobs()
 	if opts.Only == nil {
 		r.Catalog.Prefetch() // a full scan touches most of the catalog
 	}
@@ -169,6 +239,9 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 // settle records one account, keeping the run going past problems that
 // concern that account alone.
 func (s *scanner) settle(w *work, seen map[string]bool) error {
+	if s.busy(w.a.Name) {
+		return nil // a restore began writing into it since its listing
+	}
 	err := s.record(w)
 	if err != nil {
 		var se *repo.SpaceError
@@ -235,13 +308,25 @@ func (s *scanner) lockBatch() error {
 	}
 	if gen != s.purgeGen {
 		s.purgeGen = gen
-		s.blobs = newBlobIndex(s.r.Catalog)
+		s.newBlobs()
 	}
 	return nil
 }
 
+// newBlobs starts a new blob index, with the contents a killed scan left
+// uncommitted in the packs (none once a purge ran). Failing to look for
+// them only costs storing them again: a warning.
+func (s *scanner) newBlobs() {
+	orphans, err := s.r.Orphans()
+	if err != nil {
+		s.res.Warnings = append(s.res.Warnings, fmt.Sprintf("contents stored before a crash are stored again: looking for them failed: %v", err))
+	}
+	s.blobs = newBlobIndex(s.r.Catalog, orphans)
+}
+
 // scanner is the state of one Run.
 type scanner struct {
+	ctx  context.Context // the run's: stops the listings too
 	r    *repo.Repo
 	st   Store
 	opts Options
@@ -268,6 +353,16 @@ type scanner struct {
 	purgeGen int64
 	// started is when the run started, by Options.Now.
 	started int64
+}
+
+// busy reports (and notes in the result) an account a restore is writing
+// into.
+func (s *scanner) busy(name string) bool {
+	if s.opts.Busy == nil || !s.opts.Busy(name) {
+		return false
+	}
+	s.res.Busy = append(s.res.Busy, name)
+	return true
 }
 
 // wanted reports whether an account is selected by the include and

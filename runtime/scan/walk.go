@@ -95,6 +95,9 @@ func (wk *walker) startNext() error {
 	if !s.wanted(a.Name) {
 		return nil // an excluded account counts as deleted, at the end
 	}
+	if s.busy(a.Name) {
+		return nil // seen: not deleted, and left as it was
+	}
 	if err := s.lockBatch(); err != nil {
 		return err
 	}

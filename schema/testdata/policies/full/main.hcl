@@ -2,6 +2,7 @@
 global {
   description          = "full <policy> & more"
   mail_store           = "maildir:/var/vmail/%d/%n/Maildir:LAYOUT=fs:INDEX=/var/index/%u"
+  mail_store_symlinks  = "within_store"
   backup_path          = "/srv/mailkeep/backup"
   realtime_scanner     = false
   enabled_at_startup   = false
