@@ -105,6 +105,32 @@ func checkCommand(v cty.Value) *hcl.Diagnostic {
 	return nil
 }
 
+// checkUserName accepts a user name as useradd takes it (a letter, digit
+// or _ first, then letters, digits, _, . and -, with an optional final
+// $; at most 32 bytes) or a numeric uid. Whether the user exists is the
+// agent's to check: the policy is validated elsewhere than on the server.
+func checkUserName(v cty.Value) *hcl.Diagnostic {
+	s := v.AsString()
+	if s == "" {
+		return invalid("Empty user name", `The command needs a user to run as; "root" runs it as the agent.`)
+	}
+	ok := len(s) <= 32
+	for i := 0; ok && i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
+		case (c == '.' || c == '-') && i > 0:
+		case c == '$' && i == len(s)-1 && i > 0:
+		default:
+			ok = false
+		}
+	}
+	if !ok {
+		return invalid("Malformed user name", "%q is not a user name (letters, digits, _, . and -, at most 32 bytes, not starting with . or -) nor a numeric uid.", s)
+	}
+	return nil
+}
+
 func checkGlobs(v cty.Value) *hcl.Diagnostic {
 	for it := v.ElementIterator(); it.Next(); {
 		_, e := it.Element()

@@ -3,6 +3,8 @@ package schema
 import (
 	"strings"
 	"testing"
+
+	"github.com/zclconf/go-cty/cty"
 )
 
 func TestParseCronAccepts(t *testing.T) {
@@ -114,6 +116,29 @@ func TestCheckAddress(t *testing.T) {
 		err := CheckAddress(c.addr)
 		if err == nil || !strings.Contains(err.Error(), c.err) {
 			t.Errorf("CheckAddress(%q) = %v, want an error containing %q", c.addr, err, c.err)
+		}
+	}
+}
+
+func TestCheckUserName(t *testing.T) {
+	for _, ok := range []string{"root", "vmail", "dovecot", "_mailkeep", "mail-admin", "a.b", "65534", "0", "machine$", strings.Repeat("u", 32)} {
+		if d := checkUserName(cty.StringVal(ok)); d != nil {
+			t.Errorf("checkUserName(%q): %s: %s", ok, d.Summary, d.Detail)
+		}
+	}
+	for _, c := range []struct{ name, summary string }{
+		{"", "Empty user name"},
+		{"-root", "Malformed user name"},
+		{".hidden", "Malformed user name"},
+		{"vmail mail", "Malformed user name"},
+		{"root:root", "Malformed user name"},
+		{"../etc", "Malformed user name"},
+		{"caf\xe9", "Malformed user name"},
+		{"a$b", "Malformed user name"},
+		{strings.Repeat("u", 33), "Malformed user name"},
+	} {
+		if d := checkUserName(cty.StringVal(c.name)); d == nil || d.Summary != c.summary {
+			t.Errorf("checkUserName(%q) = %v, want %q", c.name, d, c.summary)
 		}
 	}
 }

@@ -48,6 +48,7 @@ var productDefaults = map[string]cty.Value{
 	"metadata.flush_on_save":       cty.True,
 	"metadata.archive_in_remote":   cty.True,
 	"restore.post_command":         cty.ListValEmpty(cty.String),
+	"restore.post_command_user":    cty.StringVal("root"),
 	"accounts.include":             cty.ListVal([]cty.Value{cty.StringVal("*")}),
 	"accounts.exclude":             cty.ListValEmpty(cty.String),
 	"legal_hold.accounts":          cty.ListValEmpty(cty.String),

@@ -125,6 +125,8 @@ var settings = []*Setting{
 
 	{Path: "restore.post_command", Type: strList, Default: emptyList, Checks: []check{checkCommand}, Active: true,
 		Doc: `command run after each restore, %u is the account, e.g. ["doveadm", "force-resync", "-u", "%u", "*"]`},
+	{Path: "restore.post_command_user", Type: cty.String, Default: cty.StringVal("root"), Checks: []check{checkUserName}, Active: true,
+		Doc: `user post_command runs as, with its groups: a name or a numeric uid on the mail server; "root" runs it as the agent`},
 
 	{Path: "accounts.include", Type: strList, Default: cty.ListVal([]cty.Value{cty.StringVal("*")}), Checks: []check{checkGlobs}, Active: true,
 		Doc: "accounts to back up, as user@domain shell globs"},

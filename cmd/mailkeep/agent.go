@@ -52,6 +52,11 @@ func runAgent(c *cli, args []string) int {
 		doubleProcs.Do(func() { runtime.GOMAXPROCS(2 * runtime.GOMAXPROCS(0)) })
 	}
 	agent.Version = version
+	opts := agent.ServeOptions{Listen: *listen, TokenFile: *tokenFile, TLSCert: *tlsCert, TLSKey: *tlsKey}
+	if err := opts.Check(); err != nil {
+		log.Error("agent cannot start", "err", err)
+		return exitError
+	}
 	a, err := agent.New(agent.Config{StateDir: *stateDir, Logger: log})
 	if err != nil {
 		log.Error("agent cannot start", "err", err)
@@ -59,7 +64,7 @@ func runAgent(c *cli, args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err = a.Serve(ctx, agent.ServeOptions{Listen: *listen, TokenFile: *tokenFile, TLSCert: *tlsCert, TLSKey: *tlsKey})
+	err = a.Serve(ctx, opts)
 	if err != nil {
 		log.Error("agent stopped", "err", err)
 		return exitError

@@ -4,12 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 
 	"github.com/mailkeep/mailkeep/reconcile"
 	"github.com/mailkeep/mailkeep/runtime/client"
+	"github.com/mailkeep/mailkeep/runtime/secret"
 )
 
 // planFlags are the flags plan and apply share.
@@ -169,23 +169,21 @@ func (d *dialer) client(name string, t reconcile.Target) (*client.Client, error)
 	case t.TokenFile != "":
 		tok, ok := d.tokens[t.TokenFile]
 		if !ok {
-			b, err := os.ReadFile(t.TokenFile)
-			if err != nil {
-				return nil, fmt.Errorf("server %s (%s): reading its token_file: %v", name, t.Shown("address"), err)
-			}
-			tok = strings.TrimSpace(string(b))
-			if tok == "" {
-				return nil, fmt.Errorf("server %s (%s): its token_file %s is empty", name, t.Shown("address"), t.Shown("token_file"))
+			var err error
+			if tok, err = secret.ReadToken(t.TokenFile); err != nil {
+				// The message names the file, which may be sensitive.
+				msg := strings.ReplaceAll(err.Error(), t.TokenFile, t.Shown("token_file"))
+				return nil, fmt.Errorf("server %s (%s): its token_file: %s", name, t.Shown("address"), msg)
 			}
 			d.tokens[t.TokenFile] = tok
 		}
 		target.Token = tok
 	case t.TokenEnv != "":
-		tok, ok := lookupEnv(d.c.environ, t.TokenEnv)
-		if !ok || strings.TrimSpace(tok) == "" {
-			return nil, fmt.Errorf("server %s (%s): it takes its token from the environment variable %s, which is not set", name, t.Shown("address"), t.Shown("token_env"))
+		tok, err := tokenFromEnv(d.c.environ, t.TokenEnv, t.Shown("token_env"))
+		if err != nil {
+			return nil, fmt.Errorf("server %s (%s): it %v", name, t.Shown("address"), err)
 		}
-		target.Token = strings.TrimSpace(tok)
+		target.Token = tok
 	}
 	cl, err := client.New(target)
 	if err != nil {

@@ -28,7 +28,7 @@ import (
 // plan file.
 const (
 	testToken     = "tok-3f9a7c1e5b2d"
-	testEnvToken  = "envtok-8d2e6a4c"
+	testEnvToken  = "envtok-8d2e6a4c9"
 	testSensitive = "sensitive-bucket-value"
 )
 
@@ -414,14 +414,14 @@ func TestPlanMissingToken(t *testing.T) {
 		!strings.Contains(p.Servers[1].Reason, "server mx2-env") || !strings.Contains(p.Servers[1].Reason, "MK_TEST_TOKEN") {
 		t.Errorf("plan without the token variable: %+v", r)
 	}
-	os.WriteFile(f.tokenFile, []byte("wrong-token"), 0o600)
+	os.WriteFile(f.tokenFile, []byte("wrong-token-6b1f0d2a"), 0o600)
 	r = f.run(t, "plan", pol, "-format", "json")
 	p = decodePlan(t, r.stdout)
 	if p.Servers[0].Action != "unreachable" || !strings.Contains(p.Servers[0].Reason, "token") {
 		t.Errorf("plan with a wrong token: %+v", p.Servers[0])
 	}
 	assertNoSecrets(t, "wrong token", r.stdout+r.stderr)
-	if strings.Contains(r.stdout+r.stderr, "wrong-token") {
+	if strings.Contains(r.stdout+r.stderr, "wrong-token-6b1f0d2a") {
 		t.Error("the (wrong) token is in the output")
 	}
 }

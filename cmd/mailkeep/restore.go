@@ -88,15 +88,50 @@ func renderRestore(w io.Writer, op *agent.Operation) {
 	if res.To != res.Account || res.ToB64 != res.AccountB64 {
 		target += " into " + displayName(res.To, res.ToB64)
 	}
+	mode := res.Mode
+	if res.Resumed {
+		mode += ", carrying on one that was cut short"
+	}
 	fmt.Fprintf(w, "%s %s as of %s (%s restore): %d messages, %s in %d folders",
-		verb, target, res.At.Local().Format(time.DateTime), res.Mode, res.Messages, units.Bytes(res.Bytes), len(res.Folders))
+		verb, target, res.At.Local().Format(time.DateTime), mode, res.Messages, units.Bytes(res.Bytes), len(res.Folders))
 	if res.Skipped > 0 {
 		fmt.Fprintf(w, "; %d already present, left alone", res.Skipped)
 	}
+	if res.Failed > 0 {
+		fmt.Fprintf(w, "; %d could not be written", res.Failed)
+	}
 	fmt.Fprintln(w, ".")
 	renderFolders(w, res.Folders)
+	renderFailed(w, res.FailedItems, res.Problems)
 	if pc := res.PostCommand; pc != nil {
 		fmt.Fprintf(w, "post_command %v: %s\n", pc.Command, pc.Outcome())
+	}
+}
+
+// maxFailedLines bounds the failed messages a restore's summary lists;
+// -json lists them all.
+const maxFailedLines = 50
+
+// renderFailed prints the messages a restore could not write (folder,
+// date, sender, subject and why) and its other problems.
+func renderFailed(w io.Writer, failed []restore.FailedMessage, problems []string) {
+	for i, f := range failed {
+		if i == maxFailedLines {
+			fmt.Fprintf(w, "  ... and %d more messages not written (-json lists them all)\n", len(failed)-i)
+			break
+		}
+		date := f.Received
+		if f.Date != nil {
+			date = *f.Date
+		}
+		from, subject := f.From, f.Subject
+		if from == "" && subject == "" {
+			from, subject = "?", f.Name
+		}
+		fmt.Fprintf(w, "  NOT WRITTEN %s  %s  from %s  %q: %s\n", f.Folder, date.Local().Format(time.DateTime), from, subject, f.Error)
+	}
+	for _, p := range problems {
+		fmt.Fprintf(w, "  PROBLEM %s\n", p)
 	}
 }
 
@@ -106,6 +141,9 @@ func renderFolders(w io.Writer, folders []restore.FolderResult) {
 		note := ""
 		if f.Created {
 			note = " (created)"
+		}
+		if f.Failed > 0 {
+			note += fmt.Sprintf(" (%d not written)", f.Failed)
 		}
 		fmt.Fprintf(w, "  %-30s %6d messages %10s%s\n", displayName(f.Name, f.NameB64), f.Messages, units.Bytes(f.Bytes), note)
 	}

@@ -146,10 +146,20 @@ func renderLive(w io.Writer, op *agent.Operation) {
 		if it.Error != "" {
 			line += ": " + it.Error
 		}
+		if it.Received != nil {
+			date := *it.Received
+			if it.Date != nil {
+				date = *it.Date
+			}
+			line += fmt.Sprintf(" (%s from %s %q)", date.Local().Format(time.DateTime), it.From, it.Subject)
+		}
 		fmt.Fprintln(w, line)
 	}
 	if len(res.Subscribed) > 0 {
 		fmt.Fprintf(w, "Subscribed the new folders: %v\n", res.Subscribed)
+	}
+	for _, p := range res.Problems {
+		fmt.Fprintf(w, "  PROBLEM %s\n", p)
 	}
 	for _, n := range res.Notes {
 		fmt.Fprintf(w, "Note: %s\n", n)

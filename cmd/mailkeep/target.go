@@ -3,10 +3,10 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/mailkeep/mailkeep/runtime/client"
+	"github.com/mailkeep/mailkeep/runtime/secret"
 	"github.com/mailkeep/mailkeep/schema"
 )
 
@@ -60,21 +60,21 @@ func (t *targetFlags) connect(c *cli, cmd string) (*client.Client, bool) {
 			t.tokenFile = s.Client.TokenFile
 		}
 		if s.Client.TokenEnv != "" && t.tokenFile == "" {
-			tok, ok := lookupEnv(c.environ, s.Client.TokenEnv)
-			if !ok || strings.TrimSpace(tok) == "" {
-				fmt.Fprintf(c.stderr, "mailkeep %s: server %q takes its token from the environment variable %s, which is not set\n", cmd, t.server, s.Client.TokenEnv)
+			tok, err := tokenFromEnv(c.environ, s.Client.TokenEnv, s.Client.TokenEnv)
+			if err != nil {
+				fmt.Fprintf(c.stderr, "mailkeep %s: server %q %v\n", cmd, t.server, err)
 				return nil, false
 			}
-			target.Token = strings.TrimSpace(tok)
+			target.Token = tok
 		}
 	}
 	if t.tokenFile != "" {
-		b, err := os.ReadFile(t.tokenFile)
+		tok, err := secret.ReadToken(t.tokenFile)
 		if err != nil {
-			fmt.Fprintf(c.stderr, "mailkeep %s: reading the token file: %v\n", cmd, err)
+			fmt.Fprintf(c.stderr, "mailkeep %s: the token file: %v\n", cmd, err)
 			return nil, false
 		}
-		target.Token = strings.TrimSpace(string(b))
+		target.Token = tok
 	}
 	cl, err := client.New(target)
 	if err != nil {
@@ -82,6 +82,21 @@ func (t *targetFlags) connect(c *cli, cmd string) (*client.Client, bool) {
 		return nil, false
 	}
 	return cl, true
+}
+
+// tokenFromEnv takes a token from the environment variable name, shown
+// as shown in messages (redacted when sensitive); the error completes
+// "server X ...".
+func tokenFromEnv(environ []string, name, shown string) (string, error) {
+	tok, ok := lookupEnv(environ, name)
+	if !ok || strings.TrimSpace(tok) == "" {
+		return "", fmt.Errorf("takes its token from the environment variable %s, which is not set", shown)
+	}
+	tok = strings.TrimSpace(tok)
+	if err := secret.CheckToken(tok, "the environment variable "+shown); err != nil {
+		return "", fmt.Errorf("takes its token from the environment variable %s: %v", shown, err)
+	}
+	return tok, nil
 }
 
 func lookupEnv(environ []string, name string) (string, bool) {

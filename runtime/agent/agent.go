@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailkeep/mailkeep/runtime/fsutil"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/schema"
@@ -58,6 +59,9 @@ type Agent struct {
 	spaceStop string
 	started   time.Time
 
+	// stateLock is held on the state directory until Close.
+	stateLock *fsutil.Lock
+
 	sched *scheduler
 	rt    *realtimeRunner
 	hdr   headerIndexer
@@ -86,12 +90,20 @@ func New(cfg Config) (*Agent, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
-	st, doc, err := loadState(cfg.StateDir)
+	if err := fsutil.PrivateDir(cfg.StateDir, isStateFile); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	lk, err := lockStateDir(cfg.StateDir)
 	if err != nil {
 		return nil, err
 	}
+	st, doc, err := loadState(cfg.StateDir)
+	if err != nil {
+		lk.Release()
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a := &Agent{cfg: cfg, log: cfg.Logger, st: st, doc: doc, ctx: ctx, cancel: cancel, started: cfg.Now()}
+	a := &Agent{cfg: cfg, log: cfg.Logger, st: st, doc: doc, ctx: ctx, cancel: cancel, started: cfg.Now(), stateLock: lk}
 	a.ops = newOpManager(ctx, func(format string, args ...any) { a.log.Info(fmt.Sprintf(format, args...)) })
 	a.sched = newScheduler(a)
 	a.rt = &realtimeRunner{a: a}
@@ -239,10 +251,14 @@ func (a *Agent) Close() error {
 	a.rt.stop()
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	var err error
 	if a.engine != nil {
-		err := a.engine.repo.Close()
+		err = a.engine.repo.Close()
 		a.engine = nil
-		return err
 	}
-	return nil
+	if a.stateLock != nil {
+		err = errors.Join(err, a.stateLock.Release())
+		a.stateLock = nil
+	}
+	return err
 }

@@ -41,7 +41,12 @@ func startAgent(t *testing.T) *testAgent {
 // startAgentAt starts an agent whose clock is now (time.Now when nil).
 func startAgentAt(t *testing.T, now func() time.Time) *testAgent {
 	t.Helper()
-	dir := t.TempDir()
+	return startAgentIn(t, t.TempDir(), now)
+}
+
+// startAgentIn starts an agent whose state directory is DIR/state.
+func startAgentIn(t *testing.T, dir string, now func() time.Time) *testAgent {
+	t.Helper()
 	logs := &strings.Builder{}
 	a, err := agent.New(agent.Config{StateDir: filepath.Join(dir, "state"), Now: now, Logger: slog.New(slog.NewTextHandler(&syncWriter{b: logs}, nil))})
 	if err != nil {

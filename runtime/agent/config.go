@@ -37,9 +37,9 @@ func (a *Agent) Config() (ConfigState, error) {
 // mailkeep apply run that pushed it and becomes last_applied; direct
 // changes leave last_applied alone, which is how plan tells drift.
 func (a *Agent) PutConfig(body []byte, ifMatch, client string) (ConfigState, error) {
-	doc, err := schema.DecodeDocument(body)
+	doc, err := decodeDocument(body)
 	if err != nil {
-		return ConfigState{}, &BadRequestError{err}
+		return ConfigState{}, err
 	}
 	a.mu.Lock()
 	old := a.doc

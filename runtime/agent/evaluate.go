@@ -3,8 +3,6 @@ package agent
 import (
 	"net/http"
 	"time"
-
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 // Evaluation is the answer of POST /v1/config/evaluate: what replacing the
@@ -52,9 +50,9 @@ type Impact struct {
 // Evaluate decodes a candidate config document and evaluates it against
 // the live config and the repository's catalog, without applying it.
 func (a *Agent) Evaluate(body []byte) (Evaluation, error) {
-	cand, err := schema.DecodeDocument(body)
+	cand, err := decodeDocument(body)
 	if err != nil {
-		return Evaluation{}, &BadRequestError{err}
+		return Evaluation{}, err
 	}
 	now := a.cfg.Now()
 	ev := Evaluation{CandidateETag: cand.ETag(), EvaluatedAt: now.UTC(), Impacts: []Impact{}}

@@ -106,7 +106,7 @@ func (a *Agent) StartRestore(req RestoreRequest) (*Operation, error) {
 		started := a.cfg.Now()
 		res, err := restore.Run(ctx, e.repo, e.store, restore.Options{
 			Account: account, At: at, To: to, DryRun: req.DryRun,
-			PostCommand: e.doc.Strings("restore.post_command"), Progress: p,
+			PostCommand: e.doc.Strings("restore.post_command"), PostCommandUser: e.doc.String("restore.post_command_user"), Progress: p,
 		})
 		if res != nil && !req.DryRun {
 			a.logRestore(ctx, e, catalog.Restore{Account: to, Source: account, Kind: "account",

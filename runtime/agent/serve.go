@@ -2,14 +2,20 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/mailkeep/mailkeep/runtime/fsutil"
+	"github.com/mailkeep/mailkeep/runtime/secret"
 )
 
 // ServeOptions say where and how the API listens.
@@ -20,48 +26,49 @@ type ServeOptions struct {
 	TokenFile string
 	// TLSCert and TLSKey enable HTTPS on TCP.
 	TLSCert, TLSKey string
-	// Ready, when set, is called once the listener is open.
+	// Ready, when set, is called once the listener is open and served:
+	// requests it makes are answered.
 	Ready func(addr net.Addr)
 }
 
 // Serve runs the API until ctx is cancelled (SIGTERM), then stops taking
 // requests, cancels running operations (a SmartScan keeps every account it
-// finished) and closes the repository.
+// finished) and closes the agent. Options the rules of package secret
+// refuse, or a listener that cannot be opened, close the agent too.
 func (a *Agent) Serve(ctx context.Context, opts ServeOptions) error {
-	network, address, err := ParseListen(opts.Listen)
-	if err != nil {
-		return err
+	lc, err := opts.check()
+	if err == nil {
+		var ln net.Listener
+		if ln, err = listen(lc.network, lc.address); err == nil {
+			return a.serve(ctx, opts, lc, ln)
+		}
 	}
-	token, err := readToken(opts.TokenFile)
-	if err != nil {
-		return err
-	}
-	if network == "tcp" && token == "" {
-		return fmt.Errorf("listening on TCP (%s) requires a token: start the agent with -token-file", address)
-	}
-	if (opts.TLSCert == "") != (opts.TLSKey == "") {
-		return errors.New("-tls-cert and -tls-key go together")
-	}
-	if network == "unix" && opts.TLSCert != "" {
-		return errors.New("TLS is for TCP listeners; a unix socket is protected by its file permissions")
-	}
-	ln, err := listen(network, address)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: a.Handler(token), ReadHeaderTimeout: 10 * time.Second}
-	a.log.Info("agent listening", "address", opts.Listen, "tls", opts.TLSCert != "", "token", token != "")
-	if opts.Ready != nil {
-		opts.Ready(ln.Addr())
-	}
+	a.Close()
+	return err
+}
+
+// Check applies to the options the rules Serve applies (see check), so
+// that a command can refuse them before it starts an agent.
+func (opts ServeOptions) Check() error {
+	_, err := opts.check()
+	return err
+}
+
+// serve serves the API on ln until ctx is cancelled.
+func (a *Agent) serve(ctx context.Context, opts ServeOptions, lc *listenConfig, ln net.Listener) error {
+	srv := &http.Server{Handler: a.Handler(lc.token), ReadHeaderTimeout: 10 * time.Second, TLSConfig: lc.tls}
+	a.log.Info("agent listening", "address", opts.Listen, "tls", lc.tls != nil, "token", lc.token != "")
 	errc := make(chan error, 1)
 	go func() {
-		if opts.TLSCert != "" {
-			errc <- srv.ServeTLS(ln, opts.TLSCert, opts.TLSKey)
+		if lc.tls != nil {
+			errc <- srv.ServeTLS(ln, "", "")
 		} else {
 			errc <- srv.Serve(ln)
 		}
 	}()
+	if opts.Ready != nil {
+		opts.Ready(ln.Addr())
+	}
 	select {
 	case err := <-errc:
 		a.Close()
@@ -72,10 +79,13 @@ func (a *Agent) Serve(ctx context.Context, opts ServeOptions) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutCtx)
-	err = a.Close()
-	if network == "unix" {
-		os.Remove(address)
-	}
+	// Shutdown closes only the listeners Serve has taken: close this one
+	// (a unix socket is removed) and wait for Serve, which may not have
+	// started yet.
+	ln.Close()
+	<-errc
+	// Closing a unix listener removes its socket.
+	err := a.Close()
 	a.log.Info("agent stopped")
 	return err
 }
@@ -100,27 +110,31 @@ func ParseListen(s string) (network, address string, err error) {
 	return "tcp", s, nil
 }
 
-// listen opens the listener; for a unix socket it removes a stale socket
-// file left by a crash, but never one a live agent answers on.
+// listen opens the listener. A unix socket is private to the agent (mode
+// 0600, in a directory created 0700 when missing): it is bound under umask
+// 077, so that no one else can connect before its mode is set.
 func listen(network, address string) (net.Listener, error) {
 	if network == "unix" {
-		if err := os.MkdirAll(filepath.Dir(address), 0o755); err != nil {
-			return nil, fmt.Errorf("creating the socket directory: %w", err)
-		}
-		if _, err := os.Stat(address); err == nil {
-			if c, err := net.DialTimeout("unix", address, time.Second); err == nil {
-				c.Close()
-				return nil, fmt.Errorf("another agent is listening on %s", address)
-			}
-			os.Remove(address)
+		if err := prepareSocketPath(address); err != nil {
+			return nil, err
 		}
 	}
-	ln, err := net.Listen(network, address)
+	var ln net.Listener
+	var err error
+	if network == "unix" {
+		// The umask is the process's: it only takes bits off what other
+		// goroutines create meanwhile, all of which sets its modes.
+		old := syscall.Umask(0o077)
+		ln, err = net.Listen(network, address)
+		syscall.Umask(old)
+	} else {
+		ln, err = net.Listen(network, address)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", address, err)
 	}
 	if network == "unix" {
-		if err := os.Chmod(address, 0o660); err != nil {
+		if err := os.Chmod(address, 0o600); err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("setting permissions on %s: %w", address, err)
 		}
@@ -128,18 +142,91 @@ func listen(network, address string) (net.Listener, error) {
 	return ln, nil
 }
 
-// readToken reads a token file; "" when none is given.
-func readToken(path string) (string, error) {
-	if path == "" {
-		return "", nil
+// prepareSocketPath creates the socket's directory when missing and
+// clears the way for the socket: the path must be free or hold a stale
+// socket (one nobody answers on, left by a crash), which is removed. A
+// live socket, and anything that is not a socket, is left alone and
+// refused: the agent runs as root and must not delete what it did not
+// make.
+func prepareSocketPath(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("creating the socket directory: %w", err)
 	}
-	b, err := os.ReadFile(path)
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("-listen: %w", err)
+	case fi.Mode().Type() != fs.ModeSocket:
+		return fmt.Errorf("-listen: %s exists and is %s, not a socket: the agent removes only a stale socket of its own; move it away or choose another path", path, fsutil.Kind(fi.Mode()))
+	}
+	c, err := net.DialTimeout("unix", path, time.Second)
+	switch {
+	case err == nil:
+		c.Close()
+		return fmt.Errorf("another agent is listening on %s", path)
+	case !errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("-listen: %s is a socket the agent cannot tell stale (%v): remove it if no agent uses it", path, err)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("-listen: removing the stale socket: %w", err)
+	}
+	return nil
+}
+
+// listenConfig is what Serve listens with, once the options passed the
+// rules of package secret.
+type listenConfig struct {
+	network, address string
+	// token is "" on a unix socket without -token-file.
+	token string
+	// tls is nil without -tls-cert and -tls-key.
+	tls *tls.Config
+}
+
+// check applies the rules of package secret to the options (docs/API.md,
+// "Listeners and secrets"): plain TCP only on a loopback address, a token
+// on TCP, tokens of at least secret.MinTokenLen bytes, and a token file
+// and TLS key readable by their owner only. It reads the token and the
+// key pair.
+func (opts ServeOptions) check() (*listenConfig, error) {
+	network, address, err := ParseListen(opts.Listen)
 	if err != nil {
-		return "", fmt.Errorf("reading the token file: %w", err)
+		return nil, err
 	}
-	t := strings.TrimSpace(string(b))
-	if t == "" {
-		return "", fmt.Errorf("the token file %s is empty", path)
+	lc := &listenConfig{network: network, address: address}
+	if (opts.TLSCert == "") != (opts.TLSKey == "") {
+		return nil, errors.New("-tls-cert and -tls-key go together")
 	}
-	return t, nil
+	if network == "unix" && opts.TLSCert != "" {
+		return nil, errors.New("TLS is for TCP listeners; a unix socket is protected by its file permissions")
+	}
+	if err := secret.CheckListen(network, address, opts.TLSCert != "", "-listen "+opts.Listen); err != nil {
+		return nil, err
+	}
+	if opts.TokenFile != "" {
+		if lc.token, err = secret.ReadToken(opts.TokenFile); err != nil {
+			return nil, fmt.Errorf("-token-file: %w", err)
+		}
+	}
+	if network == "tcp" && lc.token == "" {
+		return nil, fmt.Errorf("listening on TCP (%s) requires a token: start the agent with -token-file", address)
+	}
+	if opts.TLSCert != "" {
+		cert, err := os.ReadFile(opts.TLSCert)
+		if err != nil {
+			return nil, fmt.Errorf("-tls-cert: %w", err)
+		}
+		key, err := secret.ReadFile(opts.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("-tls-key: %w", err)
+		}
+		pair, err := tls.X509KeyPair(cert, key)
+		if err != nil {
+			return nil, fmt.Errorf("-tls-cert %s and -tls-key %s: %w", opts.TLSCert, opts.TLSKey, err)
+		}
+		lc.tls = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	}
+	return lc, nil
 }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
+
+	"github.com/mailkeep/mailkeep/runtime/fsutil"
 
 	_ "github.com/mattn/go-sqlite3" // the catalog's SQL engine
 )
@@ -31,12 +34,18 @@ type Options struct {
 	ReadOnly bool
 }
 
-// Open opens (or creates) the catalog at path.
+// Open opens (or creates) the catalog at path. A catalog opened for
+// writing is private to its owner: the database is created mode 0600
+// before SQLite opens it (SQLite gives its -wal and -shm files the
+// database's mode), and an existing one, with its -wal and -shm, loses
+// any group and other permission bits.
 func Open(path string, opts Options) (*Catalog, error) {
 	if opts.ReadOnly {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("catalog %s: %w", path, err)
 		}
+	} else if err := createPrivate(path); err != nil {
+		return nil, err
 	}
 	sync := "NORMAL"
 	if opts.Durable {
@@ -53,7 +62,13 @@ func Open(path string, opts Options) (*Catalog, error) {
 	db.SetMaxOpenConns(4)
 	c := &Catalog{db: db, path: path}
 	if !opts.ReadOnly {
-		if err := c.migrate(); err != nil {
+		err := c.migrate()
+		for _, suffix := range []string{"-wal", "-shm"} {
+			if err == nil {
+				err = fsutil.PrivateFile(path + suffix)
+			}
+		}
+		if err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -62,6 +77,27 @@ func Open(path string, opts Options) (*Catalog, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// createPrivate creates the database file mode 0600 when missing, or
+// makes an existing one private; a symlink or a special file is refused.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
+	if err != nil {
+		return fmt.Errorf("catalog %s: %w", path, err)
+	}
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		f.Close()
+		return fmt.Errorf("catalog %s is %s, not a database file", path, fsutil.Kind(fi.Mode()))
+	}
+	err = f.Close()
+	if err == nil {
+		err = fsutil.PrivateFile(path)
+	}
+	if err != nil {
+		return fmt.Errorf("catalog %s: %w", path, err)
+	}
+	return nil
 }
 
 // Path returns the catalog's file name.

@@ -19,7 +19,14 @@
 // mode and received date, and are renamed into new/ or cur/ without ever
 // replacing an existing file; dovecot-uidlist, dovecot-keywords and
 // subscriptions are replaced atomically, under Dovecot's
-// dovecot-uidlist.lock when the caller takes it.
+// dovecot-uidlist.lock when the caller takes it. Below the part of the
+// mail_store path the administrator wrote, the Writer follows no symbolic
+// link: every directory is opened level by level with O_NOFOLLOW and
+// everything is created, renamed and chowned relative to those handles
+// (nofollow.go). Its temporary files carry its pid, a per-process
+// instance and the host (stale.go), so that the next Writer removes those
+// a killed one left, and it breaks a dovecot-uidlist.lock whose process is
+// gone, as Dovecot does.
 //
 // Where Dovecot keeps its files:
 //

@@ -1,12 +1,8 @@
 package maildir
 
 import (
-	"errors"
 	"io/fs"
 	"os"
-	"path/filepath"
-
-	"golang.org/x/sys/unix"
 )
 
 // known reports whether an Owner carries information (a zero Owner means
@@ -40,35 +36,8 @@ func fileOwner(o Owner) Owner {
 	return o
 }
 
-// applyOwner gives a path its owner, group and mode; a zero Owner changes
-// nothing.
-func applyOwner(path string, o Owner, isDir bool) error {
-	if !o.known() {
-		return nil
-	}
-	var st unix.Stat_t
-	if err := unix.Lstat(path, &st); err != nil {
-		return &fs.PathError{Op: "lstat", Path: path, Err: err}
-	}
-	if st.Uid != o.UID || st.Gid != o.GID {
-		if err := os.Lchown(path, int(o.UID), int(o.GID)); err != nil {
-			return err
-		}
-	}
-	mode := o.Mode
-	if mode&fs.ModePerm == 0 {
-		mode |= defaultFileMode
-		if isDir {
-			mode |= defaultDirMode
-		}
-	}
-	if ownerOf(&st) != (Owner{UID: o.UID, GID: o.GID, Mode: mode}) {
-		return os.Chmod(path, mode)
-	}
-	return nil
-}
-
-// applyOwnerFile is applyOwner for an open file.
+// applyOwnerFile gives an open file its owner, group and mode; a zero
+// Owner changes nothing.
 func applyOwnerFile(f *os.File, o Owner) error {
 	if !o.known() {
 		return nil
@@ -81,45 +50,4 @@ func applyOwnerFile(f *os.File, o Owner) error {
 		mode |= defaultFileMode
 	}
 	return f.Chmod(mode)
-}
-
-// mkdirOwned creates a directory if it is missing and gives it o.
-func mkdirOwned(path string, o Owner) error {
-	mode := o.Mode & fs.ModePerm
-	if mode == 0 {
-		mode = defaultDirMode
-	}
-	if err := os.Mkdir(path, mode); err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	return applyOwner(path, o, true)
-}
-
-// mkdirAll creates a directory and its missing parents; only the
-// directories it creates get o.
-func mkdirAll(path string, o Owner) error {
-	path = filepath.Clean(path)
-	var missing []string
-	for p := path; ; p = filepath.Dir(p) {
-		fi, err := os.Stat(p)
-		if err == nil {
-			if !fi.IsDir() {
-				return &fs.PathError{Op: "mkdir", Path: p, Err: unix.ENOTDIR}
-			}
-			break
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		missing = append(missing, p)
-		if filepath.Dir(p) == p {
-			break
-		}
-	}
-	for i := len(missing) - 1; i >= 0; i-- {
-		if err := mkdirOwned(missing[i], o); err != nil {
-			return err
-		}
-	}
-	return nil
 }

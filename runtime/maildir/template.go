@@ -2,6 +2,7 @@ package maildir
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 )
@@ -193,4 +194,22 @@ func (t *template) match(path string) (user, domain string, ok bool) {
 		return "", "", false
 	}
 	return user, domain, user != ""
+}
+
+// fixedDir is the directory part of the template before its first
+// variable, the part the administrator wrote ("/var/vmail" for
+// "/var/vmail/%d/%n/Maildir"): the Writer follows symbolic links there,
+// and none below it.
+func (t *template) fixedDir() string {
+	prefix := ""
+	if len(t.parts) > 0 && t.parts[0].v == 0 {
+		prefix = t.parts[0].lit
+	}
+	if len(t.parts) == 1 && t.parts[0].v == 0 {
+		return filepath.Dir(filepath.Clean(prefix))
+	}
+	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+		return filepath.Clean(prefix[:i+1])
+	}
+	return "/"
 }

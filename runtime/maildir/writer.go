@@ -30,20 +30,31 @@ const maildirFolderFile = "maildirfolder"
 // had, so that the (unprivileged) mail server can use them. It never
 // replaces a message. Its methods are safe for concurrent use.
 //
+// It never follows a symbolic link below the part of the mail_store path
+// the administrator wrote (see template.fixedDir): every directory is
+// opened level by level with O_NOFOLLOW, and every file and directory is
+// created, renamed, changed and removed relative to such a handle. A link
+// in the way is refused with an error wrapping ErrSymlink that names it.
+//
 // Call Folder before writing into a folder, hold Lock while writing into a
 // folder of a live account, and call Sync at the end to make the renames
 // durable.
 type Writer struct {
 	s *Store
 	a Account
+	// rootBase and ctlBase are the trusted directories above the
+	// account's Maildir root and its control directory.
+	rootBase, ctlBase string
 
 	// LockTimeout is how long Lock waits for Dovecot's
 	// dovecot-uidlist.lock; zero means DefaultLockTimeout.
 	LockTimeout time.Duration
+	// refresh is how often a held lock is touched; zero means lockRefresh.
+	refresh time.Duration
 
 	mu    sync.Mutex
 	bases map[string]map[string]bool // folder dir → base names in new/ and cur/
-	dirty map[string]bool            // directories to fsync in Sync
+	dirty map[string]string          // directories to fsync in Sync → their trusted base
 }
 
 // tmpSeq makes temporary names unique within the process.
@@ -51,7 +62,24 @@ var tmpSeq atomic.Uint64
 
 // Writer returns a Writer for an account of the Store.
 func (s *Store) Writer(a Account) *Writer {
-	return &Writer{s: s, a: a, bases: map[string]map[string]bool{}, dirty: map[string]bool{}}
+	w := &Writer{s: s, a: a, bases: map[string]map[string]bool{}, dirty: map[string]string{}}
+	w.rootBase = s.path.fixedDir()
+	w.ctlBase = w.rootBase
+	if s.control != nil {
+		w.ctlBase = s.control.fixedDir()
+	}
+	return w
+}
+
+// folderDir opens a directory below the account's Maildir root (rel ""
+// is the root); see openDirBelow for create, o and applyLast.
+func (w *Writer) folderDir(rel string, create bool, o Owner, applyLast bool) (*dirHandle, error) {
+	return openDirBelow(w.rootBase, filepath.Join(w.a.Root, rel), create, o, applyLast)
+}
+
+// controlDir opens a folder's control directory (see Store.ControlDir).
+func (w *Writer) controlDir(folderDir string, create bool, o Owner, applyLast bool) (*dirHandle, error) {
+	return openDirBelow(w.ctlBase, w.s.ControlDir(w.a, folderDir), create, o, applyLast)
 }
 
 // FolderSpec says which folder Writer.Folder creates.
@@ -78,32 +106,25 @@ func (w *Writer) Folder(f FolderSpec) error {
 	if err != nil {
 		return err
 	}
-	if err := mkdirAll(w.a.Root, f.Owner); err != nil {
+	fd, err := w.folderDir(dir, true, f.Owner, true)
+	if err != nil {
 		return err
 	}
-	path := filepath.Join(w.a.Root, dir)
-	if dir != "" {
-		if err := mkdirAll(filepath.Dir(path), f.Owner); err != nil {
-			return err
-		}
-		if err := mkdirOwned(path, f.Owner); err != nil {
-			return err
-		}
-	} else if err := applyOwner(path, f.Owner, true); err != nil {
-		return err
-	}
+	defer fd.close()
 	for _, sub := range [3]string{"cur", "new", "tmp"} {
-		if err := mkdirOwned(filepath.Join(path, sub), f.Owner); err != nil {
+		d, err := fd.sub(sub, true, f.Owner, true)
+		if err != nil {
 			return err
 		}
+		d.close()
 	}
 	if dir != "" && w.s.layout != LayoutFS {
-		p := filepath.Join(path, maildirFolderFile)
-		fd, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileModeFor(f.Owner.Mode))
+		mf, err := fd.create(maildirFolderFile, fileModeFor(f.Owner.Mode))
 		switch {
 		case err == nil:
-			fd.Close()
-			if err := applyOwner(p, fileOwner(f.Owner), false); err != nil {
+			err = applyOwnerFile(mf, fileOwner(f.Owner))
+			mf.Close()
+			if err != nil {
 				return err
 			}
 		case !errors.Is(err, fs.ErrExist):
@@ -111,18 +132,15 @@ func (w *Writer) Folder(f FolderSpec) error {
 		}
 	}
 	if w.s.control != nil {
-		if err := mkdirAll(w.a.Control, f.Owner); err != nil {
+		ctl, err := w.controlDir(dir, true, f.Owner, true)
+		if err != nil {
 			return err
 		}
-		ctl := w.s.ControlDir(w.a, dir)
-		if err := mkdirAll(filepath.Dir(ctl), f.Owner); err != nil {
-			return err
-		}
-		if err := mkdirOwned(ctl, f.Owner); err != nil {
-			return err
-		}
+		w.markDirty(ctl)
+		ctl.close()
 	}
-	w.markDirty(filepath.Dir(path))
+	w.markDirty(fd)
+	w.markDirtyPath(filepath.Dir(fd.path), fd.base)
 	return nil
 }
 
@@ -157,10 +175,15 @@ func (w *Writer) WriteMessage(folderDir, subdir, name string, r io.Reader, mtime
 // Staged is a message written into its folder's tmp/ but not yet durable
 // nor visible; Publish puts it in place, Discard drops it.
 type Staged struct {
-	f               *os.File
-	tmp, dest       string
-	folderDir, base string
-	dir             string // the directory the message goes to
+	f *os.File
+	// tmp is its name in tmp/; subdir and name where it goes.
+	tmp, subdir, name string
+	folderDir, base   string
+}
+
+// dest is the path the message goes to, for messages.
+func (w *Writer) dest(st *Staged) string {
+	return filepath.Join(w.a.Root, st.folderDir, st.subdir, st.name)
 }
 
 // Stage writes a message into tmp/<unique> with its owner, mode and
@@ -178,33 +201,38 @@ func (w *Writer) Stage(folderDir, subdir, name string, r io.Reader, mtime time.T
 	if name == "" || name[0] == '.' || strings.ContainsAny(name, "/\x00") {
 		return nil, fmt.Errorf("account %s: %q is not a Maildir file name", w.a.Name, name)
 	}
-	dir := filepath.Join(w.a.Root, folderDir)
-	st := &Staged{dest: filepath.Join(dir, subdir, name), folderDir: folderDir, base: baseOf(name), dir: filepath.Join(dir, subdir)}
+	st := &Staged{subdir: subdir, name: name, folderDir: folderDir, base: baseOf(name)}
 	if exists, err := w.reserveBase(folderDir, st.base); err != nil {
 		return nil, err
 	} else if exists {
-		return nil, fmt.Errorf("%s: %w", st.dest, ErrExists)
+		return nil, fmt.Errorf("%s: %w", w.dest(st), ErrExists)
 	}
-	st.tmp = filepath.Join(dir, "tmp", uniqueName())
-	f, err := os.OpenFile(st.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileModeFor(o.Mode))
+	tmp, err := w.folderDir(filepath.Join(folderDir, "tmp"), false, Owner{}, false)
+	if err != nil {
+		w.unreserve(st)
+		return nil, err
+	}
+	defer tmp.close()
+	st.tmp = tempName("")
+	f, err := tmp.create(st.tmp, fileModeFor(o.Mode))
 	if err != nil {
 		w.unreserve(st)
 		return nil, err
 	}
 	st.f = f
 	fail := func(err error) (*Staged, error) {
-		w.discard(st)
+		w.discardIn(tmp, st)
 		return nil, err
 	}
 	if _, err := io.Copy(f, r); err != nil {
-		return fail(fmt.Errorf("writing %s: %w", st.tmp, err))
+		return fail(fmt.Errorf("writing %s: %w", f.Name(), err))
 	}
 	if err := applyOwnerFile(f, o); err != nil {
 		return fail(err)
 	}
 	ts := unix.NsecToTimespec(mtime.UnixNano())
-	if err := unix.UtimesNanoAt(unix.AT_FDCWD, st.tmp, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return fail(&fs.PathError{Op: "utimensat", Path: st.tmp, Err: err})
+	if err := unix.UtimesNanoAt(tmp.fd, st.tmp, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fail(&fs.PathError{Op: "utimensat", Path: f.Name(), Err: err})
 	}
 	return st, nil
 }
@@ -242,21 +270,46 @@ func (w *Writer) Publish(batch []*Staged) []error {
 	}
 	close(next)
 	wg.Wait()
+	dirs := map[string]*dirHandle{}
+	defer func() {
+		for _, d := range dirs {
+			d.close()
+		}
+	}()
+	open := func(rel string) (*dirHandle, error) {
+		if d, ok := dirs[rel]; ok {
+			return d, nil
+		}
+		d, err := w.folderDir(rel, false, Owner{}, false)
+		if err == nil {
+			dirs[rel] = d
+		}
+		return d, err
+	}
 	for j, st := range batch {
 		if errs[j] != nil {
 			w.discard(st)
 			continue
 		}
-		if err := renameNoReplace(st.tmp, st.dest); err != nil {
-			os.Remove(st.tmp)
+		tmp, err := open(filepath.Join(st.folderDir, "tmp"))
+		if err != nil {
 			w.unreserve(st)
+			errs[j] = err
+			continue
+		}
+		dest, err := open(filepath.Join(st.folderDir, st.subdir))
+		if err == nil {
+			err = tmp.renameNoReplace(st.tmp, dest, st.name)
+		}
+		if err != nil {
+			w.discardIn(tmp, st)
 			if errors.Is(err, fs.ErrExist) {
-				err = fmt.Errorf("%s: %w", st.dest, ErrExists)
+				err = fmt.Errorf("%s: %w", w.dest(st), ErrExists)
 			}
 			errs[j] = err
 			continue
 		}
-		w.markDirty(st.dir)
+		w.markDirty(dest)
 	}
 	return errs
 }
@@ -269,11 +322,28 @@ func (w *Writer) Discard(batch []*Staged) {
 }
 
 func (w *Writer) discard(st *Staged) {
+	tmp, err := w.folderDir(filepath.Join(st.folderDir, "tmp"), false, Owner{}, false)
+	if err != nil {
+		// The tmp/ directory was replaced meanwhile: its file cannot be
+		// named safely any more; the next restore's cleanup removes it.
+		if st.f != nil {
+			st.f.Close()
+			st.f = nil
+		}
+		w.unreserve(st)
+		return
+	}
+	defer tmp.close()
+	w.discardIn(tmp, st)
+}
+
+// discardIn drops a staged message whose tmp/ directory is open.
+func (w *Writer) discardIn(tmp *dirHandle, st *Staged) {
 	if st.f != nil {
 		st.f.Close()
 		st.f = nil
 	}
-	os.Remove(st.tmp)
+	tmp.remove(st.tmp)
 	w.unreserve(st)
 }
 
@@ -294,25 +364,18 @@ func (w *Writer) reserveBase(folderDir, base string) (bool, error) {
 	if !ok {
 		set = map[string]bool{}
 		for _, sub := range [2]string{"new", "cur"} {
-			p := filepath.Join(w.a.Root, folderDir, sub)
-			d, err := os.Open(p)
+			d, err := w.folderDir(filepath.Join(folderDir, sub), false, Owner{}, false)
 			if err != nil {
 				return false, err // the folder must exist: call Folder first
 			}
-			for {
-				names, err := d.Readdirnames(4096)
-				for _, n := range names {
-					set[baseOf(n)] = true
-				}
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					d.Close()
-					return false, &fs.PathError{Op: "readdir", Path: p, Err: err}
-				}
+			names, err := d.names()
+			d.close()
+			if err != nil {
+				return false, err
 			}
-			d.Close()
+			for _, n := range names {
+				set[baseOf(n)] = true
+			}
 		}
 		w.bases[folderDir] = set
 	}
@@ -323,32 +386,11 @@ func (w *Writer) reserveBase(folderDir, base string) (bool, error) {
 	return false, nil
 }
 
-// renameNoReplace renames without replacing an existing destination:
-// renameat2(RENAME_NOREPLACE), or link and unlink where the filesystem
-// lacks it. An existing destination gives an error wrapping fs.ErrExist.
-func renameNoReplace(from, to string) error {
-	err := unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE)
-	if err == nil {
-		return nil
-	}
-	if err != unix.EINVAL && err != unix.ENOSYS && err != unix.EOPNOTSUPP {
-		return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
-	}
-	if err := os.Link(from, to); err != nil {
-		return err
-	}
-	return os.Remove(from)
-}
-
-// uniqueName returns a Maildir unique name for a file in tmp/.
+// uniqueName returns a Maildir unique name, for a message written under
+// a new identity.
 func uniqueName() string {
 	now := time.Now()
-	host, _ := os.Hostname()
-	host = strings.NewReplacer("/", "\\057", ":", "\\072").Replace(host)
-	if host == "" {
-		host = "localhost"
-	}
-	return fmt.Sprintf("%d.M%dP%dQ%d.%s", now.Unix(), now.Nanosecond()/1000, os.Getpid(), tmpSeq.Add(1), host)
+	return fmt.Sprintf("%d.M%dP%dQ%d.%s", now.Unix(), now.Nanosecond()/1000, os.Getpid(), tmpSeq.Add(1), fileHost())
 }
 
 // WriteUIDList replaces a folder's dovecot-uidlist (in its control
@@ -365,11 +407,15 @@ func (w *Writer) WriteUIDListFile(folderDir string, l *UIDList, o Owner) error {
 	if err := checkFolderDir(w.s.layout, folderDir); err != nil {
 		return fmt.Errorf("account %s: %w", w.a.Name, err)
 	}
-	path := filepath.Join(w.s.ControlDir(w.a, folderDir), UIDListFile)
-	if err := l.validate(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	ctl, err := w.controlDir(folderDir, false, Owner{}, false)
+	if err != nil {
+		return err
 	}
-	return w.writeAtomic(path, l.Marshal(), o)
+	defer ctl.close()
+	if err := l.validate(); err != nil {
+		return fmt.Errorf("%s: %w", ctl.join(UIDListFile), err)
+	}
+	return w.writeAtomic(ctl, UIDListFile, l.Marshal(), o)
 }
 
 // WriteKeywords replaces a folder's dovecot-keywords (in its control
@@ -378,12 +424,16 @@ func (w *Writer) WriteKeywords(folderDir string, names []string, o Owner) error 
 	if err := checkFolderDir(w.s.layout, folderDir); err != nil {
 		return fmt.Errorf("account %s: %w", w.a.Name, err)
 	}
-	path := filepath.Join(w.s.ControlDir(w.a, folderDir), KeywordsFile)
+	ctl, err := w.controlDir(folderDir, false, Owner{}, false)
+	if err != nil {
+		return err
+	}
+	defer ctl.close()
 	data, err := FormatKeywords(names)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", ctl.join(KeywordsFile), err)
 	}
-	return w.writeAtomic(path, data, o)
+	return w.writeAtomic(ctl, KeywordsFile, data, o)
 }
 
 // WriteSubscriptions replaces the account's subscriptions file atomically.
@@ -391,21 +441,25 @@ func (w *Writer) WriteKeywords(folderDir string, names []string, o Owner) error 
 // '/' separated) are written in Dovecot's version 2 format. The control
 // directory is created (with o's owner) when missing.
 func (w *Writer) WriteSubscriptions(names []string, raw []byte, o Owner) error {
-	if err := mkdirAll(w.a.Control, Owner{UID: o.UID, GID: o.GID, Mode: dirModeFor(o.Mode)}); err != nil {
+	ctl, err := openDirBelow(w.ctlBase, w.a.Control, true, Owner{UID: o.UID, GID: o.GID, Mode: dirModeFor(o.Mode)}, false)
+	if err != nil {
 		return err
 	}
+	defer ctl.close()
+	removeStaleTemps(ctl, false)
 	data := raw
 	if data == nil {
 		data = FormatSubscriptions(names)
 	}
-	return w.writeAtomic(filepath.Join(w.a.Control, SubscriptionsFile), data, o)
+	return w.writeAtomic(ctl, SubscriptionsFile, data, o)
 }
 
-// writeAtomic writes a file next to path, fsyncs it, gives it its owner
-// and mode and renames it over path.
-func (w *Writer) writeAtomic(path string, data []byte, o Owner) error {
-	tmp := fmt.Sprintf("%s.mailkeep-%d-%d.tmp", path, os.Getpid(), tmpSeq.Add(1))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileModeFor(o.Mode))
+// writeAtomic writes a file next to name in dir, fsyncs it, gives it its
+// owner and mode and renames it over name (a link there is replaced, not
+// followed).
+func (w *Writer) writeAtomic(dir *dirHandle, name string, data []byte, o Owner) error {
+	tmp := tempName(name + ".")
+	f, err := dir.create(tmp, fileModeFor(o.Mode))
 	if err != nil {
 		return err
 	}
@@ -420,19 +474,22 @@ func (w *Writer) writeAtomic(path string, data []byte, o Owner) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = dir.rename(tmp, name)
 	}
 	if err != nil {
-		os.Remove(tmp)
+		dir.remove(tmp)
 		return err
 	}
-	w.markDirty(filepath.Dir(path))
+	w.markDirty(dir)
 	return nil
 }
 
-func (w *Writer) markDirty(dir string) {
+// markDirty notes a directory to fsync in Sync.
+func (w *Writer) markDirty(d *dirHandle) { w.markDirtyPath(d.path, d.base) }
+
+func (w *Writer) markDirtyPath(path, base string) {
 	w.mu.Lock()
-	w.dirty[dir] = true
+	w.dirty[path] = base
 	w.mu.Unlock()
 }
 
@@ -440,21 +497,18 @@ func (w *Writer) markDirty(dir string) {
 // durable.
 func (w *Writer) Sync() error {
 	w.mu.Lock()
-	dirs := make([]string, 0, len(w.dirty))
-	for d := range w.dirty {
-		dirs = append(dirs, d)
-	}
-	w.dirty = map[string]bool{}
+	dirty := w.dirty
+	w.dirty = map[string]string{}
 	w.mu.Unlock()
-	for _, d := range dirs {
-		f, err := os.Open(d)
+	for path, base := range dirty {
+		d, err := openDirBelow(base, path, false, Owner{}, false)
 		if err != nil {
 			return err
 		}
-		err = f.Sync()
-		f.Close()
+		err = d.sync()
+		d.close()
 		if err != nil {
-			return &fs.PathError{Op: "fsync", Path: d, Err: err}
+			return err
 		}
 	}
 	return nil

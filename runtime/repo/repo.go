@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
@@ -96,6 +97,9 @@ func Open(path string, opts Options) (*Repo, error) {
 	case cfg.FormatVersion > FormatVersion:
 		return nil, fmt.Errorf("repository %s has format version %d; this mailkeep reads up to %d: upgrade mailkeep", path, cfg.FormatVersion, FormatVersion)
 	}
+	if err := fsutil.PrivateDir(path, isRepoFile); err != nil {
+		return nil, fmt.Errorf("repository %s: %w", path, err)
+	}
 	if opts.Purpose == "" {
 		opts.Purpose = "mailkeep"
 	}
@@ -107,11 +111,11 @@ func Open(path string, opts Options) (*Repo, error) {
 	catPath := filepath.Join(path, CatalogFile)
 	if opts.NewCatalog {
 		if cfg == nil {
-			lk.release()
+			lk.Release()
 			return nil, fmt.Errorf("no mailkeep repository at %s (it has no %s)", path, ConfigFile)
 		}
 		if r.MovedAside, err = moveCatalogAside(catPath, time.Now()); err != nil {
-			lk.release()
+			lk.Release()
 			return nil, err
 		}
 	} else if cfg != nil {
@@ -119,12 +123,12 @@ func Open(path string, opts Options) (*Repo, error) {
 		// that has one and no catalog has lost it, and an empty catalog
 		// beside the old packs would let the next purge delete them.
 		if _, err := os.Lstat(catPath); errors.Is(err, fs.ErrNotExist) {
-			lk.release()
+			lk.Release()
 			return nil, &CatalogError{Path: path, Problem: "its catalog " + catPath + " is missing"}
 		}
 	}
 	if r.Catalog, err = catalog.Open(catPath, catalog.Options{Durable: opts.Durable}); err != nil {
-		lk.release()
+		lk.Release()
 		if cfg != nil {
 			return nil, &CatalogError{Path: path, Problem: "its catalog cannot be opened", Err: err}
 		}
@@ -133,22 +137,33 @@ func Open(path string, opts Options) (*Repo, error) {
 	if cfg == nil {
 		if cfg, err = createConfig(cfgPath); err != nil {
 			r.Catalog.Close()
-			lk.release()
+			lk.Release()
 			return nil, err
 		}
 	}
 	r.Config = *cfg
 	if r.catalogFile, err = fileIdentity(catPath); err != nil {
 		r.Catalog.Close()
-		lk.release()
+		lk.Release()
 		return nil, err
 	}
 	if r.Packs, err = pack.Open(filepath.Join(path, PacksDir), pack.Options{}); err != nil {
 		r.Catalog.Close()
-		lk.release()
+		lk.Release()
 		return nil, err
 	}
 	return r, nil
+}
+
+// isRepoFile reports whether name is one of the files a repository holds
+// at its top (temporary files included; lost+found when backup_path is a
+// filesystem of its own).
+func isRepoFile(name string) bool {
+	switch name {
+	case ConfigFile, LockFile, CatalogFile, CatalogFile + "-wal", CatalogFile + "-shm", CatalogFile + "-journal", PacksDir, "lost+found":
+		return true
+	}
+	return strings.HasPrefix(name, ".tmp-")
 }
 
 // Close closes the catalog and pack store and releases the lock.
@@ -160,7 +175,7 @@ func (r *Repo) Close() error {
 	if r.Catalog != nil {
 		errs = append(errs, r.Catalog.Close())
 	}
-	errs = append(errs, r.lock.release())
+	errs = append(errs, r.lock.Release())
 	return errors.Join(errs...)
 }
 

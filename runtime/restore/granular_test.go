@@ -742,3 +742,44 @@ func TestGranularLeavesLiveFoldersAlone(t *testing.T) {
 		t.Errorf("no subscriptions for the recreated folders: %v", err)
 	}
 }
+
+// TestGranularGoesOnPastARefusedFolder: a granular restore whose messages
+// go to two folders, one of them replaced by a symbolic link, writes the
+// other folder's message, names the refused one and ends with an error
+// that says why.
+func TestGranularGoesOnPastARefusedFolder(t *testing.T) {
+	l := newLive(t, "Work", "Home")
+	l.deliver("Work", "w1", "")
+	l.deliver("Home", "h1", "")
+	l.scan()
+	ids := []int64{l.itemID("Work", "w1"), l.itemID("Home", "h1")}
+	os.Remove(l.must("Home", "h1"))
+	os.Remove(l.must("Work", "w1"))
+	outside := t.TempDir()
+	os.RemoveAll(l.dir("Work"))
+	if err := os.Symlink(outside, l.dir("Work")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := restore.RestoreItems(context.Background(), l.repo, l.store, restore.ItemOptions{Account: liveAccount, IDs: ids})
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 messages could not be written") || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("restore into a refused and a good folder: %v", err)
+	}
+	if res.Messages != 1 || res.Failed != 1 || l.find("Home", "h1") == "" {
+		t.Errorf("result %+v; Home's message restored: %v", res, l.find("Home", "h1") != "")
+	}
+	failed := 0
+	for _, ir := range res.Items {
+		if ir.Outcome == restore.OutcomeFailed {
+			failed++
+			if ir.ID != ids[0] || ir.Folder != "Work" || !strings.Contains(ir.Error, "symbolic link") || ir.Subject != "w1" || ir.Received == nil {
+				t.Errorf("failed item %+v", ir)
+			}
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d failed items listed: %+v", failed, res.Items)
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Errorf("%d entries written through the link", len(ents))
+	}
+}

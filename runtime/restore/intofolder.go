@@ -23,7 +23,9 @@ type IntoFolderOptions struct {
 	Folder      string
 	DryRun      bool
 	PostCommand []string
-	Progress    *Progress
+	// PostCommandUser runs PostCommand (see CommandUser).
+	PostCommandUser string
+	Progress        *Progress
 }
 
 // IntoFolder prepares and runs a restore account -into-folder.
@@ -104,7 +106,7 @@ func PrepareIntoFolder(r *repo.Repo, st LiveStore, opts IntoFolderOptions) (*Pre
 	}
 	atUTC := at.UTC()
 	res := &LiveResult{Strategy: "into-folder", Account: opts.Account, To: opts.Account, At: &atUTC, IntoFolder: name, DryRun: opts.DryRun}
-	job := &liveJob{r: r, st: st, to: opts.Account, dryRun: opts.DryRun, postCommand: opts.PostCommand, progress: opts.Progress,
+	job := &liveJob{r: r, st: st, to: opts.Account, dryRun: opts.DryRun, postCommand: opts.PostCommand, postCommandUser: opts.PostCommandUser, progress: opts.Progress,
 		keepCopies: true, folders: folders}
 	return prepared(job, res), nil
 }

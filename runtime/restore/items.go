@@ -23,7 +23,9 @@ type ItemOptions struct {
 	Folder      string
 	DryRun      bool
 	PostCommand []string
-	Progress    *Progress
+	// PostCommandUser runs PostCommand (see CommandUser).
+	PostCommandUser string
+	Progress        *Progress
 }
 
 // RestoreItems prepares and runs a restore item.
@@ -104,7 +106,7 @@ func PrepareItems(r *repo.Repo, st LiveStore, opts ItemOptions) (*Prepared, erro
 		return &fv
 	}
 	res := &LiveResult{Strategy: "item", Account: opts.Account, To: opts.To, DryRun: opts.DryRun}
-	job := &liveJob{r: r, st: st, to: opts.To, dryRun: opts.DryRun, postCommand: opts.PostCommand, progress: opts.Progress,
+	job := &liveJob{r: r, st: st, to: opts.To, dryRun: opts.DryRun, postCommand: opts.PostCommand, postCommandUser: opts.PostCommandUser, progress: opts.Progress,
 		listItems: true, folders: groupByFolder(puts, dest, source)}
 	return prepared(job, res), nil
 }

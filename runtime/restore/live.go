@@ -76,6 +76,9 @@ type LiveResult struct {
 	Items []ItemResult `json:"items,omitempty"`
 	// Subscribed lists the folders the restore created and subscribed.
 	Subscribed []string `json:"subscribed,omitempty"`
+	// Problems are failures that are no message's (a folder's lock
+	// taken over while held).
+	Problems []string `json:"problems,omitempty"`
 	// Notes are things the user should know, e.g. a full keyword table.
 	Notes       []string       `json:"notes,omitempty"`
 	PostCommand *CommandResult `json:"post_command,omitempty"`
@@ -106,6 +109,15 @@ type ItemResult struct {
 	Size    int64  `json:"size"`
 	Outcome string `json:"outcome"`
 	Error   string `json:"error,omitempty"`
+	// Received, Date, From and Subject name a message that failed (see
+	// FailedMessage).
+	Received *time.Time `json:"received,omitempty"`
+	Date     *time.Time `json:"date,omitempty"`
+	From     string     `json:"from,omitempty"`
+	Subject  string     `json:"subject,omitempty"`
+	// blob and mtime find them once the restore is over.
+	blob  catalog.BlobID
+	mtime int64
 }
 
 // put is one message a granular restore writes.
@@ -137,7 +149,9 @@ type liveJob struct {
 	to          string
 	dryRun      bool
 	postCommand []string
-	progress    *Progress
+	// postCommandUser runs postCommand (see CommandUser).
+	postCommandUser string
+	progress        *Progress
 	// tag and fallback are the keyword every message gets and the one
 	// used where a folder's keyword table has no room for tag.
 	tag, fallback string
@@ -210,13 +224,24 @@ func (j *liveJob) write(ctx context.Context, res *LiveResult) error {
 		return err
 	}
 	if len(j.postCommand) > 0 && res.Messages > 0 {
-		res.PostCommand = runPostCommand(ctx, j.postCommand, j.to)
+		res.PostCommand = runPostCommand(ctx, j.postCommand, j.postCommandUser, j.to)
 		if res.PostCommand.Error != "" || res.PostCommand.ExitCode != 0 {
 			return fmt.Errorf("restore written, but post_command %s", res.PostCommand.Outcome())
 		}
 	}
-	if res.Failed > 0 {
-		return fmt.Errorf("%d of %d messages could not be written (see items)", res.Failed, total)
+	if res.Failed > 0 || len(res.Problems) > 0 {
+		lw.describeFailures()
+		msg := fmt.Sprintf("%d of %d messages could not be written", res.Failed, total)
+		for _, ir := range res.Items {
+			if ir.Outcome == OutcomeFailed {
+				msg += fmt.Sprintf(" (first: %s: %s)", ir.Folder, ir.Error)
+				break
+			}
+		}
+		if len(res.Problems) > 0 {
+			msg += fmt.Sprintf("; %d other problems (first: %s)", len(res.Problems), res.Problems[0])
+		}
+		return fmt.Errorf("%s; see items", msg)
 	}
 	return nil
 }
@@ -312,34 +337,33 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 		table = slices.Clone(live.Keywords)
 	}
 	if !j.dryRun {
-		if err := lw.w.CheckNoSymlinks(dir); err != nil {
-			return fmt.Errorf("folder %s: %w", lf.name, err)
-		}
+		// The Writer opens every directory without following a link and
+		// refuses one in the way (maildir.ErrSymlink).
 		if live == nil {
 			o := lw.owner(dirOwner, true)
 			if err := lw.w.Folder(maildir.FolderSpec{Name: lf.name, Dir: dir, Owner: o}); err != nil {
-				return fmt.Errorf("creating folder %s: %w", lf.name, err)
+				lw.folderFailed(lf, &fr, fmt.Errorf("creating folder %s: %w", lf.name, err))
+				return nil
 			}
 			if lw.createdOwner == (maildir.Owner{}) {
 				lw.createdOwner = o
 			}
 		}
-		if err := lw.w.CheckNoSymlinks(dir); err != nil {
-			return fmt.Errorf("folder %s: %w", lf.name, err)
-		}
 		unlock, err := lw.w.Lock(dir)
 		if err != nil {
-			return fmt.Errorf("folder %s: %w", lf.name, err)
+			lw.folderFailed(lf, &fr, fmt.Errorf("folder %s: %w", lf.name, err))
+			return nil
 		}
 		defer func() {
-			if uerr := unlock(); uerr != nil && err == nil {
-				err = fmt.Errorf("folder %s: %w", lf.name, uerr)
+			if uerr := unlock(); uerr != nil {
+				lw.problem(&fr, fmt.Errorf("folder %s: %w", lf.name, uerr))
 			}
 		}()
 		// Read the table again under the lock: Dovecot may have added a
 		// keyword since the scan.
 		if table, err = lw.keywords(dir); err != nil {
-			return fmt.Errorf("folder %s: %w", lf.name, err)
+			lw.folderFailed(lf, &fr, fmt.Errorf("folder %s: %w", lf.name, err))
+			return nil
 		}
 		if fr.Created {
 			lw.created = append(lw.created, lf.name)
@@ -362,15 +386,11 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		irs[i] = ItemResult{ID: p.item.ID, Folder: lf.name, Size: p.item.Size}
-		irs[i].FolderB64 = names.B64(lf.name)
-		if p.item.Folder != lf.name {
-			irs[i].FromFolder, irs[i].FromFolderB64 = p.item.Folder, names.B64(p.item.Folder)
-		}
+		irs[i] = newItemResult(lf, p)
 		have, err := present.has(p.item)
 		switch {
 		case err != nil:
-			lw.fail(&irs[i], err)
+			lw.fail(&fr, &irs[i], err)
 			continue
 		case have:
 			fr.Skipped++
@@ -385,7 +405,14 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 	}
 	if !j.dryRun && !slices.Equal(table, before) {
 		if err := lw.w.WriteKeywords(dir, table, fileOwner(dirOwnerOf(live, dirOwner))); err != nil {
-			return fmt.Errorf("folder %s: %w", lf.name, err)
+			// Without their table, the letters of the messages to write
+			// would mean nothing (or something else) to Dovecot.
+			err = fmt.Errorf("folder %s: %w", lf.name, err)
+			fr.Error = err.Error()
+			for _, t := range todos {
+				lw.fail(&fr, &irs[t.i], err)
+			}
+			return nil
 		}
 	}
 	if j.dryRun {
@@ -422,7 +449,7 @@ func (lw *liveWriter) writeMessages(ctx context.Context, dir string, lf *liveFol
 	var mu sync.Mutex
 	fail := func(i int, err error) {
 		mu.Lock()
-		lw.fail(&irs[i], err)
+		lw.fail(fr, &irs[i], err)
 		mu.Unlock()
 	}
 	done := func(i int) {
@@ -506,6 +533,15 @@ func dirOwnerOf(live *maildir.Folder, recorded catalog.Owner) catalog.Owner {
 	return recorded
 }
 
+// newItemResult is the result entry of a put into a destination folder.
+func newItemResult(lf *liveFolder, p put) ItemResult {
+	ir := ItemResult{ID: p.item.ID, Folder: lf.name, FolderB64: names.B64(lf.name), Size: p.item.Size, blob: p.item.Blob, mtime: p.item.MTime}
+	if p.item.Folder != lf.name {
+		ir.FromFolder, ir.FromFolderB64 = p.item.Folder, names.B64(p.item.Folder)
+	}
+	return ir
+}
+
 // item records a message's outcome.
 func (lw *liveWriter) item(ir ItemResult) {
 	if lw.job.listItems || ir.Outcome == OutcomeFailed {
@@ -514,10 +550,31 @@ func (lw *liveWriter) item(ir ItemResult) {
 }
 
 // fail records a message that could not be written.
-func (lw *liveWriter) fail(ir *ItemResult, err error) {
+func (lw *liveWriter) fail(fr *FolderResult, ir *ItemResult, err error) {
 	ir.Outcome, ir.Error = OutcomeFailed, err.Error()
+	fr.Failed++
 	lw.res.Failed++
 	lw.job.progress.ItemsDone.Add(1)
+}
+
+// folderFailed records every message of a folder that could not be
+// created, locked or read, and the folder's error: the other folders go
+// on.
+func (lw *liveWriter) folderFailed(lf *liveFolder, fr *FolderResult, err error) {
+	fr.Error = err.Error()
+	for _, p := range lf.puts {
+		ir := newItemResult(lf, p)
+		lw.fail(fr, &ir, err)
+		lw.item(ir)
+	}
+}
+
+// problem records a failure that is no message's (a lock taken over).
+func (lw *liveWriter) problem(fr *FolderResult, err error) {
+	if fr.Error == "" {
+		fr.Error = err.Error()
+	}
+	lw.res.Problems = append(lw.res.Problems, err.Error())
 }
 
 // keywords reads a folder's dovecot-keywords (without following a link).

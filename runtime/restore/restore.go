@@ -29,6 +29,9 @@ type Options struct {
 	// PostCommand runs after the restore; "%u" in an argument is replaced
 	// by the target account.
 	PostCommand []string
+	// PostCommandUser runs PostCommand as this user (CommandUser); ""
+	// and "root" run it as the agent.
+	PostCommandUser string
 	// Workers read, decompress and write messages in parallel; 8 when 0.
 	// A restore waits mostly on file creation and fsync, which overlap
 	// well beyond the number of cores.
@@ -57,11 +60,24 @@ type Result struct {
 	// and UIDVALIDITY restored as they were) or "merge" when it had mail
 	// (missing messages added, present ones left alone, the server assigns
 	// new UIDs).
-	Mode     string         `json:"mode"`
-	Folders  []FolderResult `json:"folders"`
-	Messages int            `json:"messages"`
-	Skipped  int            `json:"skipped"`
-	Bytes    int64          `json:"bytes"`
+	Mode string `json:"mode"`
+	// Resumed is true when the target held what a full restore of the
+	// same state wrote before it was cut short (its marker): this restore
+	// carried it on as a full one.
+	Resumed bool           `json:"resumed,omitempty"`
+	Folders []FolderResult `json:"folders"`
+	// Messages and Bytes count what was written (or, for a dry run, would
+	// be); Skipped the messages already there.
+	Messages int   `json:"messages"`
+	Skipped  int   `json:"skipped"`
+	Bytes    int64 `json:"bytes"`
+	// Failed counts the messages that could not be written; FailedItems
+	// names each. Problems are the failures that are no message's (a
+	// folder's keywords or UID list, the subscriptions). A restore with
+	// either wrote everything else and ends with an error.
+	Failed      int             `json:"failed"`
+	FailedItems []FailedMessage `json:"failed_items,omitempty"`
+	Problems    []string        `json:"problems,omitempty"`
 	// PostCommand is the outcome of restore.post_command, when one ran.
 	PostCommand *CommandResult `json:"post_command,omitempty"`
 }
@@ -76,6 +92,11 @@ type FolderResult struct {
 	Skipped  int    `json:"skipped"`
 	Bytes    int64  `json:"bytes"`
 	Created  bool   `json:"created"`
+	// Failed counts the folder's messages that could not be written;
+	// Error is the folder's own failure, if any (created, locked, its
+	// keywords or UID list).
+	Failed int    `json:"failed,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // Store is the mail store as restore writes it.
@@ -122,19 +143,35 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 		return nil, fmt.Errorf("reading the target account %s: %w", opts.To, err)
 	}
 	plan := newPlan(state, existing)
+	mw := st.Writer(target)
+	if plan.mode == "merge" {
+		found, err := mw.RestoreMarker()
+		if err != nil {
+			return nil, fmt.Errorf("reading the target account %s: %w", opts.To, err)
+		}
+		if found != nil && resumes(found, state) {
+			plan.mode, res.Resumed = "full", true
+		}
+	}
 	res.Mode = plan.mode
 	opts.Progress.ItemsTotal.Store(int64(plan.messages()))
-	w := &writer{r: r, w: st.Writer(target), opts: opts, res: res, target: target, existing: existing, layout: st.Layout()}
-	if err := w.run(ctx, plan); err != nil {
+	w := &writer{r: r, w: mw, opts: opts, res: res, target: target, existing: existing, layout: st.Layout()}
+	err = w.run(ctx, plan)
+	w.describeFailures()
+	if err != nil {
 		return res, err
 	}
-	if !opts.DryRun && len(opts.PostCommand) > 0 {
-		res.PostCommand = runPostCommand(ctx, opts.PostCommand, opts.To)
+	failure := w.failure()
+	if !opts.DryRun && len(opts.PostCommand) > 0 && (failure == nil || res.Messages > 0) {
+		res.PostCommand = runPostCommand(ctx, opts.PostCommand, opts.PostCommandUser, opts.To)
 		if res.PostCommand.Error != "" || res.PostCommand.ExitCode != 0 {
+			if failure != nil {
+				return res, fmt.Errorf("%w; and post_command %s", failure, res.PostCommand.Outcome())
+			}
 			return res, fmt.Errorf("restore written, but post_command %s", res.PostCommand.Outcome())
 		}
 	}
-	return res, nil
+	return res, failure
 }
 
 // StateAt resolves the instant of a restore or an export of an account

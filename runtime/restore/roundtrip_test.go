@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -372,6 +373,37 @@ func TestPostCommand(t *testing.T) {
 	})
 	if err == nil || res.PostCommand.ExitCode != 3 || !strings.Contains(err.Error(), "resync failed") || res.Messages == 0 {
 		t.Errorf("failing post_command: %v %+v", err, res)
+	}
+}
+
+// TestPostCommandUser runs restore.post_command as
+// restore.post_command_user, with that user's groups, and refuses an
+// unknown user after writing the restore.
+func TestPostCommandUser(t *testing.T) {
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, 23, 1, 10)
+	at, _ := f.smartScan()
+	name := f.accounts()[0]
+	res, err := restore.Run(context.Background(), f.repo, f.store, restore.Options{
+		Account: name, To: "other@example.com", At: at.Add(time.Minute),
+		PostCommand: []string{"sh", "-c", `echo "$(id -u) $(id -g) $(id -G) $HOME $USER"`}, PostCommandUser: "nobody",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%s %s %s %s nobody", nobody.Uid, nobody.Gid, nobody.Gid, nobody.HomeDir)
+	if got := strings.TrimSpace(res.PostCommand.Output); got != want {
+		t.Errorf("post_command as nobody printed %q, want %q", got, want)
+	}
+	res, err = restore.Run(context.Background(), f.repo, f.store, restore.Options{
+		Account: name, To: "third@example.com", At: at.Add(time.Minute),
+		PostCommand: []string{"true"}, PostCommandUser: "no-such-user-mk",
+	})
+	if err == nil || res == nil || res.Messages == 0 || !strings.Contains(err.Error(), `restore.post_command_user "no-such-user-mk"`) {
+		t.Errorf("post_command as an unknown user: %v %+v", err, res)
 	}
 }
 

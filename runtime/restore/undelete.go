@@ -21,7 +21,9 @@ type UndeleteOptions struct {
 	Folder      string
 	DryRun      bool
 	PostCommand []string
-	Progress    *Progress
+	// PostCommandUser runs PostCommand (see CommandUser).
+	PostCommandUser string
+	Progress        *Progress
 	// Now is the clock (time.Now when nil): the restore's date in the
 	// tag, and the end of the history.
 	Now func() time.Time
@@ -126,7 +128,7 @@ func PrepareUndelete(r *repo.Repo, st LiveStore, opts UndeleteOptions) (*Prepare
 	from, until := opts.From.UTC(), opts.Until.UTC()
 	tag := "undelete_" + now().Local().Format(time.DateOnly)
 	res := &LiveResult{Strategy: "undelete", Account: opts.Account, To: opts.Account, From: &from, Until: &until, DryRun: opts.DryRun}
-	job := &liveJob{r: r, st: st, to: opts.Account, dryRun: opts.DryRun, postCommand: opts.PostCommand, progress: opts.Progress,
+	job := &liveJob{r: r, st: st, to: opts.Account, dryRun: opts.DryRun, postCommand: opts.PostCommand, postCommandUser: opts.PostCommandUser, progress: opts.Progress,
 		tag: tag, fallback: UndeleteFallbackKeyword, listItems: true, folders: groupByFolder(puts, dest, source)}
 	return prepared(job, res), nil
 }

@@ -29,8 +29,15 @@ type writer struct {
 	layout string
 }
 
-// run writes every folder, then the subscriptions, then syncs.
+// run writes every folder, then the subscriptions, then syncs. A full
+// restore is framed by its marker (see resume.go): written first, removed
+// once everything was written.
 func (w *writer) run(ctx context.Context, p *plan) error {
+	if p.mode == "full" && !w.opts.DryRun {
+		if err := w.w.WriteRestoreMarker(marker(p.state), mdOwner(p.state.Version.Owner)); err != nil {
+			return fmt.Errorf("account %s: %w", w.res.To, err)
+		}
+	}
 	for i := range p.folders {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -43,13 +50,24 @@ func (w *writer) run(ctx context.Context, p *plan) error {
 		return nil
 	}
 	if err := w.subscriptions(p); err != nil {
+		w.problem(nil, fmt.Errorf("subscriptions: %w", err))
+	}
+	if err := w.w.Sync(); err != nil {
+		return err
+	}
+	if w.res.Failed > 0 || len(w.res.Problems) > 0 {
+		return nil // the marker stays: the next restore carries this one on
+	}
+	if err := w.w.RemoveRestoreMarker(); err != nil {
 		return err
 	}
 	return w.w.Sync()
 }
 
 // folder restores one folder's messages and, in a full restore, its
-// keywords and UID list.
+// keywords and UID list. A folder that cannot be created or locked fails
+// its messages, and a message that cannot be written fails alone (see
+// failed): the restore goes on with the others. Only a cancel stops it.
 func (w *writer) folder(ctx context.Context, p *plan, fp *folderPlan) error {
 	fv := fp.version
 	fr := FolderResult{Name: fv.Name, NameB64: names.B64(fv.Name), Created: !fp.exists}
@@ -66,52 +84,62 @@ func (w *writer) folder(ctx context.Context, p *plan, fp *folderPlan) error {
 		}
 		todo = append(todo, it)
 	}
-	for _, it := range todo {
-		fr.Messages++
-		fr.Bytes += it.Size
-	}
 	defer func() {
 		w.res.Folders = append(w.res.Folders, fr)
 		w.res.Messages += fr.Messages
 		w.res.Skipped += fr.Skipped
+		w.res.Failed += fr.Failed
 		w.res.Bytes += fr.Bytes
 	}()
+	w.opts.Progress.ItemsDone.Add(int64(len(fp.items) - len(todo)))
 	if w.opts.DryRun {
-		w.opts.Progress.ItemsDone.Add(int64(len(fp.items)))
+		for _, it := range todo {
+			fr.Messages++
+			fr.Bytes += it.Size
+		}
+		w.opts.Progress.ItemsDone.Add(int64(len(todo)))
 		return nil
 	}
 	if err := w.w.Folder(maildir.FolderSpec{Name: fv.Name, Dir: fv.Dir, Owner: mdOwner(fv.Owner)}); err != nil {
-		return fmt.Errorf("creating folder %s: %w", fv.Name, err)
+		w.folderFailed(&fr, fv, todo, fmt.Errorf("creating folder %s: %w", fv.Name, err))
+		return nil
 	}
 	unlock, err := w.w.Lock(fv.Dir)
 	if err != nil {
-		return fmt.Errorf("folder %s: %w", fv.Name, err)
+		w.folderFailed(&fr, fv, todo, fmt.Errorf("folder %s: %w", fv.Name, err))
+		return nil
 	}
-	defer unlock()
-	skipped, err := w.messages(ctx, fv, todo, table, full)
-	fr.Messages -= skipped
-	fr.Skipped += skipped
-	if err != nil {
-		return err
-	}
-	w.opts.Progress.ItemsDone.Add(int64(len(fp.items) - len(todo)))
+	defer func() {
+		if err := unlock(); err != nil {
+			w.problem(&fr, fmt.Errorf("folder %s: %w", fv.Name, err))
+		}
+	}()
+	// The keyword table goes first, so that Dovecot never reads a
+	// restored letter it cannot name, even if the restore is cut short.
 	if full || !slices.Equal(table, w.existingKeywords(fv.Name)) {
 		if len(table) > 0 {
 			if err := w.w.WriteKeywords(fv.Dir, table, fileOwner(fv.Owner)); err != nil {
-				return fmt.Errorf("folder %s: %w", fv.Name, err)
+				w.problem(&fr, fmt.Errorf("folder %s: %w", fv.Name, err))
 			}
 		}
 	}
+	failed, err := w.messages(ctx, fv, todo, table, full, &fr)
+	if err != nil {
+		return err
+	}
 	if full && fv.UIDValidity != 0 {
+		// The UID list names the messages that are in the folder: a
+		// message that failed would otherwise be expunged by Dovecot's
+		// next sync, and get a new UID when a later restore writes it.
 		var entries []maildir.UIDEntry
 		for _, it := range fp.items {
-			if it.UID != 0 && maildir.ListableBase(it.Base) {
+			if it.UID != 0 && maildir.ListableBase(it.Base) && !failed[it] {
 				entries = append(entries, maildir.UIDEntry{UID: it.UID, Base: it.Base})
 			}
 		}
 		slices.SortFunc(entries, func(a, b maildir.UIDEntry) int { return int(a.UID) - int(b.UID) })
 		if err := w.w.WriteUIDList(fv.Dir, fv.UIDValidity, fv.NextUID, fv.GUID, entries, fileOwner(fv.Owner)); err != nil {
-			return fmt.Errorf("folder %s: %w", fv.Name, err)
+			w.problem(&fr, fmt.Errorf("folder %s: %w", fv.Name, err))
 		}
 	}
 	return nil
@@ -123,58 +151,52 @@ const publishBatch = 64
 // messages writes the messages of one folder with opts.Workers goroutines,
 // each reading blobs from the repository and staging them in tmp/, then
 // publishing them by batches: fsynced together, renamed into place. It
-// returns how many were already present.
-func (w *writer) messages(ctx context.Context, fv *catalog.FolderVersion, items []*catalog.Item, table []string, full bool) (int, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// counts into fr what it wrote, what was already present and what failed,
+// records each failure, and returns the items that failed. Only a cancel
+// stops it early (and is returned).
+func (w *writer) messages(ctx context.Context, fv *catalog.FolderVersion, items []*catalog.Item, table []string, full bool, fr *FolderResult) (map[*catalog.Item]bool, error) {
 	var (
-		mu       sync.Mutex
-		firstErr error
-		skipped  int
-		wg       sync.WaitGroup
-		next     = make(chan *catalog.Item)
+		mu     sync.Mutex
+		failed = map[*catalog.Item]bool{}
+		wg     sync.WaitGroup
+		next   = make(chan *catalog.Item)
 	)
-	fail := func(err error) {
+	note := func(it *catalog.Item, err error) {
 		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-			cancel()
-		}
-		mu.Unlock()
-	}
-	note := func(err error) {
+		defer mu.Unlock()
 		switch {
+		case err == nil:
+			fr.Messages++
+			fr.Bytes += it.Size
+			w.opts.Progress.BytesDone.Add(it.Size)
 		case errors.Is(err, maildir.ErrExists):
-			mu.Lock()
-			skipped++
-			mu.Unlock()
-		case err != nil:
-			fail(err)
+			fr.Skipped++
+		default:
+			failed[it] = true
+			w.failed(fr, fv, it, err)
 		}
+		w.opts.Progress.ItemsDone.Add(1)
 	}
 	for i := 0; i < w.opts.Workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var batch []*maildir.Staged
-			var sizes []int64
+			var staged []*catalog.Item
 			publish := func() {
 				for i, err := range w.w.Publish(batch) {
-					note(err)
-					w.opts.Progress.ItemsDone.Add(1)
-					w.opts.Progress.BytesDone.Add(sizes[i])
+					note(staged[i], err)
 				}
-				batch, sizes = batch[:0], sizes[:0]
+				batch, staged = batch[:0], staged[:0]
 			}
 			var buf []byte
 			for it := range next {
 				st, err := w.stage(fv, it, table, full, &buf)
 				if err != nil {
-					note(err)
-					w.opts.Progress.ItemsDone.Add(1)
+					note(it, err)
 					continue
 				}
-				batch, sizes = append(batch, st), append(sizes, it.Size)
+				batch, staged = append(batch, st), append(staged, it)
 				if len(batch) == publishBatch {
 					publish()
 				}
@@ -196,10 +218,7 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	if firstErr != nil {
-		return skipped, firstErr
-	}
-	return skipped, ctx.Err()
+	return failed, ctx.Err()
 }
 
 // stage reads one message's blob and stages it in the folder's tmp/.

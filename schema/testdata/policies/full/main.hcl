@@ -45,7 +45,8 @@ global {
   }
 
   restore {
-    post_command = ["doveadm", "force-resync", "-u", "%u", "*"]
+    post_command      = ["doveadm", "force-resync", "-u", "%u", "*"]
+    post_command_user = "vmail"
   }
 
   accounts {
