@@ -5,7 +5,7 @@ BIN      := bin/mailkeep
 FUZZTIME ?= 2m
 PKGS     := ./...
 
-.PHONY: all build demo test deps vet fmt-check unit fuzz bench clean
+.PHONY: all build demo test deps vet fmt-check unit fuzz campaign bench clean
 
 all: build
 
@@ -45,6 +45,11 @@ fuzz:
 	$(GO) test ./reconcile -run '^$$' -fuzz '^FuzzReadPlanFile$$' -fuzztime $(FUZZTIME)
 	MAILKEEP_KILL_ROUNDS=20 $(GO) test -count=1 ./cmd/mailkeep -run '^TestAgentKilledDuringSmartScan$$'
 	MAILKEEP_KILL_ROUNDS=40 $(GO) test -count=1 ./runtime/purge -run '^TestCrashSafety$$'
+
+## campaign: SIGKILLs over SmartScan, realtime, purge and restore until CAMPAIGN_KILLS (default 1000) landed,
+##   each followed by verify -deep and restores compared with the live store; resumes from .campaign/state.
+campaign:
+	@internal/campaign/run.sh
 
 ## bench: every benchmark suite, each measured side by side with its peer where it has one:
 ##   mailkeep vs restic, kopia and borg (BENCH_MESSAGES, default 100000; writes BENCHMARKS.md),

@@ -9,13 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
+	"github.com/mailkeep/mailkeep/internal/killtest"
 	"github.com/mailkeep/mailkeep/runtime/agent"
 	"github.com/mailkeep/mailkeep/runtime/client"
 	"github.com/mailkeep/mailkeep/runtime/repo"
@@ -95,14 +95,9 @@ func (p *agentProc) kill() {
 	p.cmd.Wait()
 }
 
-// killRounds is how many times the kill test kills the agent; make bench
-// raises it with MAILKEEP_KILL_ROUNDS.
-func killRounds() int {
-	if n, err := strconv.Atoi(os.Getenv("MAILKEEP_KILL_ROUNDS")); err == nil && n > 0 {
-		return n
-	}
-	return 3
-}
+// killRounds is how many times the kill test kills the agent; make
+// campaign raises it.
+func killRounds() int { return killtest.Rounds(3) }
 
 // TestAgentKilledDuringSmartScan kills the agent (SIGKILL) at random points
 // of SmartScans, restarts it, and checks that the repository verifies, that
@@ -115,7 +110,8 @@ func TestAgentKilledDuringSmartScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := manualConfig(dir, root)
-	r := rand.New(rand.NewPCG(42, 7))
+	seed := killtest.Seed(42)
+	r := rand.New(rand.NewPCG(seed, 7))
 	ctx := context.Background()
 	p := startAgentProc(t, dir)
 	if _, err := p.client(t).PutConfig(ctx, doc, "", "kill-test"); err != nil {
@@ -187,6 +183,9 @@ func TestAgentKilledDuringSmartScan(t *testing.T) {
 			t.Fatalf("restore %s: %+v", a.Name, op)
 		}
 		compareTrees(t, filepath.Join(root, domain, user), filepath.Join(root, domain, user+"-restored"))
+	}
+	if !t.Failed() {
+		killtest.Report(t, "smartscan", midScan, killRounds(), seed)
 	}
 }
 

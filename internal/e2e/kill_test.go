@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/internal/dovecot"
+	"github.com/mailkeep/mailkeep/internal/killtest"
 	"github.com/mailkeep/mailkeep/runtime/agent"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
@@ -22,8 +23,9 @@ import (
 // 20 messages a second.
 const deliveryInterval = 50 * time.Millisecond
 
-// killRounds is how many SmartScans the kill test interrupts with SIGKILL.
-const killRounds = 4
+// killRounds is how many SmartScans the kill test interrupts with SIGKILL
+// (make campaign raises it).
+var killRounds = killtest.Rounds(4)
 
 // deliverer delivers mail through LMTP at a steady rate and remembers when
 // each message was stored.
@@ -116,7 +118,8 @@ func killDuringSmartScan(t *testing.T, realtime bool) {
 			d.finish()
 		}
 	}()
-	r := rand.New(rand.NewPCG(5, 9))
+	seed := killtest.Seed(5)
+	r := rand.New(rand.NewPCG(seed, 9))
 	midScan := 0
 	for round := 0; round < killRounds; round++ {
 		// Kill when the SmartScan has read a random share (15% to 90%) of
@@ -205,6 +208,9 @@ func killDuringSmartScan(t *testing.T, realtime bool) {
 		a, b := e.snapshot(src), e.snapshot(to)
 		t.Logf("restore %s, snapshots %s", t1.Sub(t0), time.Since(t1))
 		checkNothingLost(t, a, b, delivered, final.Started)
+	}
+	if !t.Failed() {
+		killtest.Report(t, map[bool]string{false: "e2e-smartscan", true: "e2e-realtime"}[realtime], killRounds, killRounds, seed)
 	}
 }
 

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/dovecot"
+	"github.com/mailkeep/mailkeep/internal/killtest"
 	"github.com/mailkeep/mailkeep/runtime/agent"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/restore"
@@ -60,73 +62,89 @@ func TestRestoreKilledAndRunAgain(t *testing.T) {
 	e.smartScan()
 	e.restoreAPI(alice.Name, "", whole.Name)
 
-	// Kill in the middle: once a third of the messages are written. A
-	// kill that happens to land between two folders (no lock held) or
-	// between two batches (nothing staged) is tried again on a fresh
-	// target, at another point.
-	var left leftovers
-	for attempt := 0; ; attempt++ {
-		if attempt == 5 {
-			t.Fatalf("no kill of 5 landed while a folder was locked with files staged (last: %+v)", left)
+	// make campaign raises the rounds: each kills a restore at another
+	// point, drawn from the seed, into a fresh target.
+	seed := killtest.Seed(3)
+	r := rand.New(rand.NewPCG(seed, 17))
+	rounds := killtest.Rounds(1)
+	for round := 0; round < rounds; round++ {
+		frac := 0.2 + 0.6*r.Float64()
+		if round > 0 {
+			if err := os.RemoveAll(e.maildir(killed.Name)); err != nil {
+				t.Fatal(err)
+			}
 		}
-		op, err := e.cl.Start(t.Context(), agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: alice.Name, To: killed.Name}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			cur, err := e.cl.Operation(t.Context(), op.ID, 0)
+		// Kill in the middle: once a share (20% to 80%) of the messages are written. A
+		// kill that happens to land between two folders (no lock held) or
+		// between two batches (nothing staged) is tried again on a fresh
+		// target, at another point.
+		var left leftovers
+		for attempt := 0; ; attempt++ {
+			if attempt == 5 {
+				t.Fatalf("no kill of 5 landed while a folder was locked with files staged (last: %+v)", left)
+			}
+			op, err := e.cl.Start(t.Context(), agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: alice.Name, To: killed.Name}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cur.State != agent.StateRunning {
-				t.Fatalf("the restore ended before the kill: %s %s", cur.State, cur.Error)
+			for {
+				cur, err := e.cl.Operation(t.Context(), op.ID, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cur.State != agent.StateRunning {
+					t.Fatalf("the restore ended before the kill: %s %s", cur.State, cur.Error)
+				}
+				if p := cur.Progress; p.ItemsTotal > 0 && p.ItemsDone >= int64(frac*float64(p.ItemsTotal))/(1+int64(attempt)) {
+					break
+				}
+				time.Sleep(time.Millisecond)
 			}
-			if p := cur.Progress; p.ItemsTotal > 0 && p.ItemsDone >= p.ItemsTotal/(3+int64(attempt)) {
+			e.proc.kill()
+			left = findLeftovers(t, e.maildir(killed.Name))
+			t.Logf("attempt %d: killed with %d locks, %d files in tmp/, marker %v", attempt+1, len(left.locks), len(left.temps), left.marker)
+			e.proc = e.startProcess()
+			e.waitModule(false)
+			if len(left.locks) > 0 && len(left.temps) > 0 && left.marker {
 				break
 			}
-			time.Sleep(time.Millisecond)
+			if err := os.RemoveAll(e.maildir(killed.Name)); err != nil {
+				t.Fatal(err)
+			}
 		}
-		e.proc.kill()
-		left = findLeftovers(t, e.maildir(killed.Name))
-		t.Logf("attempt %d: killed with %d locks, %d files in tmp/, marker %v", attempt+1, len(left.locks), len(left.temps), left.marker)
-		e.proc = e.startProcess()
-		e.waitModule(false)
-		if len(left.locks) > 0 && len(left.temps) > 0 && left.marker {
-			break
+		for _, l := range left.locks {
+			data, _ := os.ReadFile(l)
+			t.Logf("left behind: %s holding %q", l, data)
 		}
-		if err := os.RemoveAll(e.maildir(killed.Name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, l := range left.locks {
-		data, _ := os.ReadFile(l)
-		t.Logf("left behind: %s holding %q", l, data)
-	}
 
-	start := time.Now()
-	op := e.runOp(agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: alice.Name, To: killed.Name}})
-	took := time.Since(start)
-	var res restore.Result
-	if b, _ := json.Marshal(op.Result); json.Unmarshal(b, &res) != nil || op.State != agent.StateSucceeded {
-		t.Fatalf("the restore after the kill: %s %s %+v", op.State, op.Error, op.Result)
+		start := time.Now()
+		op := e.runOp(agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: alice.Name, To: killed.Name}})
+		took := time.Since(start)
+		var res restore.Result
+		if b, _ := json.Marshal(op.Result); json.Unmarshal(b, &res) != nil || op.State != agent.StateSucceeded {
+			t.Fatalf("the restore after the kill: %s %s %+v", op.State, op.Error, op.Result)
+		}
+		t.Logf("the restore after the kill took %s: %d written, %d already there, mode %s, resumed %v", took, res.Messages, res.Skipped, res.Mode, res.Resumed)
+		if took >= maildir.LockStale {
+			t.Errorf("the restore after the kill took %s: it waited on its own dead lock", took)
+		}
+		if res.Mode != "full" || !res.Resumed {
+			t.Errorf("the restore after the kill is a %s restore (resumed %v), want the full restore carried on", res.Mode, res.Resumed)
+		}
+		if after := findLeftovers(t, e.maildir(killed.Name)); len(after.locks) > 0 || after.marker || len(after.temps) > 0 {
+			t.Errorf("left behind after the second restore: %+v", after)
+		}
+		want := e.snapshot(whole.Name)
+		compare(t, "restored after a SIGKILL vs restored whole", want, e.snapshot(killed.Name))
+		compare(t, "restored whole vs the source", e.snapshot(alice.Name), want)
+		if want.Messages() < 1000 {
+			t.Errorf("only %d messages restored; the test proves little", want.Messages())
+		}
+		if strings.TrimSpace(res.To) != killed.Name {
+			t.Errorf("result names %q", res.To)
+		}
 	}
-	t.Logf("the restore after the kill took %s: %d written, %d already there, mode %s, resumed %v", took, res.Messages, res.Skipped, res.Mode, res.Resumed)
-	if took >= maildir.LockStale {
-		t.Errorf("the restore after the kill took %s: it waited on its own dead lock", took)
-	}
-	if res.Mode != "full" || !res.Resumed {
-		t.Errorf("the restore after the kill is a %s restore (resumed %v), want the full restore carried on", res.Mode, res.Resumed)
-	}
-	if after := findLeftovers(t, e.maildir(killed.Name)); len(after.locks) > 0 || after.marker || len(after.temps) > 0 {
-		t.Errorf("left behind after the second restore: %+v", after)
-	}
-	want := e.snapshot(whole.Name)
-	compare(t, "restored after a SIGKILL vs restored whole", want, e.snapshot(killed.Name))
-	compare(t, "restored whole vs the source", e.snapshot(alice.Name), want)
-	if want.Messages() < 1000 {
-		t.Errorf("only %d messages restored; the test proves little", want.Messages())
-	}
-	if strings.TrimSpace(res.To) != killed.Name {
-		t.Errorf("result names %q", res.To)
+	if !t.Failed() {
+		killtest.Report(t, "restore", rounds, rounds, seed)
 	}
 }

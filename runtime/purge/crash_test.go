@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailkeep/mailkeep/internal/killtest"
 	"github.com/mailkeep/mailkeep/runtime/pack"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
@@ -259,12 +260,10 @@ func TestCrashSafety(t *testing.T) {
 			check(t, dir, "killed at "+point)
 		})
 	}
-	rnd := rand.New(rand.NewPCG(7, 11))
+	seed := killtest.Seed(7)
+	rnd := rand.New(rand.NewPCG(seed, 11))
 	landed := 0
-	rounds := 8 // make bench raises it with MAILKEEP_KILL_ROUNDS
-	if n, err := strconv.Atoi(os.Getenv("MAILKEEP_KILL_ROUNDS")); err == nil && n > 0 {
-		rounds = n
-	}
+	rounds := killtest.Rounds(8) // make campaign raises it
 	for i := range rounds {
 		delay := time.Duration(rnd.Int64N(int64(refRes.Took))) + time.Microsecond
 		t.Run(fmt.Sprintf("random%d", i), func(t *testing.T) {
@@ -279,5 +278,8 @@ func TestCrashSafety(t *testing.T) {
 	t.Logf("uninterrupted purge: %s; %d of %d random kills landed before it finished", refRes.Took, landed, rounds)
 	if landed == 0 {
 		t.Error("no random kill landed during a purge")
+	}
+	if !t.Failed() {
+		killtest.Report(t, "purge", landed+len(points), rounds+len(points), seed)
 	}
 }
