@@ -23,7 +23,7 @@ import (
 func (s *Store) OpenMessage(a Account, f *Folder, m *Message) (*os.File, error) {
 	dir := filepath.Join(a.Root, f.Dir)
 	gone := fmt.Errorf("%s: %w", filepath.Join(dir, m.Subdir, m.Name), ErrVanished)
-	t, err := openTree(a.Root, s.follow)
+	t, err := openTree(s.path.fixedDir(), a.Root, s.follow)
 	if errors.Is(err, unix.ENOENT) {
 		return nil, gone
 	}

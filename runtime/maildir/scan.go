@@ -59,7 +59,7 @@ type ScanOptions struct {
 // ScanWith is Scan with options: a caller that remembers each folder's
 // stamp from an earlier scan can skip the folders that did not change.
 func (s *Store) ScanWith(a Account, opts ScanOptions) (*Snapshot, error) {
-	t, err := openTree(a.Root, s.follow)
+	t, err := openTree(s.path.fixedDir(), a.Root, s.follow)
 	switch {
 	case errors.Is(err, unix.ENOENT):
 		return nil, noAccount(a)
@@ -299,7 +299,7 @@ func (sc *scanner) controlRoot() (*tree, error) {
 		return sc.t, nil
 	}
 	if sc.ctl == nil {
-		t, err := openTree(sc.a.Control, sc.s.follow)
+		t, err := openTree(sc.s.control.fixedDir(), sc.a.Control, sc.s.follow)
 		if errors.Is(err, unix.ENOENT) {
 			return nil, nil
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -116,13 +117,58 @@ type tree struct {
 	real   string // the root's real path; read when a link is first followed
 }
 
-// openTree opens an account's root directory.
-func openTree(root string, follow bool) (*tree, error) {
-	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+// openTree opens an account's root directory (or its control directory)
+// with openRoot.
+func openTree(base, root string, follow bool) (*tree, error) {
+	fd, err := openRoot(base, root, follow)
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: root, Err: err}
+		return nil, err
 	}
 	return &tree{root: root, fd: fd, follow: follow}, nil
+}
+
+// ErrRootLink is the error of an account root reached through a symbolic
+// link that the mail user could have planted.
+var ErrRootLink = errors.New(`is a symbolic link below the administrator's part of mail_store, which mail_store_symlinks = "refuse" does not follow`)
+
+// openRoot opens root, a directory below base, the part of mail_store
+// the administrator wrote before its first variable (/var/vmail of
+// /var/vmail/%d/%n/Maildir). base is opened as it is, links and all: they
+// are the administrator's. Each level below it (the domain, the user,
+// Maildir) lives in directories the mail user may control, so it is
+// opened without following a link, unless follow (SymlinksWithinStore):
+// otherwise replacing Maildir with a link to /etc would make the root
+// agent back /etc up as that user's mail.
+func openRoot(base, root string, follow bool) (int, error) {
+	rel, err := filepath.Rel(base, root)
+	if follow || base == "" || err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+		fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return -1, &fs.PathError{Op: "open", Path: root, Err: err}
+		}
+		return fd, nil
+	}
+	fd, err := unix.Open(base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: base, Err: err}
+	}
+	path := base
+	for _, l := range strings.Split(rel, "/") {
+		path = filepath.Join(path, l)
+		next, err := unix.Openat(fd, l, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err == unix.ELOOP || err == unix.ENOTDIR {
+			var st unix.Stat_t
+			if unix.Fstatat(fd, l, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+				err = ErrRootLink
+			}
+		}
+		unix.Close(fd)
+		if err != nil {
+			return -1, &fs.PathError{Op: "open", Path: path, Err: err}
+		}
+		fd = next
+	}
+	return fd, nil
 }
 
 func (t *tree) close() { unix.Close(t.fd) }
