@@ -34,6 +34,9 @@ func TestRepairRebuildCatalogCommand(t *testing.T) {
 	if len(kept) != 1 {
 		t.Fatalf("old catalog files kept: %v", kept)
 	}
+	if fi, err := os.Stat(kept[0]); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the kept catalog is not private: %v %v", fi.Mode(), err)
+	}
 	if _, err := os.Stat(filepath.Join(backup, repo.CatalogFile)); err != nil {
 		t.Fatal(err)
 	}

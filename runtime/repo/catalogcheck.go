@@ -66,12 +66,16 @@ func (r *Repo) CheckCatalog() error {
 	return nil
 }
 
+// movedAsidePrefix starts the names of the catalog files repair moved
+// aside.
+const movedAsidePrefix = "catalog-damaged-"
+
 // moveCatalogAside renames the catalog and its -wal and -shm files, those
 // that exist, to catalog-damaged-STAMP.db(-wal, -shm): kept together, so
 // that SQLite still opens them, and never deleted.
 func moveCatalogAside(catPath string, now time.Time) ([]string, error) {
 	dir := filepath.Dir(catPath)
-	base := filepath.Join(dir, "catalog-damaged-"+now.UTC().Format("20060102T150405Z")+".db")
+	base := filepath.Join(dir, movedAsidePrefix+now.UTC().Format("20060102T150405Z")+".db")
 	var moved []string
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		from, to := catPath+suffix, base+suffix
@@ -82,6 +86,11 @@ func moveCatalogAside(catPath string, now time.Time) ([]string, error) {
 			return moved, fmt.Errorf("moving %s aside: %s exists already", from, to)
 		}
 		if err := os.Rename(from, to); err != nil {
+			return moved, fmt.Errorf("moving the damaged catalog aside: %w", err)
+		}
+		// It holds account, folder and file names: private, even when an
+		// older mailkeep left it readable.
+		if err := os.Chmod(to, 0o600); err != nil {
 			return moved, fmt.Errorf("moving the damaged catalog aside: %w", err)
 		}
 		moved = append(moved, to)

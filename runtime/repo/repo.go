@@ -159,14 +159,14 @@ func Open(path string, opts Options) (*Repo, error) {
 }
 
 // isRepoFile reports whether name is one of the files a repository holds
-// at its top (temporary files included; lost+found when backup_path is a
-// filesystem of its own).
+// at its top (temporary files and catalogs that repair moved aside
+// included; lost+found when backup_path is a filesystem of its own).
 func isRepoFile(name string) bool {
 	switch name {
 	case ConfigFile, LockFile, CatalogFile, CatalogFile + "-wal", CatalogFile + "-shm", CatalogFile + "-journal", PacksDir, "lost+found":
 		return true
 	}
-	return strings.HasPrefix(name, ".tmp-")
+	return strings.HasPrefix(name, ".tmp-") || strings.HasPrefix(name, movedAsidePrefix)
 }
 
 // Close closes the catalog and pack store and releases the lock.
