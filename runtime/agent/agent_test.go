@@ -197,6 +197,28 @@ func waitOp(t *testing.T, c *client.Client, id string) *agent.Operation {
 	return nil
 }
 
+// start starts an operation, asking again while the repository of a
+// config just applied is still being opened in the background.
+func (ta *testAgent) start(t *testing.T, req agent.OperationRequest) *agent.Operation {
+	t.Helper()
+	var op *agent.Operation
+	var err error
+	for i := 0; i < 50; i++ {
+		if op, err = ta.c.Start(context.Background(), req); err == nil {
+			return op
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal(err)
+	return nil
+}
+
+// run starts an operation and waits for its end.
+func (ta *testAgent) run(t *testing.T, req agent.OperationRequest) *agent.Operation {
+	t.Helper()
+	return waitOp(t, ta.c, ta.start(t, req).ID)
+}
+
 func TestOperations(t *testing.T) {
 	ta := startAgent(t)
 	ctx := context.Background()
@@ -206,17 +228,7 @@ func TestOperations(t *testing.T) {
 	if _, err := ta.c.PutConfig(ctx, ta.document(t, "backup", nil), "", "t"); err != nil {
 		t.Fatal(err)
 	}
-	var op *agent.Operation
-	var err error
-	for i := 0; i < 50; i++ { // the repository opens in the background
-		if op, err = ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"}); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	op := ta.start(t, agent.OperationRequest{Type: "smartscan"})
 	// A second SmartScan while the first runs is refused and names it.
 	if _, err := ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"}); err != nil && !client.Busy(err) {
 		t.Errorf("second SmartScan: %v, want busy", err)

@@ -31,18 +31,7 @@ func TestSmartScanLeavesAccountBeingRestored(t *testing.T) {
 	}
 	scanRes := func() scan.Result {
 		t.Helper()
-		var op *agent.Operation
-		var err error
-		for i := 0; i < 50; i++ { // the repository opens in the background
-			if op, err = ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"}); err == nil {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := waitOp(t, ta.c, op.ID)
+		done := ta.run(t, agent.OperationRequest{Type: "smartscan"})
 		if done.State != agent.StateSucceeded {
 			t.Fatalf("SmartScan: %+v", done)
 		}

@@ -73,11 +73,7 @@ func fillBackupFilesystem(t *testing.T, reserveMB int64) {
 		t.Fatal(err)
 	}
 	waitState(t, ta.c, "idle")
-	op, err := ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := waitOp(t, ta.c, op.ID)
+	done := ta.run(t, agent.OperationRequest{Type: "smartscan"})
 	if done.State != agent.StateFailed || !strings.Contains(done.Error, "reserved_space.") {
 		t.Fatalf("SmartScan on a filesystem too small: %+v", done)
 	}
@@ -116,11 +112,7 @@ func fillBackupFilesystem(t *testing.T, reserveMB int64) {
 	if out, err := exec.Command("mount", "-o", "remount,size=96m", fs).CombinedOutput(); err != nil {
 		t.Fatalf("growing the tmpfs: %v: %s", err, out)
 	}
-	op, err = ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if done := waitOp(t, ta.c, op.ID); done.State != agent.StateSucceeded {
+	if done := ta.run(t, agent.OperationRequest{Type: "smartscan"}); done.State != agent.StateSucceeded {
 		t.Fatalf("SmartScan after space came back: %+v", done)
 	}
 	if st, err := ta.c.Status(ctx); err != nil || st.ReservedSpace.Stopped != "" || st.SmartScan.LastRun.Outcome != "ok" {
