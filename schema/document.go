@@ -289,35 +289,56 @@ func jsonKind(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// String returns a string setting's value.
+// setting returns the value of the setting at path, which must be a
+// setting of type ty: a path that names no setting, or one of another
+// type, is a programming error and panics, so that it fails in every test
+// that reaches it instead of reading a silent zero. Code that acts on
+// settings it knows by name uses Config.
+func (d *Document) setting(path string, ty cty.Type) cty.Value {
+	st, ok := LookupSetting(path)
+	if !ok {
+		panic(fmt.Sprintf("schema: no setting %q", path))
+	}
+	if !st.Type.Equals(ty) {
+		panic(fmt.Sprintf("schema: setting %s is %s, not %s", path, st.Type.FriendlyName(), ty.FriendlyName()))
+	}
+	return d.values[path]
+}
+
+// String returns the value of the string setting at path, for code that
+// handles settings by path (the impact rules); it panics on a path that
+// is not a string setting.
 func (d *Document) String(path string) string {
-	v := d.values[path]
-	if v.IsNull() || v.Type() != cty.String {
+	v := d.setting(path, cty.String)
+	if v.IsNull() {
 		return ""
 	}
 	return v.AsString()
 }
 
-// Bool returns a bool setting's value.
+// Bool returns the value of the bool setting at path; it panics on a path
+// that is not a bool setting.
 func (d *Document) Bool(path string) bool {
-	v := d.values[path]
-	return !v.IsNull() && v.Type() == cty.Bool && v.True()
+	v := d.setting(path, cty.Bool)
+	return !v.IsNull() && v.True()
 }
 
-// Int returns a whole-number setting's value.
+// Int returns the value of the whole-number setting at path; it panics on
+// a path that is not a number setting.
 func (d *Document) Int(path string) int64 {
-	v := d.values[path]
-	if v.IsNull() || v.Type() != cty.Number {
+	v := d.setting(path, cty.Number)
+	if v.IsNull() {
 		return 0
 	}
 	i, _ := v.AsBigFloat().Int64()
 	return i
 }
 
-// Strings returns a list setting's value.
+// Strings returns the value of the list setting at path; it panics on a
+// path that is not a list of strings.
 func (d *Document) Strings(path string) []string {
-	v := d.values[path]
-	if v.IsNull() || !v.Type().IsListType() {
+	v := d.setting(path, cty.List(cty.String))
+	if v.IsNull() {
 		return nil
 	}
 	out := make([]string, 0, v.LengthInt())

@@ -139,15 +139,15 @@ func (a *Agent) activate(doc *schema.Document, startup bool, switched chan struc
 		a.log.Error("backup module cannot start", "err", err)
 		return
 	}
-	a.log.Info("repository open", "backup_path", e.repo.Path, "mail_store", doc.String("mail_store"))
+	a.log.Info("repository open", "backup_path", e.repo.Path, "mail_store", doc.Config().MailStore)
 	a.recordRepo(e.repo.Path)
 	a.hdr.start(a.ctx, e.repo, a.log)
-	if startup && !doc.Bool("enabled_at_startup") {
+	if startup && !doc.Config().EnabledAtStartup {
 		a.log.Info("backup module not started: enabled_at_startup is false; operations can still be started by hand")
 		return
 	}
 	a.applyRuntime(doc)
-	if startup && doc.Bool("smartscan_at_startup") {
+	if startup && doc.Config().SmartScanAtStartup {
 		if _, err := a.StartSmartScan(false); err != nil {
 			a.log.Warn("SmartScan at startup not started", "err", err)
 		}
@@ -156,21 +156,22 @@ func (a *Agent) activate(doc *schema.Document, startup bool, switched chan struc
 
 // openEngine opens the store and repository a config names.
 func openEngine(doc *schema.Document) (*engine, error) {
-	ms, err := schema.ParseMailStore(doc.String("mail_store"))
+	c := doc.Config()
+	ms, err := schema.ParseMailStore(c.MailStore)
 	if err != nil {
 		return nil, fmt.Errorf("mail_store: %w", err)
 	}
-	store, err := maildir.OpenWith(ms, maildir.Options{Symlinks: doc.String("mail_store_symlinks")})
+	store, err := maildir.OpenWith(ms, maildir.Options{Symlinks: c.MailStoreSymlinks})
 	if err != nil {
 		return nil, fmt.Errorf("mail_store: %w", err)
 	}
-	r, err := repo.Open(doc.String("backup_path"), repo.Options{
+	r, err := repo.Open(c.BackupPath, repo.Options{
 		Purpose: "mailkeep agent",
-		Durable: doc.Bool("metadata.flush_on_save"),
+		Durable: c.Metadata.FlushOnSave,
 		Create:  true,
 		Reserve: repo.Reserve{
-			Blobs:    doc.Int("reserved_space.backup_mb") << 20,
-			Metadata: doc.Int("reserved_space.metadata_mb") << 20,
+			Blobs:    c.ReservedSpace.BackupMB << 20,
+			Metadata: c.ReservedSpace.MetadataMB << 20,
 		},
 	})
 	if err != nil {

@@ -81,9 +81,7 @@ func (a *Agent) PutConfig(body []byte, ifMatch, client string) (ConfigState, err
 	a.doc = doc
 	cs := a.configLocked()
 	a.log.Info("config replaced", "revision", a.st.Revision, "etag", etag, "client", client)
-	needsSwitch := old == nil || old.String("backup_path") != doc.String("backup_path") ||
-		old.String("mail_store") != doc.String("mail_store") || old.String("mail_store_symlinks") != doc.String("mail_store_symlinks") ||
-		old.Bool("metadata.flush_on_save") != doc.Bool("metadata.flush_on_save")
+	needsSwitch := old == nil || engineSettingsDiffer(old.Config(), doc.Config())
 	var switched chan struct{}
 	if needsSwitch {
 		switched = make(chan struct{})
@@ -141,3 +139,11 @@ type BadRequestError struct{ Err error }
 
 func (e *BadRequestError) Error() string { return e.Err.Error() }
 func (e *BadRequestError) Unwrap() error { return e.Err }
+
+// engineSettingsDiffer reports whether two configs differ in a setting the
+// open store and repository were made from, so that the engine must be
+// opened again.
+func engineSettingsDiffer(old, cur schema.Config) bool {
+	return old.BackupPath != cur.BackupPath || old.MailStore != cur.MailStore ||
+		old.MailStoreSymlinks != cur.MailStoreSymlinks || old.Metadata.FlushOnSave != cur.Metadata.FlushOnSave
+}

@@ -13,7 +13,7 @@ func decodeDocument(body []byte) (*schema.Document, error) {
 	if err != nil {
 		return nil, &BadRequestError{err}
 	}
-	if _, err := restore.CommandUser(doc.String("restore.post_command_user")); err != nil {
+	if _, err := restore.CommandUser(doc.Config().Restore.PostCommandUser); err != nil {
 		return nil, &BadRequestError{err}
 	}
 	return doc, nil

@@ -48,7 +48,7 @@ func (a *Agent) StartRestoreItems(req RestoreRequest) (*Operation, error) {
 	}
 	return a.startGranular(e, to, params, func(p *restore.Progress) (*restore.Prepared, error) {
 		return restore.PrepareItems(e.repo, e.store, restore.ItemOptions{Account: account, IDs: req.Items, To: to, Folder: folder,
-			DryRun: req.DryRun, PostCommand: e.doc.Strings("restore.post_command"), PostCommandUser: e.doc.String("restore.post_command_user"), Progress: p})
+			DryRun: req.DryRun, PostCommand: e.doc.Config().Restore.PostCommand, PostCommandUser: e.doc.Config().Restore.PostCommandUser, Progress: p})
 	})
 }
 
@@ -79,7 +79,7 @@ func (a *Agent) StartUndelete(req RestoreRequest) (*Operation, error) {
 	}
 	return a.startGranular(e, account, params, func(p *restore.Progress) (*restore.Prepared, error) {
 		return restore.PrepareUndelete(e.repo, e.store, restore.UndeleteOptions{Account: account, From: from, Until: until, Folder: folder,
-			DryRun: req.DryRun, PostCommand: e.doc.Strings("restore.post_command"), PostCommandUser: e.doc.String("restore.post_command_user"), Progress: p, Now: a.cfg.Now})
+			DryRun: req.DryRun, PostCommand: e.doc.Config().Restore.PostCommand, PostCommandUser: e.doc.Config().Restore.PostCommandUser, Progress: p, Now: a.cfg.Now})
 	})
 }
 
@@ -107,7 +107,7 @@ func (a *Agent) StartIntoFolder(req RestoreRequest) (*Operation, error) {
 	}
 	return a.startGranular(e, account, params, func(p *restore.Progress) (*restore.Prepared, error) {
 		return restore.PrepareIntoFolder(e.repo, e.store, restore.IntoFolderOptions{Account: account, At: at, Folder: folder,
-			DryRun: req.DryRun, PostCommand: e.doc.Strings("restore.post_command"), PostCommandUser: e.doc.String("restore.post_command_user"), Progress: p})
+			DryRun: req.DryRun, PostCommand: e.doc.Config().Restore.PostCommand, PostCommandUser: e.doc.Config().Restore.PostCommandUser, Progress: p})
 	})
 }
 

@@ -32,7 +32,7 @@ func (a *Agent) StartSmartScan(deep bool) (*Operation, error) {
 			return nil, err
 		}
 		res, err := scan.Run(ctx, e.repo, e.store, scan.Options{
-			Deep: deep, Include: e.doc.Strings("accounts.include"), Exclude: e.doc.Strings("accounts.exclude"),
+			Deep: deep, Include: e.doc.Config().Accounts.Include, Exclude: e.doc.Config().Accounts.Exclude,
 			Now: a.cfg.Now, Progress: p, Busy: a.ops.restoring,
 		})
 		a.noteSpace(err)
@@ -108,7 +108,7 @@ func (a *Agent) StartRestore(req RestoreRequest) (*Operation, error) {
 		started := a.cfg.Now()
 		res, err := restore.Run(ctx, e.repo, e.store, restore.Options{
 			Account: account, At: at, To: to, DryRun: req.DryRun,
-			PostCommand: e.doc.Strings("restore.post_command"), PostCommandUser: e.doc.String("restore.post_command_user"), Progress: p,
+			PostCommand: e.doc.Config().Restore.PostCommand, PostCommandUser: e.doc.Config().Restore.PostCommandUser, Progress: p,
 		})
 		if res != nil && !req.DryRun {
 			a.logRestore(ctx, e, catalog.Restore{Account: to, Source: account, Kind: "account",
@@ -179,7 +179,7 @@ func (a *Agent) StartPurge(dryRun bool) (*Operation, error) {
 	if op := a.ops.runningPrefix("export:"); op != nil {
 		return op, fmt.Errorf("an export (%s) is running; purge waits for it: %w", op.ID, ErrBusy)
 	}
-	doc := e.doc
+	c := e.doc.Config()
 	return a.ops.start("purge", map[string]any{"dry_run": dryRun}, func() Progress { return Progress{Phase: "purging"} }, func(ctx context.Context) (any, error) {
 		kind := "purge"
 		if dryRun {
@@ -191,11 +191,11 @@ func (a *Agent) StartPurge(dryRun bool) (*Operation, error) {
 		}
 		res, err := purge.Run(ctx, e.repo, purge.Options{
 			Now:                  a.cfg.Now(),
-			ItemRetentionDays:    int(doc.Int("purge.item_retention_days")),
-			AccountRetentionDays: int(doc.Int("purge.account_retention_days")),
-			Include:              doc.Strings("accounts.include"),
-			Exclude:              doc.Strings("accounts.exclude"),
-			LegalHold:            doc.Strings("legal_hold.accounts"),
+			ItemRetentionDays:    int(c.Purge.ItemRetentionDays),
+			AccountRetentionDays: int(c.Purge.AccountRetentionDays),
+			Include:              c.Accounts.Include,
+			Exclude:              c.Accounts.Exclude,
+			LegalHold:            c.LegalHold.Accounts,
 			DryRun:               dryRun,
 		})
 		outcome, detail := "ok", ""

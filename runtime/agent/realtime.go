@@ -31,8 +31,9 @@ func (a *Agent) applyRuntime(doc *schema.Document) {
 func (r *realtimeRunner) apply(doc *schema.Document) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	want := doc.Bool("realtime_scanner")
-	inc, exc := doc.Strings("accounts.include"), doc.Strings("accounts.exclude")
+	c := doc.Config()
+	want := c.RealtimeScanner
+	inc, exc := c.Accounts.Include, c.Accounts.Exclude
 	if r.s != nil && (!want || !slices.Equal(inc, r.include) || !slices.Equal(exc, r.exclude)) {
 		r.s.Stop()
 		r.s = nil

@@ -35,22 +35,23 @@ func (s *scheduler) apply(doc *schema.Document) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stopLocked()
-	s.startLocked(jobSmartScan, doc, "smartscan", func() error { _, err := s.a.StartSmartScan(false); return err })
-	s.startLocked(jobPurge, doc, "purge", func() error { _, err := s.a.StartPurge(false); return err })
+	c := doc.Config()
+	s.startLocked(jobSmartScan, c.SmartScan, func() error { _, err := s.a.StartSmartScan(false); return err })
+	s.startLocked(jobPurge, c.Purge.Job(), func() error { _, err := s.a.StartPurge(false); return err })
 }
 
 // startLocked schedules one job from the enabled, schedule and timezone
-// settings of a block.
-func (s *scheduler) startLocked(job string, doc *schema.Document, block string, run func() error) {
-	if !doc.Bool(block + ".enabled") {
+// settings of its block.
+func (s *scheduler) startLocked(job string, jc schema.JobConfig, run func() error) {
+	if !jc.Enabled {
 		return
 	}
-	loc, err := location(doc.String(block + ".timezone"))
+	loc, err := location(jc.Timezone)
 	if err != nil {
 		s.a.log.Error("schedule not started", "job", job, "err", err)
 		return
 	}
-	sched, err := schema.CronSchedule(doc.String(block + ".schedule"))
+	sched, err := schema.CronSchedule(jc.Schedule)
 	if err != nil {
 		s.a.log.Error("schedule not started", "job", job, "err", err)
 		return

@@ -116,19 +116,20 @@ func (a *Agent) Status() Status {
 		return s
 	}
 	now := a.cfg.Now()
-	s.Description = doc.String("description")
-	s.BackupAtStartup = doc.Bool("enabled_at_startup")
-	s.SmartScanAtStartup = doc.Bool("smartscan_at_startup")
-	s.Realtime = a.rt.status(doc.Bool("realtime_scanner"))
-	s.SmartScan = JobStatus{Enabled: doc.Bool("smartscan.enabled"), Schedule: doc.String("smartscan.schedule"),
-		Timezone: doc.String("smartscan.timezone"), Active: true}
+	c := doc.Config()
+	s.Description = c.Description
+	s.BackupAtStartup = c.EnabledAtStartup
+	s.SmartScanAtStartup = c.SmartScanAtStartup
+	s.Realtime = a.rt.status(c.RealtimeScanner)
+	s.SmartScan = JobStatus{Enabled: c.SmartScan.Enabled, Schedule: c.SmartScan.Schedule,
+		Timezone: c.SmartScan.Timezone, Active: true}
 	if next := a.sched.next(jobSmartScan); !next.IsZero() {
 		s.SmartScan.NextRun = &next
 	}
 	s.SmartScan.SkippedRuns = a.sched.skips(jobSmartScan)
 	s.Purge = PurgeStatus{
-		JobStatus:         JobStatus{Enabled: doc.Bool("purge.enabled"), Schedule: doc.String("purge.schedule"), Timezone: doc.String("purge.timezone")},
-		ItemRetentionDays: doc.Int("purge.item_retention_days"), AccountRetentionDays: doc.Int("purge.account_retention_days"),
+		JobStatus:         JobStatus{Enabled: c.Purge.Enabled, Schedule: c.Purge.Schedule, Timezone: c.Purge.Timezone},
+		ItemRetentionDays: c.Purge.ItemRetentionDays, AccountRetentionDays: c.Purge.AccountRetentionDays,
 	}
 	s.Purge.Active = true
 	if next := a.sched.next(jobPurge); !next.IsZero() {
@@ -137,12 +138,12 @@ func (a *Agent) Status() Status {
 	s.Purge.SkippedRuns = a.sched.skips(jobPurge)
 	s.HeaderIndex = a.hdr.status()
 	s.Location = "local"
-	if doc.Bool("remote.enabled") {
+	if c.Remote.Enabled {
 		s.Location = "remote"
 	}
-	s.BackupPath = doc.String("backup_path")
-	s.ReservedSpace.BackupMB = doc.Int("reserved_space.backup_mb")
-	s.ReservedSpace.MetadataMB = doc.Int("reserved_space.metadata_mb")
+	s.BackupPath = c.BackupPath
+	s.ReservedSpace.BackupMB = c.ReservedSpace.BackupMB
+	s.ReservedSpace.MetadataMB = c.ReservedSpace.MetadataMB
 	s.ReservedSpace.Stopped = stop
 	if u, err := repo.DiskUsage(s.BackupPath); err == nil {
 		s.Space.MetadataBytes, s.Space.BackupBytes = u.Metadata, u.Blobs
