@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
 	"github.com/mailkeep/mailkeep/schema"
 )
@@ -22,12 +23,12 @@ type fakeAgent struct {
 	doc     []byte
 	etag    string
 	rev     int64
-	applied *agent.Applied
+	applied *api.Applied
 	// down makes every call fail as a connection error would.
 	down error
 	// impacts, when set, are what Evaluate reports; otherwise the
 	// settings alone decide (agent.StaticImpacts).
-	impacts []agent.Impact
+	impacts []api.Impact
 	// noEvaluate answers Evaluate with 404, as an older agent does.
 	noEvaluate bool
 	// putErr fails every PutConfig.
@@ -40,7 +41,7 @@ type fakeAgent struct {
 // fakeNow is the clock of the fake tests.
 var fakeNow = time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
 
-func (f *fakeAgent) Config(ctx context.Context) (*agent.ConfigState, error) {
+func (f *fakeAgent) Config(ctx context.Context) (*api.ConfigState, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down != nil {
@@ -49,10 +50,10 @@ func (f *fakeAgent) Config(ctx context.Context) (*agent.ConfigState, error) {
 	if f.doc == nil {
 		return nil, client.ErrUnconfigured
 	}
-	return &agent.ConfigState{Document: f.doc, ETag: f.etag, Revision: f.rev, UpdatedAt: fakeNow, LastApplied: f.applied}, nil
+	return &api.ConfigState{Document: f.doc, ETag: f.etag, Revision: f.rev, UpdatedAt: fakeNow, LastApplied: f.applied}, nil
 }
 
-func (f *fakeAgent) Evaluate(ctx context.Context, doc []byte) (*agent.Evaluation, error) {
+func (f *fakeAgent) Evaluate(ctx context.Context, doc []byte) (*api.Evaluation, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down != nil {
@@ -65,7 +66,7 @@ func (f *fakeAgent) Evaluate(ctx context.Context, doc []byte) (*agent.Evaluation
 	if err != nil {
 		return nil, &client.APIError{Status: http.StatusBadRequest, Message: err.Error()}
 	}
-	ev := &agent.Evaluation{LiveETag: f.etag, CandidateETag: cand.ETag(), EvaluatedAt: fakeNow, Impacts: f.impacts}
+	ev := &api.Evaluation{LiveETag: f.etag, CandidateETag: cand.ETag(), EvaluatedAt: fakeNow, Impacts: f.impacts}
 	if f.impacts == nil && f.doc != nil {
 		live, _ := schema.DecodeDocument(f.doc)
 		ev.Impacts = agent.StaticImpacts(live, cand, fakeNow)
@@ -73,7 +74,7 @@ func (f *fakeAgent) Evaluate(ctx context.Context, doc []byte) (*agent.Evaluation
 	return ev, nil
 }
 
-func (f *fakeAgent) PutConfig(ctx context.Context, doc []byte, ifMatch, clientName string) (*agent.ConfigState, error) {
+func (f *fakeAgent) PutConfig(ctx context.Context, doc []byte, ifMatch, clientName string) (*api.ConfigState, error) {
 	if f.beforePut != nil {
 		f.beforePut()
 	}
@@ -98,9 +99,9 @@ func (f *fakeAgent) PutConfig(ctx context.Context, doc []byte, ifMatch, clientNa
 		f.rev++
 	}
 	if clientName != "" {
-		f.applied = &agent.Applied{ETag: f.etag, Time: fakeNow, Client: clientName, Document: f.doc}
+		f.applied = &api.Applied{ETag: f.etag, Time: fakeNow, Client: clientName, Document: f.doc}
 	}
-	return &agent.ConfigState{Document: f.doc, ETag: f.etag, Revision: f.rev, LastApplied: f.applied}, nil
+	return &api.ConfigState{Document: f.doc, ETag: f.etag, Revision: f.rev, LastApplied: f.applied}, nil
 }
 
 // set replaces the config as a direct change would (no client name).
@@ -120,7 +121,7 @@ func (f *fakeAgent) apply(doc []byte) {
 	f.set(doc)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.applied = &agent.Applied{ETag: f.etag, Time: fakeNow.Add(-24 * time.Hour), Client: "mailkeep apply (ci@runner)", Document: f.doc}
+	f.applied = &api.Applied{ETag: f.etag, Time: fakeNow.Add(-24 * time.Hour), Client: "mailkeep apply (ci@runner)", Document: f.doc}
 }
 
 // fleet is a set of fake agents by server name.
@@ -194,7 +195,7 @@ func testFleet(t testing.TB, p *schema.Policy) fleet {
 		"restore.post_command":      []any{"doveadm", "force-resync", "-u", "%u"},
 	}))
 	next := time.Date(2026, 1, 17, 4, 0, 0, 0, time.UTC)
-	fl["changed"].impacts = []agent.Impact{{Path: "purge.item_retention_days", Destructive: true, Counted: true, Items: 12, Bytes: 345678,
+	fl["changed"].impacts = []api.Impact{{Path: "purge.item_retention_days", Destructive: true, Counted: true, Items: 12, Bytes: 345678,
 		Accounts: []string{"ann@example.com", "bob@example.com"}, NextPurge: &next,
 		Reason: "12 deleted messages (337.6 KiB) in 2 accounts become purgeable at the next purge (2026-01-17 04:00 UTC): deleted more than 7 days before it, they are kept 30 days today."}}
 	fl["vault"].apply(docOf(t, p, "vault", map[string]any{"smartscan.enabled": true}))

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/schema"
 )
 
@@ -126,7 +126,7 @@ func TestDrift(t *testing.T) {
 		t.Errorf("drift without last_applied: %+v", sp.Drift)
 	}
 	// An agent that keeps no applied document: drift noted, not shown.
-	fl["same"].applied = &agent.Applied{ETag: "other", Client: "old"}
+	fl["same"].applied = &api.Applied{ETag: "other", Client: "old"}
 	sp = pl.Plan(context.Background(), p, []*schema.Server{s}, "x").Servers[0]
 	if sp.Drift == nil || len(sp.Drift.Changes) != 0 || !strings.Contains(sp.Drift.Note, "does not keep") {
 		t.Errorf("drift without document: %+v", sp.Drift)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // TestSavedPlansRace saves two plans made from the same live state and
@@ -117,16 +117,16 @@ func TestDestructiveRefusal(t *testing.T) {
 	scan := func() {
 		t.Helper()
 		for _, fa := range f.agents {
-			op, err := fa.c.Start(context.Background(), agent.OperationRequest{Type: "smartscan"})
+			op, err := fa.c.Start(context.Background(), api.OperationRequest{Type: "smartscan"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			for op.State == agent.StateRunning {
+			for op.State == api.StateRunning {
 				if op, err = fa.c.Operation(context.Background(), op.ID, 5*time.Second); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if op.State != agent.StateSucceeded {
+			if op.State != api.StateSucceeded {
 				t.Fatalf("SmartScan on %s: %+v", fa.name, op)
 			}
 		}

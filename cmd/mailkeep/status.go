@@ -11,7 +11,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/units"
 	"github.com/mailkeep/mailkeep/reconcile"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/schema"
 )
 
@@ -26,7 +26,7 @@ type serverStatus struct {
 	name   string
 	target reconcile.Target
 	sens   *reconcile.Sensitivity
-	st     *agent.Status
+	st     *api.Status
 	err    string
 }
 
@@ -178,7 +178,7 @@ func days(n int64) string {
 
 // schedule renders a job's schedule: "off", or the cron expression and
 // its time zone.
-func schedule(j agent.JobStatus) string {
+func schedule(j api.JobStatus) string {
 	if !j.Enabled {
 		return "off"
 	}
@@ -193,7 +193,7 @@ func schedule(j agent.JobStatus) string {
 }
 
 // lastScan renders a job's last run: its outcome and age.
-func lastScan(j agent.JobStatus, now time.Time) string {
+func lastScan(j api.JobStatus, now time.Time) string {
 	if j.LastRun == nil {
 		return "never"
 	}
@@ -266,7 +266,7 @@ func statusJSON(servers []serverStatus) any {
 // redactStatus returns an agent status as JSON values, with the fields
 // that show sensitive settings redacted and sensitive values scrubbed from
 // every string.
-func redactStatus(st *agent.Status, sens *reconcile.Sensitivity) any {
+func redactStatus(st *api.Status, sens *reconcile.Sensitivity) any {
 	b, _ := json.Marshal(st)
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)

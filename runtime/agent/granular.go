@@ -6,28 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 )
-
-// GranularRequest holds the fields of the granular restores in
-// POST /v1/operations: type "restore-item" (Items, To, Folder),
-// "restore-undelete" (From, Until, Folder) and type "restore" with
-// IntoFolder (At). Account and folder names accept "b64:BASE64".
-type GranularRequest struct {
-	// Items are catalog item ids (items.id), as backup search gives them.
-	Items []int64 `json:"items,omitempty"`
-	// Folder is the folder to restore into; "" means each message's own.
-	Folder string `json:"folder,omitempty"`
-	// From and Until bound the deletions an undelete brings back, as
-	// ParseInstant reads them.
-	From  string `json:"from,omitempty"`
-	Until string `json:"until,omitempty"`
-	// IntoFolder makes a restore write the account's tree under this new
-	// folder of the live account instead of into its folders.
-	IntoFolder string `json:"into_folder,omitempty"`
-}
 
 // StartRestoreItems starts a restore of single items (restore item).
 func (a *Agent) StartRestoreItems(req RestoreRequest) (*Operation, error) {
@@ -172,6 +155,6 @@ func (a *Agent) startGranular(e *engine, to string, params map[string]any, prepa
 			}
 			a.logRestore(ctx, e, r, err)
 		}
-		return res, err
+		return toAPI[api.LiveRestoreResult](res), err
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/purge"
@@ -51,19 +52,8 @@ func (a *Agent) StartSmartScan(deep bool) (*Operation, error) {
 		if ferr := e.repo.Catalog.FinishScan(id, a.cfg.Now().UnixNano(), outcome, detail); ferr != nil && err == nil {
 			err = ferr
 		}
-		return res, err
+		return toAPI[api.ScanResult](res), err
 	})
-}
-
-// RestoreRequest is what POST /v1/operations takes for a restore.
-type RestoreRequest struct {
-	Account string `json:"account,omitempty"`
-	// At is the instant to restore, as ParseInstant reads it; "" or
-	// "last" for the latest state.
-	At     string `json:"at,omitempty"`
-	To     string `json:"to,omitempty"`
-	DryRun bool   `json:"dry_run,omitempty"`
-	GranularRequest
 }
 
 // StartRestore starts an account restore. Several restores may run at
@@ -114,7 +104,7 @@ func (a *Agent) StartRestore(req RestoreRequest) (*Operation, error) {
 			a.logRestore(ctx, e, catalog.Restore{Account: to, Source: account, Kind: "account",
 				Instant: res.At.UnixNano(), Started: started.UnixNano(), Messages: res.Messages}, err)
 		}
-		return res, err
+		return toAPI[api.RestoreResult](res), err
 	})
 }
 
@@ -147,7 +137,7 @@ func (a *Agent) StartVerify(deep bool) (*Operation, error) {
 		if err == nil && len(rep.Problems) > 0 {
 			err = fmt.Errorf("%d problems found", len(rep.Problems))
 		}
-		return rep, err
+		return toAPI[api.VerifyReport](rep), err
 	})
 }
 
@@ -208,6 +198,6 @@ func (a *Agent) StartPurge(dryRun bool) (*Operation, error) {
 		if ferr := e.repo.Catalog.FinishScan(id, a.cfg.Now().UnixNano(), outcome, detail); ferr != nil && err == nil {
 			err = ferr
 		}
-		return res, err
+		return toAPI[api.PurgeResult](res), err
 	})
 }

@@ -12,44 +12,8 @@ import (
 	"time"
 )
 
-// Operation states.
-const (
-	StateRunning   = "running"
-	StateSucceeded = "succeeded"
-	StateFailed    = "failed"
-	StateCancelled = "cancelled"
-)
-
 // ErrBusy is returned when an operation of the same kind is running.
 var ErrBusy = errors.New("an operation of this kind is already running")
-
-// Progress is a snapshot of a running operation's counters.
-type Progress struct {
-	ItemsDone  int64   `json:"items_done"`
-	ItemsTotal int64   `json:"items_total"`
-	Bytes      int64   `json:"bytes"`
-	RateBytes  float64 `json:"rate_bytes_per_second"`
-	Errors     int64   `json:"errors"`
-	// Phase says what the operation is doing, e.g. "scanning accounts".
-	Phase string `json:"phase,omitempty"`
-}
-
-// Operation is an asynchronous job of the agent: a SmartScan, a restore,
-// a verify.
-type Operation struct {
-	ID       string         `json:"id"`
-	Type     string         `json:"type"`
-	Params   map[string]any `json:"params"`
-	State    string         `json:"state"`
-	Started  time.Time      `json:"started"`
-	Finished *time.Time     `json:"finished,omitempty"`
-	Progress Progress       `json:"progress"`
-	// Result is the operation's report once finished (also when it failed
-	// part-way: what was done until then).
-	Result any `json:"result,omitempty"`
-	// Error says why the operation failed or stopped.
-	Error string `json:"error,omitempty"`
-}
 
 // operationKey is the context key under which an operation's body finds
 // its own id (see operationID).
