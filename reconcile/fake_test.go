@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
 	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
+	"github.com/mailkeep/mailkeep/runtime/impact"
 	"github.com/mailkeep/mailkeep/schema"
 )
 
@@ -27,7 +27,7 @@ type fakeAgent struct {
 	// down makes every call fail as a connection error would.
 	down error
 	// impacts, when set, are what Evaluate reports; otherwise the
-	// settings alone decide (agent.StaticImpacts).
+	// settings alone decide (impact.Static).
 	impacts []api.Impact
 	// noEvaluate answers Evaluate with 404, as an older agent does.
 	noEvaluate bool
@@ -69,7 +69,7 @@ func (f *fakeAgent) Evaluate(ctx context.Context, doc []byte) (*api.Evaluation, 
 	ev := &api.Evaluation{LiveETag: f.etag, CandidateETag: cand.ETag(), EvaluatedAt: fakeNow, Impacts: f.impacts}
 	if f.impacts == nil && f.doc != nil {
 		live, _ := schema.DecodeDocument(f.doc)
-		ev.Impacts = agent.StaticImpacts(live, cand, fakeNow)
+		ev.Impacts = impact.Static(live, cand, fakeNow)
 	}
 	return ev, nil
 }

@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
 	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
+	"github.com/mailkeep/mailkeep/runtime/impact"
 	"github.com/mailkeep/mailkeep/schema"
 )
 
@@ -150,7 +150,7 @@ func (p *Planner) evaluate(ctx context.Context, ag Agent, sp *ServerPlan, liveET
 		} else {
 			sp.Notes = append(sp.Notes, "Impacts not measured: "+sp.Sensitivity.Scrub(err.Error())+"; destructive changes are judged from the settings alone.")
 		}
-		imps = agent.StaticImpacts(liveDoc, doc, now())
+		imps = impact.Static(liveDoc, doc, now())
 	} else {
 		imps = ev.Impacts
 		if ev.Note != "" {

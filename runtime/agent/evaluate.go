@@ -2,6 +2,8 @@ package agent
 
 import (
 	"net/http"
+
+	"github.com/mailkeep/mailkeep/runtime/impact"
 )
 
 // Evaluate decodes a candidate config document and evaluates it against
@@ -22,7 +24,7 @@ func (a *Agent) Evaluate(body []byte) (Evaluation, error) {
 	if live == nil {
 		return ev, nil
 	}
-	in := &impactInput{live: live, cand: cand, now: now}
+	in := impact.Input{Live: live, Cand: cand, Now: now}
 	switch {
 	case switching:
 		ev.Note = "the agent is switching to a new backup_path or mail_store; impacts are not measured"
@@ -32,14 +34,14 @@ func (a *Agent) Evaluate(body []byte) (Evaluation, error) {
 			ev.Note += ": " + engErr.Error()
 		}
 	default:
-		in.data = &engineData{e: e}
+		in.Data = &engineData{e: e}
 	}
-	imps, err := evaluateImpacts(in)
+	imps, err := impact.Evaluate(in)
 	if err != nil {
 		// The settings alone still say what is destructive.
 		ev.Note = "impacts are not measured: " + err.Error()
-		in.data = nil
-		imps, _ = evaluateImpacts(in)
+		in.Data = nil
+		imps, _ = impact.Evaluate(in)
 	}
 	ev.Impacts = append(ev.Impacts, imps...)
 	return ev, nil
