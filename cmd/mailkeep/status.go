@@ -220,25 +220,9 @@ func age(d time.Duration) string {
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
 
 // statusFields maps the fields of the agent's status that show a setting
-// to that setting, for redaction.
-var statusFields = map[string]string{
-	"description":                  "description",
-	"backup_at_startup":            "enabled_at_startup",
-	"smartscan_at_startup":         "smartscan_at_startup",
-	"realtime.enabled":             "realtime_scanner",
-	"smartscan.enabled":            "smartscan.enabled",
-	"smartscan.schedule":           "smartscan.schedule",
-	"smartscan.timezone":           "smartscan.timezone",
-	"purge.enabled":                "purge.enabled",
-	"purge.schedule":               "purge.schedule",
-	"purge.timezone":               "purge.timezone",
-	"purge.item_retention_days":    "purge.item_retention_days",
-	"purge.account_retention_days": "purge.account_retention_days",
-	"location":                     "remote.enabled",
-	"backup_path":                  "backup_path",
-	"reserved_space.backup_mb":     "reserved_space.backup_mb",
-	"reserved_space.metadata_mb":   "reserved_space.metadata_mb",
-}
+// to that setting, for redaction; the status type's setting tags say
+// which they are.
+var statusFields = api.StatusSettings()
 
 // statusJSON builds status -json's output with sensitive values redacted.
 func statusJSON(servers []serverStatus) any {
@@ -278,9 +262,13 @@ func redactStatus(st *api.Status, sens *reconcile.Sensitivity) any {
 			continue
 		}
 		parent, key := m, field
-		if i := strings.IndexByte(field, '.'); i >= 0 {
-			sub, _ := m[field[:i]].(map[string]any)
-			parent, key = sub, field[i+1:]
+		for parent != nil {
+			i := strings.IndexByte(key, '.')
+			if i < 0 {
+				break
+			}
+			parent, _ = parent[key[:i]].(map[string]any)
+			key = key[i+1:]
 		}
 		if parent != nil {
 			if _, ok := parent[key]; ok {

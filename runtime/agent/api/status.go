@@ -2,7 +2,9 @@ package api
 
 import "time"
 
-// Status is the server listing of one agent (PRODUCT.md §1).
+// Status is the server listing of one agent (PRODUCT.md §1). A field
+// that shows a setting's value names it in its setting tag (see
+// StatusSettings).
 type Status struct {
 	Version  string `json:"version"`
 	Hostname string `json:"hostname"`
@@ -12,26 +14,26 @@ type Status struct {
 	Started     time.Time `json:"started"`
 	Revision    int64     `json:"revision"`
 	ETag        string    `json:"etag,omitempty"`
-	Description string    `json:"description"`
+	Description string    `json:"description" setting:"description"`
 	// BackupAtStartup is enabled_at_startup.
-	BackupAtStartup    bool           `json:"backup_at_startup"`
-	SmartScanAtStartup bool           `json:"smartscan_at_startup"`
+	BackupAtStartup    bool           `json:"backup_at_startup" setting:"enabled_at_startup"`
+	SmartScanAtStartup bool           `json:"smartscan_at_startup" setting:"smartscan_at_startup"`
 	Realtime           RealtimeStatus `json:"realtime"`
-	SmartScan          JobStatus      `json:"smartscan"`
-	Purge              PurgeStatus    `json:"purge"`
+	SmartScan          JobStatus      `json:"smartscan" setting:"smartscan"`
+	Purge              PurgeStatus    `json:"purge" setting:"purge"`
 	// HeaderIndex is the background indexing of the search headers of
 	// messages stored by an older mailkeep.
 	HeaderIndex HeaderIndexStatus `json:"header_index"`
 	// Location is "local", or "remote" when a remote copy is configured.
-	Location   string `json:"location"`
-	BackupPath string `json:"backup_path"`
+	Location   string `json:"location" setting:"remote.enabled"`
+	BackupPath string `json:"backup_path" setting:"backup_path"`
 	Space      struct {
 		MetadataBytes int64 `json:"metadata_bytes"`
 		BackupBytes   int64 `json:"backup_bytes"`
 	} `json:"space"`
 	ReservedSpace struct {
-		BackupMB   int64 `json:"backup_mb"`
-		MetadataMB int64 `json:"metadata_mb"`
+		BackupMB   int64 `json:"backup_mb" setting:"reserved_space.backup_mb"`
+		MetadataMB int64 `json:"metadata_mb" setting:"reserved_space.metadata_mb"`
 		// Stopped says why writing stopped, when the reserve was reached.
 		Stopped string `json:"stopped,omitempty"`
 	} `json:"reserved_space"`
@@ -46,7 +48,7 @@ type Status struct {
 
 // RealtimeStatus is the realtime scanner's state.
 type RealtimeStatus struct {
-	Enabled bool `json:"enabled"`
+	Enabled bool `json:"enabled" setting:"realtime_scanner"`
 	// State is "running", "degraded", "failed", "not running" or "off".
 	State string `json:"state"`
 	// Problem says why the scanner failed to start.
@@ -58,9 +60,9 @@ type RealtimeStatus struct {
 
 // JobStatus is a scheduled job's state.
 type JobStatus struct {
-	Enabled  bool       `json:"enabled"`
-	Schedule string     `json:"schedule"`
-	Timezone string     `json:"timezone"`
+	Enabled  bool       `json:"enabled" setting:".enabled"`
+	Schedule string     `json:"schedule" setting:".schedule"`
+	Timezone string     `json:"timezone" setting:".timezone"`
 	Active   bool       `json:"active"`
 	LastRun  *RunRecord `json:"last_run,omitempty"`
 	NextRun  *time.Time `json:"next_run,omitempty"`
@@ -74,8 +76,8 @@ type JobStatus struct {
 // PurgeStatus adds the retention to the purge job's state.
 type PurgeStatus struct {
 	JobStatus
-	ItemRetentionDays    int64 `json:"item_retention_days"`
-	AccountRetentionDays int64 `json:"account_retention_days"`
+	ItemRetentionDays    int64 `json:"item_retention_days" setting:".item_retention_days"`
+	AccountRetentionDays int64 `json:"account_retention_days" setting:".account_retention_days"`
 }
 
 // RunRecord is one finished (or running) job run.
