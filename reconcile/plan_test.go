@@ -93,7 +93,7 @@ func TestPlanFillsDefaults(t *testing.T) {
 	delete(full["index"].(map[string]any), "max_size_mb")
 	delete(full, "description")
 	old, _ := marshalCanonical(full)
-	f := &fakeAgent{doc: old, etag: "older-etag", rev: 4}
+	f := &fakeAgent{Now: fakeNow, Doc: old, ETag: "older-etag", Rev: 4}
 	pl := &Planner{Dial: fleet{"same": f}.dial}
 	plan := pl.Plan(context.Background(), p, []*schema.Server{s}, "x")
 	if sp := plan.Servers[0]; sp.Action != ActionNoOp {
@@ -117,8 +117,8 @@ func TestDrift(t *testing.T) {
 		t.Errorf("drift changes %+v", d.Changes)
 	}
 	// A config set directly, never applied: drift without a baseline.
-	fl["same"].applied = nil
-	fl["same"].set(docOf(t, p, "same", map[string]any{"description": "by hand"}))
+	fl["same"].Applied = nil
+	fl["same"].Set(docOf(t, p, "same", map[string]any{"description": "by hand"}))
 	pl := &Planner{Dial: fl.dial}
 	s, _ := p.Server("same")
 	sp := pl.Plan(context.Background(), p, []*schema.Server{s}, "x").Servers[0]
@@ -126,7 +126,7 @@ func TestDrift(t *testing.T) {
 		t.Errorf("drift without last_applied: %+v", sp.Drift)
 	}
 	// An agent that keeps no applied document: drift noted, not shown.
-	fl["same"].applied = &api.Applied{ETag: "other", Client: "old"}
+	fl["same"].Applied = &api.Applied{ETag: "other", Client: "old"}
 	sp = pl.Plan(context.Background(), p, []*schema.Server{s}, "x").Servers[0]
 	if sp.Drift == nil || len(sp.Drift.Changes) != 0 || !strings.Contains(sp.Drift.Note, "does not keep") {
 		t.Errorf("drift without document: %+v", sp.Drift)
@@ -138,7 +138,7 @@ func TestDrift(t *testing.T) {
 func TestImpactsWithoutEvaluate(t *testing.T) {
 	p := loadPolicy(t)
 	fl := testFleet(t, p)
-	fl["changed"].noEvaluate = true
+	fl["changed"].NoEvaluate = true
 	pl := &Planner{Dial: fl.dial, Now: func() time.Time { return fakeNow }}
 	s, _ := p.Server("changed")
 	sp := pl.Plan(context.Background(), p, []*schema.Server{s}, "x").Servers[0]
