@@ -19,7 +19,7 @@ func runPurge(c *cli, args []string) int {
 	if !ok {
 		return code
 	}
-	req := api.OperationRequest{Type: "purge", RestoreRequest: api.RestoreRequest{DryRun: *dryRun}}
+	req := api.OperationRequest{Type: api.KindPurge, RestoreRequest: api.RestoreRequest{DryRun: *dryRun}}
 	return c.runOperation(cl, opRun{cmd: "purge", req: req, wait: *wait || *dryRun, asJSON: *asJSON, render: renderPurge})
 }
 

@@ -65,7 +65,7 @@ func runRestore(c *cli, args []string) int {
 	if !ok {
 		return exitError
 	}
-	req := api.OperationRequest{Type: "restore", RestoreRequest: api.RestoreRequest{Account: account, At: *at, To: *to, DryRun: *dryRun,
+	req := api.OperationRequest{Type: api.KindRestore, RestoreRequest: api.RestoreRequest{Account: account, At: *at, To: *to, DryRun: *dryRun,
 		GranularRequest: api.GranularRequest{IntoFolder: *into}}}
 	render := renderRestore
 	if *into != "" {

@@ -51,7 +51,7 @@ func runRestoreItem(c *cli, args []string) int {
 	if !ok {
 		return exitError
 	}
-	req := api.OperationRequest{Type: "restore-item", RestoreRequest: api.RestoreRequest{Account: account, To: *to, DryRun: *dryRun,
+	req := api.OperationRequest{Type: api.KindRestoreItem, RestoreRequest: api.RestoreRequest{Account: account, To: *to, DryRun: *dryRun,
 		GranularRequest: api.GranularRequest{Items: ids, Folder: *folder}}}
 	return c.runOperation(cl, opRun{cmd: cmd, req: req, wait: *wait || *dryRun, asJSON: *asJSON, render: renderLive})
 }
@@ -95,7 +95,7 @@ func runRestoreUndelete(c *cli, args []string) int {
 	if !ok {
 		return exitError
 	}
-	req := api.OperationRequest{Type: "restore-undelete", RestoreRequest: api.RestoreRequest{Account: account, DryRun: *dryRun,
+	req := api.OperationRequest{Type: api.KindRestoreUndelete, RestoreRequest: api.RestoreRequest{Account: account, DryRun: *dryRun,
 		GranularRequest: api.GranularRequest{From: *from, Until: *until, Folder: *folder}}}
 	return c.runOperation(cl, opRun{cmd: cmd, req: req, wait: *wait || *dryRun, asJSON: *asJSON, render: renderLive})
 }

@@ -21,7 +21,7 @@ func runSmartScan(c *cli, args []string) int {
 	if !ok {
 		return code
 	}
-	return c.runOperation(cl, opRun{cmd: "smartscan", req: api.OperationRequest{Type: "smartscan", Deep: *deep},
+	return c.runOperation(cl, opRun{cmd: "smartscan", req: api.OperationRequest{Type: api.KindSmartScan, Deep: *deep},
 		wait: *wait, asJSON: *asJSON, render: renderScan})
 }
 

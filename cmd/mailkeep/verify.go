@@ -16,7 +16,7 @@ func runVerify(c *cli, args []string) int {
 	if !ok {
 		return code
 	}
-	return c.runOperation(cl, opRun{cmd: "verify", req: api.OperationRequest{Type: "verify", Deep: *deep},
+	return c.runOperation(cl, opRun{cmd: "verify", req: api.OperationRequest{Type: api.KindVerify, Deep: *deep},
 		wait: true, asJSON: *asJSON, render: renderVerify})
 }
 

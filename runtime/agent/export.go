@@ -48,7 +48,7 @@ func (a *Agent) prepareExport(req ExportRequest) (*preparedExport, *Operation, e
 	if err != nil {
 		return nil, nil, err
 	}
-	if op := a.ops.runningPrefix("purge"); op != nil {
+	if op := a.ops.runningPrefix(api.KindPurge); op != nil {
 		return nil, op, fmt.Errorf("a purge (%s) is running; export after it: %w", op.ID, ErrBusy)
 	}
 	state, err := restore.StateAt(e.repo, account, at)
@@ -92,7 +92,7 @@ func (a *Agent) handleExport(w http.ResponseWriter, r *http.Request) {
 		return Progress{ItemsDone: prog.ItemsDone.Load(), ItemsTotal: prog.ItemsTotal.Load(), Bytes: prog.Bytes.Load(), Phase: "streaming " + px.res.Format}
 	}
 	ready := make(chan struct{})
-	op, err := a.ops.start("export:"+px.res.Account, px.params, progress, func(ctx context.Context) (any, error) {
+	op, err := a.ops.start(api.TypeExportPrefix+px.res.Account, px.params, progress, func(ctx context.Context) (any, error) {
 		select {
 		case <-ready:
 		case <-ctx.Done():

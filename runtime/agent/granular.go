@@ -134,7 +134,7 @@ func (a *Agent) startGranular(e *engine, to string, params map[string]any, prepa
 	if _, err := e.store.Account(to); err != nil {
 		return nil, &BadRequestError{err}
 	}
-	if op := a.ops.runningPrefix("purge"); op != nil {
+	if op := a.ops.runningPrefix(api.KindPurge); op != nil {
 		return op, fmt.Errorf("a purge (%s) is running; restore after it: %w", op.ID, ErrBusy)
 	}
 	p := &restore.Progress{}
@@ -145,7 +145,7 @@ func (a *Agent) startGranular(e *engine, to string, params map[string]any, prepa
 	progress := func() Progress {
 		return Progress{ItemsDone: p.ItemsDone.Load(), ItemsTotal: p.ItemsTotal.Load(), Bytes: p.BytesDone.Load()}
 	}
-	return a.ops.start("restore:"+to, params, progress, func(ctx context.Context) (any, error) {
+	return a.ops.start(api.TypeRestorePrefix+to, params, progress, func(ctx context.Context) (any, error) {
 		started := a.cfg.Now()
 		res, err := plan.Run(ctx)
 		if res != nil && !res.DryRun && res.Messages > 0 {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // ErrBusy is returned when an operation of the same kind is running.
@@ -219,7 +221,9 @@ func (m *opManager) runningKind(kind string) bool {
 }
 
 // restoring reports whether a restore writes into an account.
-func (m *opManager) restoring(account string) bool { return m.runningKind("restore:" + account) }
+func (m *opManager) restoring(account string) bool {
+	return m.runningKind(api.TypeRestorePrefix + account)
+}
 
 // shutdown cancels every running operation and waits for them to stop.
 func (m *opManager) shutdown() {
