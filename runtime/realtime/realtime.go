@@ -16,15 +16,15 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 // Store is the mail store as the realtime scanner follows it.
 type Store interface {
 	scan.Store
-	MailStore() schema.MailStore
+	MailStore() location.Location
 }
 
 // Options configure a Scanner.
