@@ -10,6 +10,7 @@ import (
 	"github.com/mailkeep/mailkeep/internal/units"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	mslocation "github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/schema"
 )
@@ -80,7 +81,7 @@ func (d *engineData) deleted(from, to int64) ([]catalog.AccountAmount, error) {
 }
 
 func (d *engineData) storeAccounts(ms string) ([]string, error) {
-	parsed, err := schema.ParseMailStore(ms)
+	parsed, err := mslocation.Parse(ms)
 	if err != nil {
 		return nil, err
 	}

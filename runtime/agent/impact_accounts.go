@@ -3,12 +3,11 @@ package agent
 import (
 	"fmt"
 	"math"
-	"path"
 	"slices"
 	"sort"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/scan"
+	"github.com/mailkeep/mailkeep/runtime/selection"
 	"github.com/mailkeep/mailkeep/schema"
 )
 
@@ -51,17 +50,12 @@ func mailStoreImpact(in *impactInput) ([]Impact, error) {
 
 // selected reports whether a config backs an account up.
 func selected(d *schema.Document, name string) bool {
-	return scan.Selected(name, d.Strings("accounts.include"), d.Strings("accounts.exclude"))
+	return selection.Selected(name, d.Strings("accounts.include"), d.Strings("accounts.exclude"))
 }
 
 // held reports whether a config puts an account under legal hold.
 func held(d *schema.Document, name string) bool {
-	for _, p := range d.Strings("legal_hold.accounts") {
-		if ok, _ := path.Match(p, name); ok {
-			return true
-		}
-	}
-	return false
+	return selection.Held(name, d.Strings("legal_hold.accounts"))
 }
 
 // selectionImpact reports the accounts that accounts.include and
@@ -104,12 +98,12 @@ func selectionImpact(in *impactInput) ([]Impact, error) {
 	}
 	if inc {
 		report("accounts.include", dropsAny(liveInc, candInc), func(n string) bool {
-			return scan.Selected(n, liveInc, liveExc) && !scan.Selected(n, candInc, liveExc)
+			return selection.Selected(n, liveInc, liveExc) && !selection.Selected(n, candInc, liveExc)
 		})
 	}
 	if exc {
 		report("accounts.exclude", dropsAny(candExc, liveExc), func(n string) bool {
-			return scan.Selected(n, liveInc, liveExc) && scan.Selected(n, candInc, liveExc) && !scan.Selected(n, candInc, candExc)
+			return selection.Selected(n, liveInc, liveExc) && selection.Selected(n, candInc, liveExc) && !selection.Selected(n, candInc, candExc)
 		})
 	}
 	return out, nil
