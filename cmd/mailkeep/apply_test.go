@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
+	"github.com/mailkeep/mailkeep/internal/testkit"
 	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
@@ -106,7 +107,7 @@ func TestApplyPartialFailure(t *testing.T) {
 // numbers, apply refuses without -allow-destructive, and the protected
 // server refuses even with it.
 func TestDestructiveRefusal(t *testing.T) {
-	clock := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	clock := testkit.NewClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	f := newTestFleet(t, []string{"mx1", "vault"}, clock)
 	f.extra["vault"] = "  protect = true\n"
 	pol := f.policy(t)
@@ -138,9 +139,9 @@ func TestDestructiveRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	deletedBytes := before - messageBytes(t, f.root)
-	clock.set(clock.Now().Add(time.Hour))
+	clock.Set(clock.Now().Add(time.Hour))
 	scan()
-	clock.set(time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC))
+	clock.Set(time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC))
 
 	for _, n := range []string{"mx1", "vault"} {
 		f.extra[n] += "  purge {\n    item_retention_days = 5\n  }\n"

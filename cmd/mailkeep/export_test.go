@@ -21,7 +21,7 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
-	"github.com/mailkeep/mailkeep/schema"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 )
 
 // exportEnv is an agent process with a backed-up corpus.
@@ -76,7 +76,7 @@ func newExportEnv(t *testing.T, messages int, maxSize int64) *exportEnv {
 		t.Fatalf("accounts %v %v", accts, err)
 	}
 	e.account = accts[0].Name
-	ms, err := schema.ParseMailStore(store)
+	ms, err := location.Parse(store)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/runtime/fsutil"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	mslocation "github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/schema"
 )
@@ -157,7 +158,7 @@ func (a *Agent) activate(doc *schema.Document, startup bool, switched chan struc
 // openEngine opens the store and repository a config names.
 func openEngine(doc *schema.Document) (*engine, error) {
 	c := doc.Config()
-	ms, err := schema.ParseMailStore(c.MailStore)
+	ms, err := mslocation.Parse(c.MailStore)
 	if err != nil {
 		return nil, fmt.Errorf("mail_store: %w", err)
 	}

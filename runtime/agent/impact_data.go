@@ -7,7 +7,7 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/impact"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
-	"github.com/mailkeep/mailkeep/schema"
+	mslocation "github.com/mailkeep/mailkeep/runtime/maildir/location"
 )
 
 // engineData reads an engine's catalog and store for the impact rules
@@ -48,7 +48,7 @@ func (d *engineData) Deleted(from, to int64) ([]impact.Amount, error) {
 }
 
 func (d *engineData) StoreAccounts(ms string) ([]string, error) {
-	parsed, err := schema.ParseMailStore(ms)
+	parsed, err := mslocation.Parse(ms)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/mailkeep/mailkeep/runtime/agent/api"
+	"github.com/mailkeep/mailkeep/runtime/selection"
 	"github.com/mailkeep/mailkeep/schema"
 )
 
@@ -49,12 +50,12 @@ func mailStoreImpact(in *input) ([]api.Impact, error) {
 
 // backedUp reports whether a config backs an account up.
 func backedUp(d *schema.Document, name string) bool {
-	return selectedBy(name, d.Strings("accounts.include"), d.Strings("accounts.exclude"))
+	return selection.Selected(name, d.Strings("accounts.include"), d.Strings("accounts.exclude"))
 }
 
 // held reports whether a config puts an account under legal hold.
 func held(d *schema.Document, name string) bool {
-	return matchAny(d.Strings("legal_hold.accounts"), name)
+	return selection.Held(name, d.Strings("legal_hold.accounts"))
 }
 
 // selectionImpact reports the accounts that accounts.include and
@@ -97,12 +98,12 @@ func selectionImpact(in *input) ([]api.Impact, error) {
 	}
 	if inc {
 		report("accounts.include", dropsAny(liveInc, candInc), func(n string) bool {
-			return selectedBy(n, liveInc, liveExc) && !selectedBy(n, candInc, liveExc)
+			return selection.Selected(n, liveInc, liveExc) && !selection.Selected(n, candInc, liveExc)
 		})
 	}
 	if exc {
 		report("accounts.exclude", dropsAny(candExc, liveExc), func(n string) bool {
-			return selectedBy(n, liveInc, liveExc) && selectedBy(n, candInc, liveExc) && !selectedBy(n, candInc, candExc)
+			return selection.Selected(n, liveInc, liveExc) && selection.Selected(n, candInc, liveExc) && !selection.Selected(n, candInc, candExc)
 		})
 	}
 	return out, nil

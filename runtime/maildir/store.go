@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/mailkeep/mailkeep/schema"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 )
 
 // Errors returned (wrapped, with the path) by the Store and the Writer.
@@ -26,7 +26,7 @@ var (
 // Store is a Dovecot Maildir store described by a mail_store setting. It
 // is safe for concurrent use; it holds no open files.
 type Store struct {
-	ms      schema.MailStore
+	ms      location.Location
 	follow  bool // mail_store_symlinks = "within_store"
 	layout  string
 	path    *template
@@ -45,10 +45,10 @@ type Options struct {
 // Open checks a parsed mail_store setting and returns its Store, which
 // follows no symbolic link below an account's root. It does not touch the
 // disk.
-func Open(ms schema.MailStore) (*Store, error) { return OpenWith(ms, Options{}) }
+func Open(ms location.Location) (*Store, error) { return OpenWith(ms, Options{}) }
 
 // OpenWith is Open with options.
-func OpenWith(ms schema.MailStore, opts Options) (*Store, error) {
+func OpenWith(ms location.Location, opts Options) (*Store, error) {
 	s, err := open(ms)
 	if err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func OpenWith(ms schema.MailStore, opts Options) (*Store, error) {
 	return s, nil
 }
 
-func open(ms schema.MailStore) (*Store, error) {
+func open(ms location.Location) (*Store, error) {
 	if ms.Driver != "maildir" {
 		return nil, fmt.Errorf("mail store driver %q is not supported; the supported driver is \"maildir\"", ms.Driver)
 	}
@@ -103,7 +103,7 @@ func parseStorePath(what, p string) (*template, error) {
 }
 
 // MailStore returns the setting the Store was opened with.
-func (s *Store) MailStore() schema.MailStore { return s.ms }
+func (s *Store) MailStore() location.Location { return s.ms }
 
 // Layout returns LayoutMaildirPP or LayoutFS.
 func (s *Store) Layout() string { return s.layout }

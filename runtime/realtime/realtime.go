@@ -16,15 +16,16 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
+	"github.com/mailkeep/mailkeep/runtime/selection"
 )
 
 // Store is the mail store as the realtime scanner follows it.
 type Store interface {
 	scan.Store
-	MailStore() schema.MailStore
+	MailStore() location.Location
 }
 
 // Options configure a Scanner.
@@ -189,7 +190,7 @@ func (s *Scanner) discover() error {
 	}
 	now := s.opts.Now()
 	for _, a := range accounts {
-		if !scan.Selected(a.Name, s.opts.Include, s.opts.Exclude) {
+		if !selection.Selected(a.Name, s.opts.Include, s.opts.Exclude) {
 			continue
 		}
 		s.watchAccount(a)
@@ -387,7 +388,7 @@ func (s *Scanner) rediscover(now time.Time) {
 	present := map[string]bool{}
 	for _, a := range accounts {
 		present[a.Name] = true
-		if !scan.Selected(a.Name, s.opts.Include, s.opts.Exclude) {
+		if !selection.Selected(a.Name, s.opts.Include, s.opts.Exclude) {
 			continue
 		}
 		s.mu.Lock()
@@ -430,7 +431,7 @@ func (s *Scanner) overflow(err error) {
 		return
 	}
 	for _, a := range accounts {
-		if scan.Selected(a.Name, s.opts.Include, s.opts.Exclude) {
+		if selection.Selected(a.Name, s.opts.Include, s.opts.Exclude) {
 			s.markDirty(a.Name, now)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/runtime/selection"
 )
 
 // Store is the mail store as SmartScan reads it.
@@ -368,28 +368,7 @@ func (s *scanner) busy(name string) bool {
 // wanted reports whether an account is selected by the include and
 // exclude patterns.
 func (s *scanner) wanted(name string) bool {
-	return Selected(name, s.opts.Include, s.opts.Exclude)
-}
-
-// Selected reports whether an account matches include (empty: all) and
-// none of exclude.
-func Selected(name string, include, exclude []string) bool {
-	in := len(include) == 0
-	for _, p := range include {
-		if ok, _ := path.Match(p, name); ok {
-			in = true
-			break
-		}
-	}
-	if !in {
-		return false
-	}
-	for _, p := range exclude {
-		if ok, _ := path.Match(p, name); ok {
-			return false
-		}
-	}
-	return true
+	return selection.Selected(name, s.opts.Include, s.opts.Exclude)
 }
 
 // now returns a strictly increasing timestamp for this run, so that

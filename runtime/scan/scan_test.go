@@ -13,10 +13,10 @@ import (
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/pack"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 // fixture is a hand-made Maildir store (root/DOMAIN/USER/Maildir) and a
@@ -32,7 +32,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &fixture{t: t, root: filepath.Join(dir, "vmail")}
-	ms, err := schema.ParseMailStore("maildir:" + f.root + "/%d/%n/Maildir")
+	ms, err := location.Parse("maildir:" + f.root + "/%d/%n/Maildir")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 // items returns an account's current items as "Folder/base: content".
@@ -281,7 +281,7 @@ func TestSkippedDirectoryHidesItsSubfolders(t *testing.T) {
 	for _, layout := range []string{"fs", "maildir++"} {
 		t.Run(layout, func(t *testing.T) {
 			f := newFixture(t)
-			ms, err := schema.ParseMailStore("maildir:" + f.root + "/%d/%n/Maildir:LAYOUT=" + layout)
+			ms, err := location.Parse("maildir:" + f.root + "/%d/%n/Maildir:LAYOUT=" + layout)
 			mustDo(t, err)
 			st, err := maildir.Open(ms)
 			mustDo(t, err)
