@@ -82,7 +82,7 @@ func (r *Repo) findOrphans() (map[catalog.BlobID]catalog.BlobRef, error) {
 			if err != nil || has {
 				return err
 			}
-			refs[bid] = catalog.BlobRef{Pack: loc.Pack, Offset: loc.Offset, Length: loc.Length, Size: loc.Size}
+			refs[bid] = loc
 			found++
 			return nil
 		})
