@@ -50,7 +50,7 @@ type Skip struct {
 	// Name and ID are the message's Name and ID for ScopeMessage, ""
 	// otherwise.
 	Name, ID string
-	Scope SkipScope
+	Scope    SkipScope
 	// Subtree is set when the folders below this one (Folder + "/...")
 	// were not listed either.
 	Subtree bool
