@@ -44,6 +44,23 @@ func (s *Store) KeepsOwners() bool { return true }
 // ParseSubscriptions reads a subscriptions file of this Store's layout.
 func (s *Store) ParseSubscriptions(raw []byte) []string { return ParseSubscriptions(raw, s.layout) }
 
+// MessageName is FormatName.
+func (s *Store) MessageName(id, flags, letters string) string { return FormatName(id, flags, letters) }
+
+// NewID is NewBase.
+func (s *Store) NewID(id string) string { return NewBase(id) }
+
+// ListableID is ListableBase.
+func (s *Store) ListableID(id string) bool { return ListableBase(id) }
+
+// KeywordLetters is the package function KeywordLetters.
+func (s *Store) KeywordLetters(table, names []string) (string, error) {
+	return KeywordLetters(table, names)
+}
+
+// MaxKeywords is MaxKeywords: the letters 'a' to 'z'.
+func (s *Store) MaxKeywords() int { return MaxKeywords }
+
 // AccountWriter is Writer, for the store interface.
 func (s *Store) AccountWriter(a Account) store.Writer { return storeWriter{s.Writer(a)} }
 

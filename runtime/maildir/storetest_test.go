@@ -62,10 +62,6 @@ type maildirHarness struct{ st *maildir.Store }
 
 func (h maildirHarness) Store() store.Writable { return h.st }
 
-func (h maildirHarness) Name(id, flags, letters string) string {
-	return maildir.FormatName(id, flags, letters)
-}
-
 func (h maildirHarness) SetFlags(a store.Account, f *store.Folder, m *store.Message, flags string) error {
 	dir := filepath.Join(a.Root, f.Dir)
 	info := maildir.ParseInfo(m.Name)

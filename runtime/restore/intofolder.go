@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/store"
 )
@@ -48,7 +47,7 @@ func PrepareIntoFolder(r *repo.Repo, st store.Writable, opts IntoFolderOptions) 
 	if name == "" {
 		return nil, errors.New("restore -into-folder needs a folder name")
 	}
-	if strings.EqualFold(name, maildir.Inbox) {
+	if strings.EqualFold(name, store.Inbox) {
 		return nil, fmt.Errorf("folder %q: restore into a new folder, not into INBOX itself", opts.Folder)
 	}
 	if _, err := folderDir(st, name); err != nil {

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/store"
@@ -268,7 +267,7 @@ func (lw *liveWriter) liveFolder(name string) *store.Folder {
 	}
 	for i := range lw.snap.Folders {
 		f := &lw.snap.Folders[i]
-		if f.Name == name || (strings.EqualFold(name, maildir.Inbox) && f.Dir == "") {
+		if f.Name == name || (strings.EqualFold(name, store.Inbox) && f.Dir == "") {
 			return f
 		}
 	}
@@ -327,7 +326,7 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 	}
 	if !j.dryRun {
 		// The Writer opens every directory without following a link and
-		// refuses one in the way (maildir.ErrSymlink).
+		// refuses one in the way (the Maildir driver's ErrSymlink).
 		if live == nil {
 			o := lw.owner(dirOwner, true)
 			if err := lw.w.Folder(store.FolderSpec{Name: lf.name, Dir: dir, Owner: o}); err != nil {
@@ -407,7 +406,7 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 	if j.dryRun {
 		for _, t := range todos {
 			p := lf.puts[t.i]
-			irs[t.i].Name = maildir.FormatName(maildir.NewBase(p.item.Base), p.flags, t.letters)
+			irs[t.i].Name = j.st.MessageName(j.st.NewID(p.item.Base), p.flags, t.letters)
 			irs[t.i].Outcome = OutcomeWouldRestore
 			fr.Messages++
 			fr.Bytes += p.item.Size
@@ -473,7 +472,7 @@ func (lw *liveWriter) writeMessages(ctx context.Context, dir string, lf *liveFol
 			for t := range next {
 				p := lf.puts[t.i]
 				it := p.item
-				name := maildir.FormatName(maildir.NewBase(it.Base), p.flags, t.letters)
+				name := j.st.MessageName(j.st.NewID(it.Base), p.flags, t.letters)
 				irs[t.i].Name = name
 				var err error
 				if buf, err = j.r.AppendBlob(buf[:0], it.Blob); err != nil {
@@ -579,27 +578,27 @@ func (lw *liveWriter) letters(folder string, table *[]string, keywords []string)
 		if k == "" || strings.HasPrefix(k, "?") {
 			continue // a letter the backed-up table did not name
 		}
-		if addKeyword(table, k) {
+		if addKeyword(lw.job.st.MaxKeywords(), table, k) {
 			names = append(names, k)
 		} else {
-			lw.note("folder %s: its keyword table is full (%d letters): keyword %q was not restored", folder, maildir.MaxKeywords, k)
+			lw.note("folder %s: its keyword table is full (%d letters): keyword %q was not restored", folder, lw.job.st.MaxKeywords(), k)
 		}
 	}
 	if tag := lw.job.tag; tag != "" {
 		switch {
-		case addKeyword(table, tag):
+		case addKeyword(lw.job.st.MaxKeywords(), table, tag):
 			names = append(names, tag)
 			lw.res.Keyword = tag
-		case lw.job.fallback != "" && addKeyword(table, lw.job.fallback):
+		case lw.job.fallback != "" && addKeyword(lw.job.st.MaxKeywords(), table, lw.job.fallback):
 			names = append(names, lw.job.fallback)
 			lw.note("folder %s: its keyword table is full (%d letters): the restored messages are tagged %q instead of %q",
-				folder, maildir.MaxKeywords, lw.job.fallback, tag)
+				folder, lw.job.st.MaxKeywords(), lw.job.fallback, tag)
 		default:
 			lw.note("folder %s: its keyword table is full (%d letters) and has neither %q nor %q: the restored messages carry no tag",
-				folder, maildir.MaxKeywords, tag, lw.job.fallback)
+				folder, lw.job.st.MaxKeywords(), tag, lw.job.fallback)
 		}
 	}
-	letters, err := maildir.KeywordLetters(*table, names)
+	letters, err := lw.job.st.KeywordLetters(*table, names)
 	if err != nil {
 		// Cannot happen: every name was added above.
 		lw.note("folder %s: %v", folder, err)
@@ -610,11 +609,11 @@ func (lw *liveWriter) letters(folder string, table *[]string, keywords []string)
 
 // addKeyword makes sure a keyword is in the table, appending it when there
 // is room; it reports whether the keyword is there.
-func addKeyword(table *[]string, k string) bool {
+func addKeyword(maxKeywords int, table *[]string, k string) bool {
 	if slices.Contains(*table, k) {
 		return true
 	}
-	if len(*table) >= maildir.MaxKeywords || strings.ContainsAny(k, " \n\r\x00") {
+	if len(*table) >= maxKeywords || strings.ContainsAny(k, " \n\r\x00") {
 		return false
 	}
 	*table = append(*table, k)

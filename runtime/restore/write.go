@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/store"
@@ -134,7 +133,7 @@ func (w *writer) folder(ctx context.Context, p *plan, fp *folderPlan) error {
 		// next sync, and get a new UID when a later restore writes it.
 		var entries []store.UIDEntry
 		for _, it := range fp.items {
-			if it.UID != 0 && maildir.ListableBase(it.Base) && !failed[it] {
+			if it.UID != 0 && w.st.ListableID(it.Base) && !failed[it] {
 				entries = append(entries, store.UIDEntry{UID: it.UID, Base: it.Base})
 			}
 		}
@@ -231,11 +230,11 @@ func (w *writer) stage(fv *catalog.FolderVersion, it *catalog.Item, table []stri
 	*buf = data
 	name := it.Name
 	if !full && len(it.Keywords) > 0 {
-		letters, err := maildir.KeywordLetters(table, it.Keywords)
+		letters, err := w.st.KeywordLetters(table, it.Keywords)
 		if err != nil {
 			return nil, fmt.Errorf("message %s/%s: %w", fv.Name, it.Name, err)
 		}
-		name = maildir.FormatName(it.Base, it.Flags, letters)
+		name = w.st.MessageName(it.Base, it.Flags, letters)
 	}
 	st, err := w.w.Stage(fv.Dir, it.Subdir, name, bytes.NewReader(data), time.Unix(0, it.MTime), mdOwner(it.Owner))
 	if err != nil && !errors.Is(err, store.ErrExists) {

@@ -8,6 +8,7 @@ import (
 // Writable is the capability of a store that restores write into.
 type Writable interface {
 	Store
+	Naming
 	// AccountWriter returns a Writer for one account.
 	AccountWriter(a Account) Writer
 	// FolderDir maps a folder name to the Dir it is written in, or says
@@ -20,6 +21,28 @@ type Writable interface {
 	// recorded from this store (Snapshot.SubscriptionsRaw).
 	ParseSubscriptions(raw []byte) []string
 }
+
+// Naming is how a Writable store names the messages written into it.
+type Naming interface {
+	// MessageName is the Name (the change key) of a message of identity
+	// id with these standard flags and keyword letters (see
+	// Folder.Keywords).
+	MessageName(id, flags, letters string) string
+	// NewID returns a fresh identity for a message written next to the
+	// one it was copied from, keeping what id says of its content.
+	NewID(id string) string
+	// ListableID reports whether a message of identity id can keep its
+	// UID in the folder's UID list.
+	ListableID(id string) bool
+	// KeywordLetters maps keyword names to the letters of a folder's
+	// keyword table, or names the first keyword the table lacks.
+	KeywordLetters(table, names []string) (string, error)
+	// MaxKeywords is how many keywords a folder's table holds.
+	MaxKeywords() int
+}
+
+// Inbox is the name of the folder every account has.
+const Inbox = "INBOX"
 
 // Writer writes into one account. It never replaces an existing message:
 // writing one whose identity is already in the folder fails with an error

@@ -19,10 +19,6 @@ type Harness interface {
 	// Store returns the store under test, empty at first; every call
 	// returns the same store.
 	Store() store.Writable
-	// Name is the name (the change key) under which a Writer stores a
-	// message of identity id with these standard flags and keyword
-	// letters ('a' is Folder.Keywords[0]).
-	Name(id, flags, letters string) string
 	// SetFlags changes a message's standard flags, keeping its keywords,
 	// as the mail server does.
 	SetFlags(a store.Account, f *store.Folder, m *store.Message, flags string) error
@@ -176,7 +172,7 @@ func writeCorpus(t *testing.T, h Harness, name string, msgs []msg, o store.Owner
 	var batch []store.Staged
 	for _, m := range msgs {
 		sub := "cur"
-		s, err := w.Stage(dirs[m.folder], sub, h.Name(m.id, m.flags, letters(t, corpusKeywords, m.keywords)), bytes.NewReader(m.body), m.date, fileOwner(o))
+		s, err := w.Stage(dirs[m.folder], sub, h.Store().MessageName(m.id, m.flags, letters(t, corpusKeywords, m.keywords)), bytes.NewReader(m.body), m.date, fileOwner(o))
 		if err != nil {
 			t.Fatalf("account %s: staging %s: %v", name, m.id, err)
 		}
@@ -460,7 +456,7 @@ func testNeverReplace(t *testing.T, h Harness) {
 	w := st.AccountWriter(a)
 	m := corpus[0]
 	for _, flags := range []string{m.flags, "S"} {
-		s, err := w.Stage("", "cur", h.Name(m.id, flags, ""), strings.NewReader("another message"), m.date, store.Owner{})
+		s, err := w.Stage("", "cur", h.Store().MessageName(m.id, flags, ""), strings.NewReader("another message"), m.date, store.Owner{})
 		if err == nil {
 			err = w.Publish([]store.Staged{s})[0]
 		}
