@@ -2,6 +2,7 @@ package purge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,8 +32,8 @@ func hook(point string) {
 // (cancelling then changes nothing, and Run returns no Result) and between
 // packs (what is done stays done, the rest is left for the next purge; the
 // Result says what was done, and the error is ctx's).
-func Run(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
-	opts, err := opts.check()
+func Run(ctx context.Context, r *repo.Repo, opts Options) (res *Result, err error) {
+	opts, err = opts.check()
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +64,16 @@ func Run(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
 	if err := r.LockWrites(); err != nil {
 		return nil, err
 	}
-	defer r.WriteMu.Unlock()
+	defer func() {
+		// As SmartScan does: a pack write that failed (a full disk) went
+		// with a batch that was never committed; clearing it gives back
+		// the space of its copies and keeps verify from reporting the
+		// store's kept error as a damaged pack.
+		if rerr := r.Packs.Recover(); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		r.WriteMu.Unlock()
+	}()
 	if err := p.purgeCatalog(ctx); err != nil {
 		return nil, err // rolled back: nothing changed
 	}
