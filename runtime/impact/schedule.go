@@ -1,10 +1,17 @@
 package impact
 
 import (
+	"strings"
 	"time"
 
-	"github.com/mailkeep/mailkeep/schema"
+	"github.com/robfig/cron/v3"
 )
+
+// cronParser reads schedules as schema.CronSchedule does: the standard
+// five fields and descriptors such as @daily or @every 6h. The documents
+// the rules read are validated already, so the parse cannot refuse what
+// the schema accepted (TestNextRunAsTheSchema).
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // nextRun computes the next run of a cron schedule after t in the time
 // zone tz ("" is the local zone), as the agent's scheduler runs it, for a
@@ -19,7 +26,7 @@ func nextRun(spec, tz string, t time.Time) time.Time {
 		}
 		loc = l
 	}
-	sched, err := schema.CronSchedule(spec)
+	sched, err := cronParser.Parse(strings.TrimSpace(spec))
 	if err != nil {
 		return time.Time{}
 	}
