@@ -8,6 +8,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/selection"
+	"github.com/mailkeep/mailkeep/schema"
 )
 
 func mailStoreImpact(in *input) ([]api.Impact, error) {
@@ -48,12 +49,12 @@ func mailStoreImpact(in *input) ([]api.Impact, error) {
 }
 
 // backedUp reports whether a config backs an account up.
-func backedUp(d Document, name string) bool {
+func backedUp(d *schema.Document, name string) bool {
 	return selection.Selected(name, d.Strings("accounts.include"), d.Strings("accounts.exclude"))
 }
 
 // held reports whether a config puts an account under legal hold.
-func held(d Document, name string) bool {
+func held(d *schema.Document, name string) bool {
 	return selection.Held(name, d.Strings("legal_hold.accounts"))
 }
 
@@ -61,7 +62,7 @@ func held(d Document, name string) bool {
 // accounts.exclude stop backing up: first those the new include no longer
 // matches, then those the new exclude matches.
 func selectionImpact(in *input) ([]api.Impact, error) {
-	inc, exc := changedList(in, "accounts.include"), changedList(in, "accounts.exclude")
+	inc, exc := changed(in, "accounts.include"), changed(in, "accounts.exclude")
 	if !inc && !exc {
 		return nil, nil
 	}
@@ -121,7 +122,7 @@ func dropsAny(from, to []string) bool {
 
 func legalHoldImpact(in *input) ([]api.Impact, error) {
 	const p = "legal_hold.accounts"
-	if !changedList(in, p) {
+	if !changed(in, p) {
 		return nil, nil
 	}
 	narrows := dropsAny(in.live.Strings(p), in.cand.Strings(p))

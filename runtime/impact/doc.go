@@ -7,9 +7,7 @@
 // The agent evaluates a candidate with the numbers of its repository
 // (Evaluate with a Data over its catalog and mail store, for POST
 // /v1/config/evaluate); the planner, when an agent cannot evaluate,
-// judges from the settings alone (Static). The rules read the config
-// documents through the Document interface (*schema.Document is one) and
-// the repository through Data: the package imports neither the schema
-// nor the repository, so that, like every runtime package but the agent,
-// it links no policy language, and the planner no SQLite.
+// judges from the settings alone (Static). The package imports the
+// config schema and the API types, never the repository, so that the
+// planner links no SQLite.
 package impact

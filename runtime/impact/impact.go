@@ -4,18 +4,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/units"
 	"github.com/mailkeep/mailkeep/runtime/agent/api"
+	"github.com/mailkeep/mailkeep/schema"
 )
 
 // Static returns what replacing live by cand does to the backup as far
 // as the settings alone tell: which changes are destructive and why,
 // without numbers. The planner uses it when an agent cannot evaluate a
 // candidate itself.
-func Static(live, cand Document, now time.Time) []api.Impact {
+func Static(live, cand *schema.Document, now time.Time) []api.Impact {
 	imps, _ := Evaluate(Input{Live: live, Cand: cand, Now: now})
 	return imps
 }
@@ -24,22 +24,11 @@ func Static(live, cand Document, now time.Time) []api.Impact {
 type Input struct {
 	// Live is the config in force, Cand the candidate that would replace
 	// it, Now the instant of the evaluation.
-	Live, Cand Document
+	Live, Cand *schema.Document
 	Now        time.Time
 	// Data reads the repository and the mail store; nil when they cannot
 	// be read, and impacts are then judged from the settings alone.
 	Data Data
-}
-
-// Document is a config document as the rules read it: a setting's value
-// by its path ("purge.item_retention_days"). *schema.Document is one; the
-// rules take it through this interface so that the package, like every
-// runtime package but the agent, does not import the policy language.
-type Document interface {
-	Bool(path string) bool
-	Int(path string) int64
-	String(path string) string
-	Strings(path string) []string
 }
 
 // Data is what the impact rules read from the repository and the mail
@@ -87,7 +76,7 @@ var rules = []func(in *input) ([]api.Impact, error){
 
 // input is an Input as the rules read it.
 type input struct {
-	live, cand Document
+	live, cand *schema.Document
 	now        time.Time
 	data       Data
 }
@@ -109,17 +98,9 @@ func Evaluate(in Input) ([]api.Impact, error) {
 	return out, nil
 }
 
-// changed reports whether a text setting differs between the live and
-// the candidate config.
-func changed(in *input, p string) bool { return in.live.String(p) != in.cand.String(p) }
-
-// changedList reports whether a list setting differs (in its order too).
-func changedList(in *input, p string) bool {
-	return !slices.Equal(in.live.Strings(p), in.cand.Strings(p))
+func changed(in *input, p string) bool {
+	return !in.live.Get(p).RawEquals(in.cand.Get(p))
 }
-
-// changedNumber reports whether a number setting differs.
-func changedNumber(in *input, p string) bool { return in.live.Int(p) != in.cand.Int(p) }
 
 func turnedOff(in *input, p string) bool {
 	return in.live.Bool(p) && !in.cand.Bool(p)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/units"
 	"github.com/mailkeep/mailkeep/runtime/agent/api"
+	"github.com/mailkeep/mailkeep/schema"
 )
 
 func purgeEnabledImpact(in *input) ([]api.Impact, error) {
@@ -19,7 +20,7 @@ func purgeEnabledImpact(in *input) ([]api.Impact, error) {
 
 // retention returns a retention setting in force: its days, or false when
 // that purge does not run (purge disabled, or 0 days).
-func retention(d Document, p string) (int64, bool) {
+func retention(d *schema.Document, p string) (int64, bool) {
 	days := d.Int(p)
 	if !d.Bool("purge.enabled") || days <= 0 {
 		return 0, false
@@ -35,7 +36,7 @@ func shorter(in *input, p string) (string, bool) {
 	if !newOn || (oldOn && newDays >= oldDays) {
 		return "", false
 	}
-	if changedNumber(in, p) {
+	if changed(in, p) {
 		return p, true
 	}
 	return "purge.enabled", true
@@ -60,7 +61,7 @@ func retentionWindow(in *input, p string) (next time.Time, from, to int64) {
 func days(n int64) time.Duration { return time.Duration(n) * 24 * time.Hour }
 
 // keptToday describes a live retention.
-func keptToday(d Document, p string) string {
+func keptToday(d *schema.Document, p string) string {
 	if n, ok := retention(d, p); ok {
 		return fmt.Sprintf("%d days", n)
 	}
@@ -134,7 +135,7 @@ func retentionImpact(in *input, t retentionTarget) ([]api.Impact, error) {
 
 // accountPurgeWhen says when a deleted account's backup goes under a
 // config.
-func accountPurgeWhen(d Document) string {
+func accountPurgeWhen(d *schema.Document) string {
 	if n, ok := retention(d, "purge.account_retention_days"); ok {
 		return fmt.Sprintf("%d days later (account retention)", n)
 	}

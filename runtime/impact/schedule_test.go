@@ -3,8 +3,6 @@ package impact
 import (
 	"testing"
 	"time"
-
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 // TestNextRunAcrossDST: schedules run in their own time zone, and a daily
@@ -44,19 +42,4 @@ func mustZone(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
-}
-
-// TestNextRunAsTheSchema: the rules' schedules run when the schema's do,
-// for every form the schema accepts.
-func TestNextRunAsTheSchema(t *testing.T) {
-	after := time.Date(2026, 2, 27, 13, 14, 15, 0, time.UTC)
-	for _, spec := range []string{"0 4 * * *", "0 4 * * 6", "*/15 2-5 1,15 * 1-5", "30 2 29 2 *", "@daily", "@weekly", "@monthly", "@hourly", "@every 6h", " 0 4 * * * ", " @daily "} {
-		s, err := schema.CronSchedule(spec)
-		if err != nil {
-			t.Fatalf("schema.CronSchedule(%q): %v", spec, err)
-		}
-		if got, want := nextRun(spec, "UTC", after), s.Next(after); !got.Equal(want) {
-			t.Errorf("nextRun(%q) = %s, the schema's schedule runs at %s", spec, got, want)
-		}
-	}
 }
