@@ -13,6 +13,7 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/maildir"
 	mslocation "github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/runtime/store"
 	"github.com/mailkeep/mailkeep/schema"
 )
 
@@ -72,8 +73,10 @@ type Agent struct {
 
 // engine is what the backup module works with under one config.
 type engine struct {
-	repo  *repo.Repo
-	store *maildir.Store
+	repo *repo.Repo
+	// store is the mail store; the Maildir driver opens it, the engines
+	// use it through the store interface.
+	store store.Writable
 	doc   *schema.Document
 }
 
@@ -162,7 +165,7 @@ func openEngine(doc *schema.Document) (*engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail_store: %w", err)
 	}
-	store, err := maildir.OpenWith(ms, maildir.Options{Symlinks: c.MailStoreSymlinks})
+	st, err := maildir.OpenWith(ms, maildir.Options{Symlinks: c.MailStoreSymlinks})
 	if err != nil {
 		return nil, fmt.Errorf("mail_store: %w", err)
 	}
@@ -178,7 +181,7 @@ func openEngine(doc *schema.Document) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &engine{repo: r, store: store, doc: doc}, nil
+	return &engine{repo: r, store: st, doc: doc}, nil
 }
 
 // switchWait is how long an operation waits for a repository switch (a

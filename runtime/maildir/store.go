@@ -1,7 +1,6 @@
 package maildir
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,18 +8,20 @@ import (
 	"strings"
 
 	"github.com/mailkeep/mailkeep/runtime/maildir/location"
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
-// Errors returned (wrapped, with the path) by the Store and the Writer.
+// Errors returned (wrapped, with the path) by the Store and the Writer:
+// the store driver interface's own.
 var (
 	// ErrNoAccount means the account's Maildir root does not exist.
-	ErrNoAccount = errors.New("no such account")
+	ErrNoAccount = store.ErrNoAccount
 	// ErrVanished means a message file is gone: expunged, or moved to
 	// another folder.
-	ErrVanished = errors.New("message vanished")
+	ErrVanished = store.ErrVanished
 	// ErrExists means a Writer refused to replace a message: a file with
 	// the same base name is already in the folder.
-	ErrExists = errors.New("message already exists")
+	ErrExists = store.ErrExists
 )
 
 // Store is a Dovecot Maildir store described by a mail_store setting. It
@@ -108,22 +109,11 @@ func (s *Store) MailStore() location.Location { return s.ms }
 // Layout returns LayoutMaildirPP or LayoutFS.
 func (s *Store) Layout() string { return s.layout }
 
-// Account is one mail account of a Store and where its files are.
-type Account struct {
-	// Name is "user@domain", or "user" when the path template has no
-	// domain.
-	Name string
-	// User is the local part, Domain the domain ("" when none).
-	User, Domain string
-	// Root is the account's Maildir root (INBOX's directory).
-	Root string
-	// Control is where dovecot-uidlist, dovecot-keywords and
-	// subscriptions live: Root, unless CONTROL= is set.
-	Control string
-	// Index is where Dovecot keeps its index files when INDEX= is set
-	// (never read by mailkeep); "" otherwise.
-	Index string
-}
+// Account is one mail account of a Store and where its files are: Root
+// is its Maildir root, Control where its dovecot-uidlist,
+// dovecot-keywords and subscriptions live (Root unless CONTROL= is set),
+// Index where Dovecot's index files are when INDEX= is set.
+type Account = store.Account
 
 // Account resolves an account name to its paths, whether or not it exists
 // on disk. Names are checked: no '/', no "..", no NUL, no leading '.', and

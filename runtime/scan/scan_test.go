@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,19 +121,19 @@ func packLocation(r catalog.BlobRef) pack.Location {
 	return pack.Location{Pack: r.Pack, Offset: r.Offset, Length: r.Length, Size: r.Size}
 }
 
-// hookedStore is the Maildir store with a hook in front of OpenMessage.
+// hookedStore is the Maildir store with a hook in front of Open.
 type hookedStore struct {
 	*maildir.Store
 	open func(a maildir.Account, m *maildir.Message) error
 }
 
-func (s hookedStore) OpenMessage(a maildir.Account, f *maildir.Folder, m *maildir.Message) (*os.File, error) {
+func (s hookedStore) Open(a maildir.Account, f *maildir.Folder, m *maildir.Message) (io.ReadCloser, error) {
 	if s.open != nil {
 		if err := s.open(a, m); err != nil {
 			return nil, err
 		}
 	}
-	return s.Store.OpenMessage(a, f, m)
+	return s.Store.Open(a, f, m)
 }
 
 // One message that cannot be read does not stop its account from being

@@ -15,6 +15,7 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/scan"
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
 // items returns an account's current items as "Folder/base: content".
@@ -56,7 +57,7 @@ func (f *fixture) folders(account string) []string {
 }
 
 // scanOK runs a SmartScan that must succeed without account errors.
-func (f *fixture) scanOK(st scan.Store) *scan.Result {
+func (f *fixture) scanOK(st store.Store) *scan.Result {
 	f.t.Helper()
 	res, err := scan.Run(context.Background(), f.repo, st, scan.Options{})
 	if err != nil || len(res.Errors) != 0 {
