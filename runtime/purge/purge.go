@@ -31,8 +31,8 @@ func hook(point string) {
 // (cancelling then changes nothing, and Run returns no Result) and between
 // packs (what is done stays done, the rest is left for the next purge; the
 // Result says what was done, and the error is ctx's).
-func Run(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
-	opts, err := opts.check()
+func Run(ctx context.Context, r *repo.Repo, opts Options) (_ *Result, err error) {
+	opts, err = opts.check()
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,17 @@ func Run(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
 	if err := r.LockWrites(); err != nil {
 		return nil, err
 	}
-	defer r.WriteMu.Unlock()
+	defer func() {
+		// A pack write that failed went with a commit that was never
+		// made: clear the failure now, as SmartScan does, so that the
+		// pack being written is cut back to what is durable (on a full
+		// disk that gives the space back) and a verify meanwhile does
+		// not take the unwritten records for damage.
+		if rerr := r.Packs.Recover(); rerr != nil && err == nil {
+			err = rerr
+		}
+		r.WriteMu.Unlock()
+	}()
 	if err := p.purgeCatalog(ctx); err != nil {
 		return nil, err // rolled back: nothing changed
 	}

@@ -50,10 +50,17 @@ func (l *WriteLock) Waiting() bool { return l.waiting.Load() > 0 }
 // LockWrites takes WriteMu for a catalog writer and clears a write error
 // the pack store kept from an earlier writer (a full disk, an I/O error),
 // so that the repository recovers by itself once the cause is gone: the
-// earlier writer committed nothing of what failed. On error WriteMu is
-// released again.
+// earlier writer committed nothing of what failed. It also drops the
+// space budget of the last measurement (see ReserveSpace), so that the
+// writer's first record measures the free space again: other processes
+// may have taken it since, however long ago that measurement was (the
+// realtime scanner writes a batch now and then for days). On error
+// WriteMu is released again.
 func (r *Repo) LockWrites() error {
 	r.WriteMu.Lock()
+	r.space.mu.Lock()
+	r.space.left = 0
+	r.space.mu.Unlock()
 	if err := r.Packs.Recover(); err != nil {
 		r.WriteMu.Unlock()
 		return err
