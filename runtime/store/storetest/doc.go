@@ -21,4 +21,7 @@
 //     goroutines write the same new one at once;
 //   - owners and modes round-trip when the driver has the OwnerKeeper
 //     capability.
+//
+// Memory is a driver in memory that passes the suite, for tests of the
+// engines that need a store without files.
 package storetest
