@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
 	"github.com/mailkeep/mailkeep/schema"
 )
@@ -17,8 +17,8 @@ import (
 // PutConfig returns an error for which client.Conflict is true when
 // ifMatch is not the live ETag.
 type Writer interface {
-	Config(ctx context.Context) (*agent.ConfigState, error)
-	PutConfig(ctx context.Context, doc []byte, ifMatch, clientName string) (*agent.ConfigState, error)
+	Config(ctx context.Context) (*api.ConfigState, error)
+	PutConfig(ctx context.Context, doc []byte, ifMatch, clientName string) (*api.ConfigState, error)
 }
 
 // Applier applies plans.
@@ -195,7 +195,7 @@ func (a *Applier) applyServer(ctx context.Context, sp *ServerPlan) ServerResult 
 
 // stale refuses a server whose live config moved since the plan and says
 // what changed.
-func (a *Applier) stale(sp *ServerPlan, cs *agent.ConfigState, why string) ServerResult {
+func (a *Applier) stale(sp *ServerPlan, cs *api.ConfigState, why string) ServerResult {
 	res := ServerResult{Outcome: OutcomeStale}
 	from := "unconfigured"
 	if sp.Live != nil {

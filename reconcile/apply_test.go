@@ -36,8 +36,8 @@ func TestApplyOutcomes(t *testing.T) {
 	if rep.Result() != ResultPartial {
 		t.Errorf("result %d, want partial", rep.Result())
 	}
-	if fl["new"].applied == nil || fl["new"].applied.Client != "mailkeep apply (test@host)" {
-		t.Errorf("last_applied not recorded: %+v", fl["new"].applied)
+	if fl["new"].Applied == nil || fl["new"].Applied.Client != "mailkeep apply (test@host)" {
+		t.Errorf("last_applied not recorded: %+v", fl["new"].Applied)
 	}
 
 	// With -allow-destructive: the protected server is still refused.
@@ -51,20 +51,20 @@ func TestApplyOutcomes(t *testing.T) {
 	}
 
 	// Once more: a no-op.
-	puts := fl["changed"].puts
+	puts := fl["changed"].Puts
 	rep = applier(fl, true).Apply(context.Background(), plan)
-	if got := results(rep)["changed"]; got.Outcome != OutcomeUnchanged || fl["changed"].puts != puts {
-		t.Errorf("re-apply: %+v, %d puts", got, fl["changed"].puts-puts)
+	if got := results(rep)["changed"]; got.Outcome != OutcomeUnchanged || fl["changed"].Puts != puts {
+		t.Errorf("re-apply: %+v, %d puts", got, fl["changed"].Puts-puts)
 	}
 }
 
 func TestApplyStale(t *testing.T) {
 	plan, fl, p := testPlan(t)
-	fl["same"].set(docOf(t, p, "same", map[string]any{"description": "moved", "purge.account_retention_days": 90}))
+	fl["same"].Set(docOf(t, p, "same", map[string]any{"description": "moved", "purge.account_retention_days": 90}))
 	// The race: another apply writes "new" between our read and our write.
-	fl["new"].beforePut = func() {
-		fl["new"].beforePut = nil
-		fl["new"].apply(docOf(t, p, "new", map[string]any{"description": "the other apply"}))
+	fl["new"].BeforePut = func() {
+		fl["new"].BeforePut = nil
+		fl["new"].Apply(docOf(t, p, "new", map[string]any{"description": "the other apply"}))
 	}
 	rep := applier(fl, true).Apply(context.Background(), plan)
 	got := results(rep)
@@ -104,7 +104,7 @@ func TestApplyResult(t *testing.T) {
 
 func TestApplyFailure(t *testing.T) {
 	plan, fl, _ := testPlan(t)
-	fl["new"].putErr = errors.New("agent https://new.example.com:7443: disk full")
+	fl["new"].PutErr = errors.New("agent https://new.example.com:7443: disk full")
 	rep := applier(fl, false).Apply(context.Background(), plan)
 	if got := results(rep)["new"]; got.Outcome != OutcomeFailed || !strings.Contains(got.Detail, "disk full") {
 		t.Errorf("new: %+v", got)

@@ -5,123 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
-	"github.com/mailkeep/mailkeep/runtime/client"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
+	"github.com/mailkeep/mailkeep/runtime/agent/api/apitest"
 	"github.com/mailkeep/mailkeep/schema"
 )
 
-// fakeAgent is an in-memory agent with the config API's semantics: ETag,
-// revision, If-Match, last_applied with its document.
-type fakeAgent struct {
-	mu      sync.Mutex
-	doc     []byte
-	etag    string
-	rev     int64
-	applied *agent.Applied
-	// down makes every call fail as a connection error would.
-	down error
-	// impacts, when set, are what Evaluate reports; otherwise the
-	// settings alone decide (agent.StaticImpacts).
-	impacts []agent.Impact
-	// noEvaluate answers Evaluate with 404, as an older agent does.
-	noEvaluate bool
-	// putErr fails every PutConfig.
-	putErr error
-	// beforePut runs before a PutConfig takes effect (races).
-	beforePut func()
-	puts      int
-}
+// fakeAgent is the fake agent of the conformance cases (apitest.Fake),
+// which runtime/agent's TestConformance keeps true to the agent.
+type fakeAgent = apitest.Fake
 
 // fakeNow is the clock of the fake tests.
 var fakeNow = time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
-
-func (f *fakeAgent) Config(ctx context.Context) (*agent.ConfigState, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.down != nil {
-		return nil, f.down
-	}
-	if f.doc == nil {
-		return nil, client.ErrUnconfigured
-	}
-	return &agent.ConfigState{Document: f.doc, ETag: f.etag, Revision: f.rev, UpdatedAt: fakeNow, LastApplied: f.applied}, nil
-}
-
-func (f *fakeAgent) Evaluate(ctx context.Context, doc []byte) (*agent.Evaluation, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.down != nil {
-		return nil, f.down
-	}
-	if f.noEvaluate {
-		return nil, &client.APIError{Status: http.StatusNotFound, Message: "agent fake: 404 page not found"}
-	}
-	cand, err := schema.DecodeDocument(doc)
-	if err != nil {
-		return nil, &client.APIError{Status: http.StatusBadRequest, Message: err.Error()}
-	}
-	ev := &agent.Evaluation{LiveETag: f.etag, CandidateETag: cand.ETag(), EvaluatedAt: fakeNow, Impacts: f.impacts}
-	if f.impacts == nil && f.doc != nil {
-		live, _ := schema.DecodeDocument(f.doc)
-		ev.Impacts = agent.StaticImpacts(live, cand, fakeNow)
-	}
-	return ev, nil
-}
-
-func (f *fakeAgent) PutConfig(ctx context.Context, doc []byte, ifMatch, clientName string) (*agent.ConfigState, error) {
-	if f.beforePut != nil {
-		f.beforePut()
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.puts++
-	if f.down != nil {
-		return nil, f.down
-	}
-	if f.putErr != nil {
-		return nil, f.putErr
-	}
-	if ifMatch != f.etag {
-		return nil, &client.APIError{Status: http.StatusConflict, Message: fmt.Sprintf("agent fake: If-Match %s, live ETag %s", ifMatch, f.etag)}
-	}
-	d, err := schema.DecodeDocument(doc)
-	if err != nil {
-		return nil, &client.APIError{Status: http.StatusBadRequest, Message: err.Error()}
-	}
-	if d.ETag() != f.etag {
-		f.doc, f.etag = d.Canonical(), d.ETag()
-		f.rev++
-	}
-	if clientName != "" {
-		f.applied = &agent.Applied{ETag: f.etag, Time: fakeNow, Client: clientName, Document: f.doc}
-	}
-	return &agent.ConfigState{Document: f.doc, ETag: f.etag, Revision: f.rev, LastApplied: f.applied}, nil
-}
-
-// set replaces the config as a direct change would (no client name).
-func (f *fakeAgent) set(doc []byte) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	d, err := schema.DecodeDocument(doc)
-	if err != nil {
-		panic(err)
-	}
-	f.doc, f.etag = d.Canonical(), d.ETag()
-	f.rev++
-}
-
-// apply sets the config as mailkeep apply would.
-func (f *fakeAgent) apply(doc []byte) {
-	f.set(doc)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.applied = &agent.Applied{ETag: f.etag, Time: fakeNow.Add(-24 * time.Hour), Client: "mailkeep apply (ci@runner)", Document: f.doc}
-}
 
 // fleet is a set of fake agents by server name.
 type fleet map[string]*fakeAgent
@@ -178,26 +75,26 @@ func docOf(t testing.TB, p *schema.Policy, server string, edits map[string]any) 
 // "same" up to date, "changed" drifted and behind the policy, "gone"
 // unreachable, "vault" protected with a destructive change.
 func testFleet(t testing.TB, p *schema.Policy) fleet {
-	fl := fleet{"new": {}, "same": {}, "changed": {}, "vault": {},
-		"gone": {down: errors.New("agent https://gone.example.com:7443: dial tcp: connect: connection refused")}}
-	fl["same"].apply(docOf(t, p, "same", nil))
-	fl["changed"].apply(docOf(t, p, "changed", map[string]any{
+	fl := fleet{"new": {Now: fakeNow}, "same": {Now: fakeNow}, "changed": {Now: fakeNow}, "vault": {Now: fakeNow},
+		"gone": {Now: fakeNow, Down: errors.New("agent https://gone.example.com:7443: dial tcp: connect: connection refused")}}
+	fl["same"].Apply(docOf(t, p, "same", nil))
+	fl["changed"].Apply(docOf(t, p, "changed", map[string]any{
 		"description":               "Before",
 		"purge.item_retention_days": 30,
 		"remote.bucket":             "old-bucket-secret",
 		"restore.post_command":      []any{"doveadm", "force-resync", "-u", "%u"},
 	}))
-	fl["changed"].set(docOf(t, p, "changed", map[string]any{
+	fl["changed"].Set(docOf(t, p, "changed", map[string]any{
 		"description":               "Edited on the agent",
 		"purge.item_retention_days": 30,
 		"remote.bucket":             "old-bucket-secret",
 		"restore.post_command":      []any{"doveadm", "force-resync", "-u", "%u"},
 	}))
 	next := time.Date(2026, 1, 17, 4, 0, 0, 0, time.UTC)
-	fl["changed"].impacts = []agent.Impact{{Path: "purge.item_retention_days", Destructive: true, Counted: true, Items: 12, Bytes: 345678,
+	fl["changed"].Impacts = []api.Impact{{Path: "purge.item_retention_days", Destructive: true, Counted: true, Items: 12, Bytes: 345678,
 		Accounts: []string{"ann@example.com", "bob@example.com"}, NextPurge: &next,
 		Reason: "12 deleted messages (337.6 KiB) in 2 accounts become purgeable at the next purge (2026-01-17 04:00 UTC): deleted more than 7 days before it, they are kept 30 days today."}}
-	fl["vault"].apply(docOf(t, p, "vault", map[string]any{"smartscan.enabled": true}))
+	fl["vault"].Apply(docOf(t, p, "vault", map[string]any{"smartscan.enabled": true}))
 	return fl
 }
 

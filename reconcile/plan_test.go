@@ -3,37 +3,21 @@ package reconcile
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/internal/testkit"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/schema"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // golden compares got with testdata/golden/NAME, or rewrites it with
 // -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file; run go test ./reconcile -update and review the diff.\ngot:\n%s", name, got)
-	}
+	testkit.Golden(t, filepath.Join("testdata", "golden", name), []byte(got))
 }
 
 func byName(p *Plan) map[string]*ServerPlan {
@@ -93,7 +77,7 @@ func TestPlanFillsDefaults(t *testing.T) {
 	delete(full["index"].(map[string]any), "max_size_mb")
 	delete(full, "description")
 	old, _ := marshalCanonical(full)
-	f := &fakeAgent{doc: old, etag: "older-etag", rev: 4}
+	f := &fakeAgent{Now: fakeNow, Doc: old, ETag: "older-etag", Rev: 4}
 	pl := &Planner{Dial: fleet{"same": f}.dial}
 	plan := pl.Plan(context.Background(), p, []*schema.Server{s}, "x")
 	if sp := plan.Servers[0]; sp.Action != ActionNoOp {
@@ -117,8 +101,8 @@ func TestDrift(t *testing.T) {
 		t.Errorf("drift changes %+v", d.Changes)
 	}
 	// A config set directly, never applied: drift without a baseline.
-	fl["same"].applied = nil
-	fl["same"].set(docOf(t, p, "same", map[string]any{"description": "by hand"}))
+	fl["same"].Applied = nil
+	fl["same"].Set(docOf(t, p, "same", map[string]any{"description": "by hand"}))
 	pl := &Planner{Dial: fl.dial}
 	s, _ := p.Server("same")
 	sp := pl.Plan(context.Background(), p, []*schema.Server{s}, "x").Servers[0]
@@ -126,7 +110,7 @@ func TestDrift(t *testing.T) {
 		t.Errorf("drift without last_applied: %+v", sp.Drift)
 	}
 	// An agent that keeps no applied document: drift noted, not shown.
-	fl["same"].applied = &agent.Applied{ETag: "other", Client: "old"}
+	fl["same"].Applied = &api.Applied{ETag: "other", Client: "old"}
 	sp = pl.Plan(context.Background(), p, []*schema.Server{s}, "x").Servers[0]
 	if sp.Drift == nil || len(sp.Drift.Changes) != 0 || !strings.Contains(sp.Drift.Note, "does not keep") {
 		t.Errorf("drift without document: %+v", sp.Drift)
@@ -138,7 +122,7 @@ func TestDrift(t *testing.T) {
 func TestImpactsWithoutEvaluate(t *testing.T) {
 	p := loadPolicy(t)
 	fl := testFleet(t, p)
-	fl["changed"].noEvaluate = true
+	fl["changed"].NoEvaluate = true
 	pl := &Planner{Dial: fl.dial, Now: func() time.Time { return fakeNow }}
 	s, _ := p.Server("changed")
 	sp := pl.Plan(context.Background(), p, []*schema.Server{s}, "x").Servers[0]

@@ -68,7 +68,7 @@ func TestPlanFileSensitiveChanged(t *testing.T) {
 	if got["new"].Outcome != OutcomeStale || !strings.Contains(got["new"].Detail, "sensitive values the policy gives now are not those planned") {
 		t.Errorf("new: %+v", got["new"])
 	}
-	if fl["new"].puts != 0 {
+	if fl["new"].Puts != 0 {
 		t.Error("a blocked server was written")
 	}
 }

@@ -7,7 +7,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
+	"github.com/mailkeep/mailkeep/runtime/agent/impact"
 	"github.com/mailkeep/mailkeep/runtime/client"
 	"github.com/mailkeep/mailkeep/schema"
 )
@@ -16,8 +17,8 @@ import (
 // satisfies it. Config returns client.ErrUnconfigured for an agent without
 // config.
 type Agent interface {
-	Config(ctx context.Context) (*agent.ConfigState, error)
-	Evaluate(ctx context.Context, doc []byte) (*agent.Evaluation, error)
+	Config(ctx context.Context) (*api.ConfigState, error)
+	Evaluate(ctx context.Context, doc []byte) (*api.Evaluation, error)
 }
 
 // DefaultTimeout bounds the time spent on one server by plan and apply.
@@ -111,7 +112,7 @@ func (sp *ServerPlan) unreachable(err error) {
 
 // drift returns what changed on the agent since mailkeep last applied its
 // config, or nil when nothing did.
-func drift(cs *agent.ConfigState, live map[string]any, sens *Sensitivity) *Drift {
+func drift(cs *api.ConfigState, live map[string]any, sens *Sensitivity) *Drift {
 	la := cs.LastApplied
 	if la == nil {
 		return &Drift{Note: "No mailkeep apply is recorded on the agent: its config was set another way (directly through its API)."}
@@ -141,7 +142,7 @@ func drift(cs *agent.ConfigState, live map[string]any, sens *Sensitivity) *Drift
 // settings alone decide what is destructive.
 func (p *Planner) evaluate(ctx context.Context, ag Agent, sp *ServerPlan, liveETag string, liveDoc, doc *schema.Document, now func() time.Time) {
 	ev, err := ag.Evaluate(ctx, sp.Desired)
-	var imps []agent.Impact
+	var imps []api.Impact
 	if err != nil {
 		var ae *client.APIError
 		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
@@ -149,7 +150,7 @@ func (p *Planner) evaluate(ctx context.Context, ag Agent, sp *ServerPlan, liveET
 		} else {
 			sp.Notes = append(sp.Notes, "Impacts not measured: "+sp.Sensitivity.Scrub(err.Error())+"; destructive changes are judged from the settings alone.")
 		}
-		imps = agent.StaticImpacts(liveDoc, doc, now())
+		imps = impact.Static(liveDoc, doc, now())
 	} else {
 		imps = ev.Impacts
 		if ev.Note != "" {
@@ -164,7 +165,7 @@ func (p *Planner) evaluate(ctx context.Context, ag Agent, sp *ServerPlan, liveET
 
 // attachImpacts sets the destructive flag, reason and numbers of each
 // change from the impacts reported on its path.
-func attachImpacts(sp *ServerPlan, imps []agent.Impact) {
+func attachImpacts(sp *ServerPlan, imps []api.Impact) {
 	for _, imp := range imps {
 		i := changeIndex(sp.Changes, imp.Path)
 		if i < 0 {

@@ -1,7 +1,19 @@
-// Package runtime will hold the mailkeep agent: its HTTP API, the mail store
-// driver, the backup repository, the realtime scanner, SmartScan, the
-// scheduler, purge, restore and the plugin host.
+// Package runtime is the root of the mailkeep agent, the process that runs
+// on each mail server; it holds no code itself. Its packages, in the order
+// data flows through them (docs/ARCHITECTURE.md has the whole picture and
+// the import rules):
 //
-// It is empty in this version; the agent's config document is already
-// defined by package schema (Document, DecodeDocument).
+//   - agent: the HTTP API, the config document, the scheduler and the
+//     operations; the only runtime package that reads the policy schema.
+//   - maildir: the Maildir store driver (Dovecot's layouts), read by
+//     scan and realtime and written by restore.
+//   - scan (SmartScan), realtime (the change-driven scanner), purge
+//     (retention), restore, export, history: the engines.
+//   - repo: a repository, a catalog and a pack store together; catalog
+//     (SQLite) says what every account held when, pack stores the
+//     compressed message blobs.
+//   - client: the Go client of the agent's API, used by the command line
+//     and by reconcile.
+//   - repair, secret, fsutil, names, bufpool, mailheader: helpers shared
+//     by the above.
 package runtime

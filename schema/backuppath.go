@@ -7,6 +7,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 )
 
 // kernelFilesystems are the trees no repository may live in: the kernel
@@ -74,7 +76,7 @@ func hasDotDot(p string) bool {
 // directory, and backed up into itself), or one that holds the mail store.
 // Both values must be valid.
 func checkBackupPathStore(backupPath, mailStore string) error {
-	ms, err := ParseMailStore(mailStore)
+	ms, err := location.Parse(mailStore)
 	if err != nil {
 		return nil // reported on mail_store
 	}
@@ -120,7 +122,7 @@ func componentGlob(c string) string {
 	for i := 0; i < len(c); i++ {
 		switch ch := c[i]; {
 		case ch == '%' && i+1 < len(c):
-			v, n := storeVariable(c[i+1:])
+			v, n := location.Variable(c[i+1:])
 			if v == "%" {
 				b.WriteByte('%')
 			} else {

@@ -2,16 +2,15 @@ package schema
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/mailkeep/mailkeep/internal/testkit"
+)
 
 // loadFixture loads the policy in testdata/DIR. The path is relative, so
 // file names in diagnostics and golden files are the same on every machine.
@@ -78,21 +77,5 @@ func mustLoad(t *testing.T, dir string, opts LoadOptions) *Policy {
 // with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./schema -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run go test ./schema -update after checking the change)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
+	testkit.Golden(t, filepath.Join("testdata", "golden", name), got)
 }

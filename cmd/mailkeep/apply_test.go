@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/internal/testkit"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // TestSavedPlansRace saves two plans made from the same live state and
@@ -106,7 +107,7 @@ func TestApplyPartialFailure(t *testing.T) {
 // numbers, apply refuses without -allow-destructive, and the protected
 // server refuses even with it.
 func TestDestructiveRefusal(t *testing.T) {
-	clock := &testClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	clock := testkit.NewClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	f := newTestFleet(t, []string{"mx1", "vault"}, clock)
 	f.extra["vault"] = "  protect = true\n"
 	pol := f.policy(t)
@@ -117,16 +118,16 @@ func TestDestructiveRefusal(t *testing.T) {
 	scan := func() {
 		t.Helper()
 		for _, fa := range f.agents {
-			op, err := fa.c.Start(context.Background(), agent.OperationRequest{Type: "smartscan"})
+			op, err := fa.c.Start(context.Background(), api.OperationRequest{Type: "smartscan"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			for op.State == agent.StateRunning {
+			for op.State == api.StateRunning {
 				if op, err = fa.c.Operation(context.Background(), op.ID, 5*time.Second); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if op.State != agent.StateSucceeded {
+			if op.State != api.StateSucceeded {
 				t.Fatalf("SmartScan on %s: %+v", fa.name, op)
 			}
 		}
@@ -138,9 +139,9 @@ func TestDestructiveRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	deletedBytes := before - messageBytes(t, f.root)
-	clock.set(clock.Now().Add(time.Hour))
+	clock.Set(clock.Now().Add(time.Hour))
 	scan()
-	clock.set(time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC))
+	clock.Set(time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC))
 
 	for _, n := range []string{"mx1", "vault"} {
 		f.extra[n] += "  purge {\n    item_retention_days = 5\n  }\n"

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/units"
-	"github.com/mailkeep/mailkeep/runtime/history"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 func runBackupDiff(c *cli, args []string) int {
@@ -50,12 +50,12 @@ func runBackupDiff(c *cli, args []string) int {
 	return exitOK
 }
 
-func renderDiff(w io.Writer, d *history.Diff) {
+func renderDiff(w io.Writer, d *api.Diff) {
 	fmt.Fprintf(w, "%s from %s to %s: %d added, %d deleted, %d moved, %d re-flagged.\n", d.Account,
 		d.From.Local().Format(time.DateTime), d.To.Local().Format(time.DateTime), d.Added, d.Deleted, d.Moved, d.Reflagged)
 	for _, f := range d.Folders {
 		fmt.Fprintf(w, "\n%s\n", displayName(f.Folder, f.FolderB64))
-		line := func(mark string, m history.Message, note string) {
+		line := func(mark string, m api.DiffMessage, note string) {
 			subject := m.Subject
 			if subject == "" {
 				subject = "(no subject)"

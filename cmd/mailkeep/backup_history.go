@@ -6,8 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
-	"github.com/mailkeep/mailkeep/runtime/history"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/names"
 )
 
@@ -52,19 +51,19 @@ func runBackupHistory(c *cli, args []string) int {
 }
 
 // describeEvent is one line of backup history.
-func describeEvent(e history.Event) string {
+func describeEvent(e api.Event) string {
 	switch e.Kind {
-	case history.AccountCreated:
+	case api.EventAccountCreated:
 		return fmt.Sprintf("account created: %d messages in %d folders", e.Messages, e.Folders)
-	case history.AccountDeleted:
+	case api.EventAccountDeleted:
 		return fmt.Sprintf("account deleted: it held %d messages in %d folders%s", e.Messages, e.Folders, beganHint(e.Began, e.At))
-	case history.FolderCreated:
+	case api.EventFolderCreated:
 		return "folder created: " + displayName(e.Folder, e.FolderB64)
-	case history.FolderRenamed:
+	case api.EventFolderRenamed:
 		return fmt.Sprintf("folder renamed: %s -> %s", displayName(e.From, e.FromB64), displayName(e.Folder, e.FolderB64))
-	case history.FolderDeleted:
+	case api.EventFolderDeleted:
 		return fmt.Sprintf("folder deleted: %s, it held %d messages%s", displayName(e.Folder, e.FolderB64), e.Messages, beganHint(e.Began, e.At))
-	case history.BulkDeletion:
+	case api.EventBulkDeletion:
 		var per []string
 		for _, f := range e.PerFolder {
 			per = append(per, fmt.Sprintf("%s %d", displayName(f.Folder, f.FolderB64), f.Messages))
@@ -75,7 +74,7 @@ func describeEvent(e history.Event) string {
 		}
 		return fmt.Sprintf("bulk deletion: %d messages (%s)%s; restore -at %s to see them", e.Messages, strings.Join(per, ", "), until,
 			e.At.Add(-time.Nanosecond).Local().Format(time.RFC3339Nano))
-	case history.Restored:
+	case api.EventRestored:
 		r := e.Restore
 		what := "restore " + r.Kind
 		if r.Source != "" {
@@ -118,7 +117,7 @@ func checkInstant(c *cli, cmd, flag, s string) bool {
 	if s == "" {
 		return true
 	}
-	if _, err := agent.ParseInstant(s, time.Now(), time.Local); err != nil {
+	if _, err := api.ParseInstant(s, time.Now(), time.Local); err != nil {
 		fmt.Fprintf(c.stderr, "mailkeep %s: %s: %v\n", cmd, flag, err)
 		return false
 	}

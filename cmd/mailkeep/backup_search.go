@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/units"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // runBackupSearch is `mailkeep backup search`.
@@ -17,7 +17,7 @@ func runBackupSearch(c *cli, args []string) int {
 	fs := c.newFlags(cmd, "[-json] TARGET ACCOUNT [-sender ADDR] [-recipient ADDR] [-subject TEXT] [-since DATE] [-before DATE] [-message-id ID] [-folder NAME] [-deleted] [-at TIME] [-limit N]",
 		"Searches an account's backup: every message its history holds, current or deleted, each\nonce in its latest version (with -at, the messages present at that instant). Prints each\nmessage's item id (what restore item takes), folder, received date, sender, subject,\nsize, flags and when it was deleted. Text filters are case-insensitive substrings.")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	var req agent.SearchRequest
+	var req api.SearchRequest
 	fs.StringVar(&req.Sender, "sender", "", "From contains ADDR (address or display name)")
 	fs.StringVar(&req.Recipient, "recipient", "", "To or Cc contains ADDR (address or display name)")
 	fs.StringVar(&req.Subject, "subject", "", "Subject contains TEXT")

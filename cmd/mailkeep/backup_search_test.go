@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // TestBackupSearchCommand drives backup search through the CLI against a
@@ -38,7 +38,7 @@ func TestBackupSearchCommand(t *testing.T) {
 	}
 
 	r := mailkeep(t, nil, append(append([]string{"backup", "search", "-json"}, target...), account, "-sender", "jürgen", "-subject", "INVOICE")...)
-	var res agent.SearchResponse
+	var res api.SearchResponse
 	if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &res) != nil || res.Count != 1 {
 		t.Fatalf("backup search -json: %+v", r)
 	}

@@ -18,9 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mailkeep/mailkeep/internal/units"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
-	"github.com/mailkeep/mailkeep/runtime/export"
 	"github.com/mailkeep/mailkeep/runtime/fsutil"
 )
 
@@ -64,21 +63,21 @@ func runExport(c *cli, args []string) int {
 	switch {
 	case len(pos) != 1:
 		return fail("expected one ACCOUNT (user@domain), got %d arguments", len(pos))
-	case !slices.Contains(export.Formats, *format):
-		return fail("-format: give one of %s", strings.Join(export.Formats, ", "))
+	case !slices.Contains(api.ExportFormats, *format):
+		return fail("-format: give one of %s", strings.Join(api.ExportFormats, ", "))
 	case *out == "":
 		return fail("-o PATH is required (- for stdout)")
 	case *out == "-" && *asJSON:
 		return fail("-json with -o - would mix the summary into the export; write to a PATH")
 	}
-	if _, err := agent.ParseInstant(*at, time.Now(), time.Local); err != nil {
+	if _, err := api.ParseInstant(*at, time.Now(), time.Local); err != nil {
 		return fail("-at: %v", err)
 	}
 	account := pos[0]
 	if !nameArgs(c, cmd, namedArg{"ACCOUNT", &account}, namedArg{"-folder", folder}) {
 		return exitError
 	}
-	single := *format == export.MBox && *folder != ""
+	single := *format == api.ExportMBox && *folder != ""
 	if *out == "-" && !single && c.tty {
 		return fail("-o - would write a tar archive to the terminal; pipe it (| tar x) or write to a PATH")
 	}

@@ -18,10 +18,10 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/internal/mboxread"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
-	"github.com/mailkeep/mailkeep/schema"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 )
 
 // exportEnv is an agent process with a backed-up corpus.
@@ -68,7 +68,7 @@ func newExportEnv(t *testing.T, messages int, maxSize int64) *exportEnv {
 	p := startManualAgent(t, dir, root)
 	store := "maildir:" + root + "/%d/%n/Maildir"
 	e := &exportEnv{dir: dir, root: root, p: p, target: []string{"-agent", "unix://" + p.sock}}
-	if op := runOp(t, p.client(t), agent.OperationRequest{Type: "smartscan"}); op.State != agent.StateSucceeded {
+	if op := runOp(t, p.client(t), api.OperationRequest{Type: "smartscan"}); op.State != api.StateSucceeded {
 		t.Fatalf("smartscan: %+v", op)
 	}
 	accts, err := p.client(t).Accounts(t.Context(), "")
@@ -76,7 +76,7 @@ func newExportEnv(t *testing.T, messages int, maxSize int64) *exportEnv {
 		t.Fatalf("accounts %v %v", accts, err)
 	}
 	e.account = accts[0].Name
-	ms, err := schema.ParseMailStore(store)
+	ms, err := location.Parse(store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +341,7 @@ func TestExportOperation(t *testing.T) {
 		t.Fatalf("stream %+v", s)
 	}
 	op, err := cl.Operation(t.Context(), s.Operation, 0)
-	if err != nil || op.State != agent.StateRunning || op.Type != "export:"+e.account || op.Progress.ItemsTotal != 301 {
+	if err != nil || op.State != api.StateRunning || op.Type != "export:"+e.account || op.Progress.ItemsTotal != 301 {
 		t.Fatalf("operation %+v %v", op, err)
 	}
 	if r := mailkeep(t, nil, append([]string{"purge"}, e.target...)...); r.code != exitRefused || !strings.Contains(r.stderr, "export") {
@@ -364,7 +364,7 @@ func TestExportOperation(t *testing.T) {
 	if !errors.Is(err, client.ErrCut) || !strings.Contains(err.Error(), "cancelled") {
 		t.Errorf("after cancel: read %v, summary %v", rerr, err)
 	}
-	if op, _ := cl.Operation(t.Context(), s.Operation, 0); op.State != agent.StateCancelled {
+	if op, _ := cl.Operation(t.Context(), s.Operation, 0); op.State != api.StateCancelled {
 		t.Errorf("operation after cancel: %+v", op)
 	}
 	// Through the CLI: it writes to stdout, which blocks until the export

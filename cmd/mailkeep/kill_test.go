@@ -16,9 +16,8 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/internal/killtest"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
-	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
 // TestMain lets the test binary act as the mailkeep binary, so that tests
@@ -127,7 +126,7 @@ func TestAgentKilledDuringSmartScan(t *testing.T) {
 		if _, err := corpus.RenameFlags(root, 0.05, int64(round)); err != nil {
 			t.Fatal(err)
 		}
-		op, err := c.Start(ctx, agent.OperationRequest{Type: "smartscan"})
+		op, err := c.Start(ctx, api.OperationRequest{Type: "smartscan"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +142,7 @@ func TestAgentKilledDuringSmartScan(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cur.State != agent.StateRunning {
+			if cur.State != api.StateRunning {
 				break
 			}
 			if cur.Progress.Bytes >= threshold {
@@ -164,8 +163,8 @@ func TestAgentKilledDuringSmartScan(t *testing.T) {
 		t.Fatal("no kill landed during a SmartScan; the test proves nothing")
 	}
 	c := p.client(t)
-	op := runOp(t, c, agent.OperationRequest{Type: "smartscan"})
-	if op.State != agent.StateSucceeded {
+	op := runOp(t, c, api.OperationRequest{Type: "smartscan"})
+	if op.State != api.StateSucceeded {
 		t.Fatalf("SmartScan after the kills: %+v\n%s", op, p.log)
 	}
 	if rep := verifyRepo(t, c, true); len(rep.Problems) > 0 {
@@ -178,8 +177,8 @@ func TestAgentKilledDuringSmartScan(t *testing.T) {
 	for _, a := range accounts {
 		user, domain, _ := strings.Cut(a.Name, "@")
 		to := user + "-restored@" + domain
-		op := runOp(t, c, agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: a.Name, To: to}})
-		if op.State != agent.StateSucceeded {
+		op := runOp(t, c, api.OperationRequest{Type: "restore", RestoreRequest: api.RestoreRequest{Account: a.Name, To: to}})
+		if op.State != api.StateSucceeded {
 			t.Fatalf("restore %s: %+v", a.Name, op)
 		}
 		compareTrees(t, filepath.Join(root, domain, user), filepath.Join(root, domain, user+"-restored"))
@@ -200,13 +199,13 @@ func waitIdle(t *testing.T, c *client.Client) {
 	t.Fatal("agent did not become idle")
 }
 
-func runOp(t *testing.T, c *client.Client, req agent.OperationRequest) *agent.Operation {
+func runOp(t *testing.T, c *client.Client, req api.OperationRequest) *api.Operation {
 	t.Helper()
 	op, err := c.Start(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for op.State == agent.StateRunning {
+	for op.State == api.StateRunning {
 		if op, err = c.Operation(context.Background(), op.ID, 5*time.Second); err != nil {
 			t.Fatal(err)
 		}
@@ -214,10 +213,10 @@ func runOp(t *testing.T, c *client.Client, req agent.OperationRequest) *agent.Op
 	return op
 }
 
-func verifyRepo(t *testing.T, c *client.Client, deep bool) repo.VerifyReport {
+func verifyRepo(t *testing.T, c *client.Client, deep bool) api.VerifyReport {
 	t.Helper()
-	op := runOp(t, c, agent.OperationRequest{Type: "verify", Deep: deep})
-	var rep repo.VerifyReport
+	op := runOp(t, c, api.OperationRequest{Type: "verify", Deep: deep})
+	var rep api.VerifyReport
 	b, _ := json.Marshal(op.Result)
 	if err := json.Unmarshal(b, &rep); err != nil || op.Result == nil {
 		t.Fatalf("verify: %+v", op)

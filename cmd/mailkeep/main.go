@@ -1,6 +1,12 @@
-// Command mailkeep is backup-policy-as-code for mail servers: it validates,
-// formats and shows backup policies written in HCL, and (in later versions)
-// plans and applies them to the agents that back mail stores up.
+// Command mailkeep is backup-policy-as-code for mail servers. On an
+// administrator's machine or in CI it validates, formats and shows backup
+// policies written in HCL, plans them against the live configuration each
+// server's agent reports and applies them; it starts and follows the
+// agents' operations (SmartScan, purge, verify, every kind of restore,
+// export) and reads their repositories (backup ls, history, diff,
+// search). On a mail server, `mailkeep agent` runs the agent itself, and
+// `mailkeep repair` works on a repository with the agent stopped. The
+// commands are listed in commands below and documented in docs/CLI.md.
 package main
 
 import (

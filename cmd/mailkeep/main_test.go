@@ -2,14 +2,12 @@ package main
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/mailkeep/mailkeep/internal/testkit"
+)
 
 // result is what one mailkeep invocation produced.
 type result struct {
@@ -29,20 +27,7 @@ func mailkeep(t *testing.T, env []string, args ...string) result {
 // golden compares got with testdata/golden/NAME, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file; run go test ./cmd/mailkeep -update and review the diff.\ngot:\n%s", name, got)
-	}
+	testkit.Golden(t, filepath.Join("testdata", "golden", name), []byte(got))
 }
 
 func TestExamplesAreValid(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/names"
 )
 
@@ -53,7 +53,7 @@ func TestByteNamesRoundTrip(t *testing.T) {
 		}
 	}
 	p := startManualAgent(t, dir, root)
-	if op := runOp(t, p.client(t), agent.OperationRequest{Type: "smartscan"}); op.State != agent.StateSucceeded {
+	if op := runOp(t, p.client(t), api.OperationRequest{Type: "smartscan"}); op.State != api.StateSucceeded {
 		t.Fatalf("smartscan: %+v", op)
 	}
 	target := []string{"-agent", "unix://" + p.sock}

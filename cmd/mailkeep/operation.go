@@ -14,18 +14,18 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/units"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
 )
 
 // opRun says how to start and report one agent operation.
 type opRun struct {
 	cmd    string
-	req    agent.OperationRequest
+	req    api.OperationRequest
 	wait   bool
 	asJSON bool
 	// render prints a finished operation's result for people.
-	render func(w io.Writer, op *agent.Operation)
+	render func(w io.Writer, op *api.Operation)
 }
 
 // runOperation starts an operation on the agent and, with -wait, follows
@@ -53,7 +53,7 @@ func (c *cli) runOperation(cl *client.Client, r opRun) int {
 	}
 	bar := newProgressBar(c.stderr, c.errTTY && !r.asJSON)
 	cancelled := false
-	for op.State == agent.StateRunning {
+	for op.State == api.StateRunning {
 		next, err := cl.Operation(context.Background(), op.ID, time.Second)
 		if err != nil {
 			bar.clear()
@@ -80,7 +80,7 @@ func (c *cli) runOperation(cl *client.Client, r opRun) int {
 		r.render(c.stdout, op)
 	}
 	switch op.State {
-	case agent.StateSucceeded:
+	case api.StateSucceeded:
 		return exitOK
 	default:
 		if !r.asJSON {
@@ -111,12 +111,12 @@ func (c *cli) opCommand(fs *flag.FlagSet, name string, args []string) (cl *clien
 }
 
 // busyOp returns the running operation a refused start names.
-func busyOp(err error) *agent.Operation {
+func busyOp(err error) *api.Operation {
 	var ae *client.APIError
 	if errors.As(err, &ae) && ae.Operation != nil {
 		return ae.Operation
 	}
-	return &agent.Operation{}
+	return &api.Operation{}
 }
 
 // printJSON writes v as indented JSON on stdout.
@@ -131,15 +131,6 @@ func (c *cli) printJSON(cmd string, v any) int {
 	return exitOK
 }
 
-// decodeResult re-decodes an operation's result into its concrete type.
-func decodeResult(op *agent.Operation, out any) bool {
-	if op.Result == nil {
-		return false
-	}
-	b, err := json.Marshal(op.Result)
-	return err == nil && json.Unmarshal(b, out) == nil
-}
-
 // progressBar draws an operation's progress on a terminal; it stays
 // silent in pipes.
 type progressBar struct {
@@ -150,7 +141,7 @@ type progressBar struct {
 
 func newProgressBar(w io.Writer, on bool) *progressBar { return &progressBar{w: w, on: on} }
 
-func (p *progressBar) draw(op *agent.Operation) {
+func (p *progressBar) draw(op *api.Operation) {
 	if !p.on {
 		return
 	}

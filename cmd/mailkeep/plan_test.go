@@ -13,11 +13,11 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
+	"github.com/mailkeep/mailkeep/internal/testkit"
 	"github.com/mailkeep/mailkeep/reconcile"
 	"github.com/mailkeep/mailkeep/runtime/agent"
 	"github.com/mailkeep/mailkeep/runtime/client"
@@ -31,24 +31,6 @@ const (
 	testEnvToken  = "envtok-8d2e6a4c9"
 	testSensitive = "sensitive-bucket-value"
 )
-
-// testClock is a settable clock for in-process agents.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // fleetAgent is an in-process agent serving its API on loopback with a
 // token.
@@ -65,7 +47,7 @@ type testFleet struct {
 	dir, root string
 	tokenFile string
 	agents    map[string]*fleetAgent
-	clock     *testClock
+	clock     *testkit.Clock
 	// extra holds per-server HCL lines added to the server blocks.
 	extra map[string]string
 	// down are servers in the policy whose address answers nothing.
@@ -75,7 +57,7 @@ type testFleet struct {
 
 // newTestFleet starts one in-process agent per name, all reading one
 // generated mail store. Agents use clock when it is not nil.
-func newTestFleet(t *testing.T, names []string, clock *testClock) *testFleet {
+func newTestFleet(t *testing.T, names []string, clock *testkit.Clock) *testFleet {
 	t.Helper()
 	dir := t.TempDir()
 	f := &testFleet{dir: dir, root: filepath.Join(dir, "vmail"), tokenFile: filepath.Join(dir, "agent.token"),
@@ -232,21 +214,7 @@ func (f *testFleet) normalize(s string) string {
 // with -update.
 func goldenPlan(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "plan", "golden", name)
-	if *update {
-		os.MkdirAll(filepath.Dir(path), 0o755)
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file; run go test ./cmd/mailkeep -update and review the diff.\ngot:\n%s", name, got)
-	}
+	testkit.Golden(t, filepath.Join("testdata", "plan", "golden", name), []byte(got))
 }
 
 // decodePlan decodes plan -format json output.

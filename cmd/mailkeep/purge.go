@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/units"
-	"github.com/mailkeep/mailkeep/runtime/agent"
-	"github.com/mailkeep/mailkeep/runtime/purge"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 func runPurge(c *cli, args []string) int {
@@ -20,15 +19,15 @@ func runPurge(c *cli, args []string) int {
 	if !ok {
 		return code
 	}
-	req := agent.OperationRequest{Type: "purge", RestoreRequest: agent.RestoreRequest{DryRun: *dryRun}}
+	req := api.OperationRequest{Type: api.KindPurge, RestoreRequest: api.RestoreRequest{DryRun: *dryRun}}
 	return c.runOperation(cl, opRun{cmd: "purge", req: req, wait: *wait || *dryRun, asJSON: *asJSON, render: renderPurge})
 }
 
 // renderPurge prints a purge report: totals, then what was (or would be)
 // removed and why.
-func renderPurge(w io.Writer, op *agent.Operation) {
-	var res purge.Result
-	if !decodeResult(op, &res) {
+func renderPurge(w io.Writer, op *api.Operation) {
+	var res api.PurgeResult
+	if !api.DecodeResult(op, &res) {
 		return
 	}
 	verb, freed := "Purged", "freed"

@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/units"
-	"github.com/mailkeep/mailkeep/runtime/agent"
-	"github.com/mailkeep/mailkeep/runtime/restore"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 func runRestore(c *cli, args []string) int {
@@ -46,7 +45,7 @@ func runRestore(c *cli, args []string) int {
 		fmt.Fprintf(c.stderr, "mailkeep restore account: expected one ACCOUNT (user@domain), got %d arguments\n", len(pos))
 		return exitError
 	}
-	if _, err := agent.ParseInstant(*at, time.Now(), time.Local); err != nil {
+	if _, err := api.ParseInstant(*at, time.Now(), time.Local); err != nil {
 		fmt.Fprintf(c.stderr, "mailkeep restore account: -at: %v\n", err)
 		return exitError
 	}
@@ -66,8 +65,8 @@ func runRestore(c *cli, args []string) int {
 	if !ok {
 		return exitError
 	}
-	req := agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: account, At: *at, To: *to, DryRun: *dryRun,
-		GranularRequest: agent.GranularRequest{IntoFolder: *into}}}
+	req := api.OperationRequest{Type: api.KindRestore, RestoreRequest: api.RestoreRequest{Account: account, At: *at, To: *to, DryRun: *dryRun,
+		GranularRequest: api.GranularRequest{IntoFolder: *into}}}
 	render := renderRestore
 	if *into != "" {
 		render = renderLive
@@ -75,9 +74,9 @@ func runRestore(c *cli, args []string) int {
 	return c.runOperation(cl, opRun{cmd: "restore account", req: req, wait: *wait || *dryRun, asJSON: *asJSON, render: render})
 }
 
-func renderRestore(w io.Writer, op *agent.Operation) {
-	var res restore.Result
-	if !decodeResult(op, &res) {
+func renderRestore(w io.Writer, op *api.Operation) {
+	var res api.RestoreResult
+	if !api.DecodeResult(op, &res) {
 		return
 	}
 	verb := "Restored"
@@ -114,7 +113,7 @@ const maxFailedLines = 50
 
 // renderFailed prints the messages a restore could not write (folder,
 // date, sender, subject and why) and its other problems.
-func renderFailed(w io.Writer, failed []restore.FailedMessage, problems []string) {
+func renderFailed(w io.Writer, failed []api.FailedMessage, problems []string) {
 	for i, f := range failed {
 		if i == maxFailedLines {
 			fmt.Fprintf(w, "  ... and %d more messages not written (-json lists them all)\n", len(failed)-i)
@@ -136,7 +135,7 @@ func renderFailed(w io.Writer, failed []restore.FailedMessage, problems []string
 }
 
 // renderFolders prints the per-folder lines of a restore's result.
-func renderFolders(w io.Writer, folders []restore.FolderResult) {
+func renderFolders(w io.Writer, folders []api.FolderResult) {
 	for _, f := range folders {
 		note := ""
 		if f.Created {

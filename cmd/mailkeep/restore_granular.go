@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/units"
-	"github.com/mailkeep/mailkeep/runtime/agent"
-	"github.com/mailkeep/mailkeep/runtime/restore"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // runRestoreItem is "mailkeep restore item".
@@ -52,8 +51,8 @@ func runRestoreItem(c *cli, args []string) int {
 	if !ok {
 		return exitError
 	}
-	req := agent.OperationRequest{Type: "restore-item", RestoreRequest: agent.RestoreRequest{Account: account, To: *to, DryRun: *dryRun,
-		GranularRequest: agent.GranularRequest{Items: ids, Folder: *folder}}}
+	req := api.OperationRequest{Type: api.KindRestoreItem, RestoreRequest: api.RestoreRequest{Account: account, To: *to, DryRun: *dryRun,
+		GranularRequest: api.GranularRequest{Items: ids, Folder: *folder}}}
 	return c.runOperation(cl, opRun{cmd: cmd, req: req, wait: *wait || *dryRun, asJSON: *asJSON, render: renderLive})
 }
 
@@ -83,7 +82,7 @@ func runRestoreUndelete(c *cli, args []string) int {
 			fmt.Fprintf(c.stderr, "mailkeep %s: %s is required\n", cmd, f.name)
 			return exitError
 		}
-		if _, err := agent.ParseInstant(f.v, time.Now(), time.Local); err != nil {
+		if _, err := api.ParseInstant(f.v, time.Now(), time.Local); err != nil {
 			fmt.Fprintf(c.stderr, "mailkeep %s: %s: %v\n", cmd, f.name, err)
 			return exitError
 		}
@@ -96,15 +95,15 @@ func runRestoreUndelete(c *cli, args []string) int {
 	if !ok {
 		return exitError
 	}
-	req := agent.OperationRequest{Type: "restore-undelete", RestoreRequest: agent.RestoreRequest{Account: account, DryRun: *dryRun,
-		GranularRequest: agent.GranularRequest{From: *from, Until: *until, Folder: *folder}}}
+	req := api.OperationRequest{Type: api.KindRestoreUndelete, RestoreRequest: api.RestoreRequest{Account: account, DryRun: *dryRun,
+		GranularRequest: api.GranularRequest{From: *from, Until: *until, Folder: *folder}}}
 	return c.runOperation(cl, opRun{cmd: cmd, req: req, wait: *wait || *dryRun, asJSON: *asJSON, render: renderLive})
 }
 
 // renderLive prints the result of a granular restore.
-func renderLive(w io.Writer, op *agent.Operation) {
-	var res restore.LiveResult
-	if !decodeResult(op, &res) {
+func renderLive(w io.Writer, op *api.Operation) {
+	var res api.LiveRestoreResult
+	if !api.DecodeResult(op, &res) {
 		return
 	}
 	verb := "Restored"

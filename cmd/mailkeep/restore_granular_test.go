@@ -8,8 +8,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
-	"github.com/mailkeep/mailkeep/runtime/agent"
-	"github.com/mailkeep/mailkeep/runtime/restore"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // TestGranularRestoreCommands drives restore item, restore undelete and
@@ -59,11 +58,11 @@ func TestGranularRestoreCommands(t *testing.T) {
 		t.Errorf("restore account -into-folder: %+v", r)
 	}
 	r = run("undelete", "-json", "-dry-run", account, "-from", now, "-to", time.Now().Format(time.RFC3339Nano))
-	var op agent.Operation
+	var op api.Operation
 	if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &op) != nil {
 		t.Fatalf("undelete -json: %+v", r)
 	}
-	var res restore.LiveResult
+	var res api.LiveRestoreResult
 	b, _ := json.Marshal(op.Result)
 	if json.Unmarshal(b, &res) != nil || res.Strategy != "undelete" || !res.DryRun || res.Messages != 0 {
 		t.Errorf("undelete of a range without deletions: %+v", res)

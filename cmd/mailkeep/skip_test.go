@@ -11,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
-	"github.com/mailkeep/mailkeep/runtime/scan"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // hostileStore writes a small Maildir store in which the mail user planted
@@ -75,7 +74,7 @@ func TestSmartScanOfHostileStore(t *testing.T) {
 	target := []string{"-agent", "unix://" + p.sock}
 
 	// Cancel: the operation ends within seconds, whatever it was doing.
-	op, err := c.Start(t.Context(), agent.OperationRequest{Type: "smartscan"})
+	op, err := c.Start(t.Context(), api.OperationRequest{Type: "smartscan"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,12 +82,12 @@ func TestSmartScanOfHostileStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for op.State == agent.StateRunning && time.Now().Before(deadline) {
+	for op.State == api.StateRunning && time.Now().Before(deadline) {
 		if op, err = c.Operation(t.Context(), op.ID, time.Second); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if op.State == agent.StateRunning {
+	if op.State == api.StateRunning {
 		t.Fatalf("the cancelled SmartScan still runs after 20 s:\n%s", p.log)
 	}
 
@@ -110,8 +109,8 @@ func TestSmartScanOfHostileStore(t *testing.T) {
 	}
 	r = mailkeep(t, nil, append([]string{"smartscan", "-wait", "-json"}, target...)...)
 	var got struct {
-		State  string      `json:"state"`
-		Result scan.Result `json:"result"`
+		State  string         `json:"state"`
+		Result api.ScanResult `json:"result"`
 	}
 	if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &got) != nil {
 		t.Fatalf("smartscan -wait -json: %+v", r)
@@ -121,7 +120,7 @@ func TestSmartScanOfHostileStore(t *testing.T) {
 	}
 
 	// SIGTERM during a scan: the agent stops within seconds.
-	if _, err := c.Start(context.Background(), agent.OperationRequest{Type: "smartscan", Deep: true}); err != nil {
+	if _, err := c.Start(context.Background(), api.OperationRequest{Type: "smartscan", Deep: true}); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)

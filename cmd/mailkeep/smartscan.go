@@ -8,8 +8,7 @@ import (
 	"strings"
 
 	"github.com/mailkeep/mailkeep/internal/units"
-	"github.com/mailkeep/mailkeep/runtime/agent"
-	"github.com/mailkeep/mailkeep/runtime/scan"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 func runSmartScan(c *cli, args []string) int {
@@ -22,13 +21,13 @@ func runSmartScan(c *cli, args []string) int {
 	if !ok {
 		return code
 	}
-	return c.runOperation(cl, opRun{cmd: "smartscan", req: agent.OperationRequest{Type: "smartscan", Deep: *deep},
+	return c.runOperation(cl, opRun{cmd: "smartscan", req: api.OperationRequest{Type: api.KindSmartScan, Deep: *deep},
 		wait: *wait, asJSON: *asJSON, render: renderScan})
 }
 
-func renderScan(w io.Writer, op *agent.Operation) {
-	var res scan.Result
-	if !decodeResult(op, &res) {
+func renderScan(w io.Writer, op *api.Operation) {
+	var res api.ScanResult
+	if !api.DecodeResult(op, &res) {
 		return
 	}
 	fmt.Fprintf(w, "SmartScan %s: %d accounts, %d messages: %d new, %d changed, %d moved, %d deleted, %d unchanged.\n",

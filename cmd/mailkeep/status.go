@@ -11,7 +11,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/units"
 	"github.com/mailkeep/mailkeep/reconcile"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/schema"
 )
 
@@ -26,7 +26,7 @@ type serverStatus struct {
 	name   string
 	target reconcile.Target
 	sens   *reconcile.Sensitivity
-	st     *agent.Status
+	st     *api.Status
 	err    string
 }
 
@@ -178,7 +178,7 @@ func days(n int64) string {
 
 // schedule renders a job's schedule: "off", or the cron expression and
 // its time zone.
-func schedule(j agent.JobStatus) string {
+func schedule(j api.JobStatus) string {
 	if !j.Enabled {
 		return "off"
 	}
@@ -193,7 +193,7 @@ func schedule(j agent.JobStatus) string {
 }
 
 // lastScan renders a job's last run: its outcome and age.
-func lastScan(j agent.JobStatus, now time.Time) string {
+func lastScan(j api.JobStatus, now time.Time) string {
 	if j.LastRun == nil {
 		return "never"
 	}
@@ -220,25 +220,9 @@ func age(d time.Duration) string {
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
 
 // statusFields maps the fields of the agent's status that show a setting
-// to that setting, for redaction.
-var statusFields = map[string]string{
-	"description":                  "description",
-	"backup_at_startup":            "enabled_at_startup",
-	"smartscan_at_startup":         "smartscan_at_startup",
-	"realtime.enabled":             "realtime_scanner",
-	"smartscan.enabled":            "smartscan.enabled",
-	"smartscan.schedule":           "smartscan.schedule",
-	"smartscan.timezone":           "smartscan.timezone",
-	"purge.enabled":                "purge.enabled",
-	"purge.schedule":               "purge.schedule",
-	"purge.timezone":               "purge.timezone",
-	"purge.item_retention_days":    "purge.item_retention_days",
-	"purge.account_retention_days": "purge.account_retention_days",
-	"location":                     "remote.enabled",
-	"backup_path":                  "backup_path",
-	"reserved_space.backup_mb":     "reserved_space.backup_mb",
-	"reserved_space.metadata_mb":   "reserved_space.metadata_mb",
-}
+// to that setting, for redaction; the status type's setting tags say
+// which they are.
+var statusFields = api.StatusSettings()
 
 // statusJSON builds status -json's output with sensitive values redacted.
 func statusJSON(servers []serverStatus) any {
@@ -266,7 +250,7 @@ func statusJSON(servers []serverStatus) any {
 // redactStatus returns an agent status as JSON values, with the fields
 // that show sensitive settings redacted and sensitive values scrubbed from
 // every string.
-func redactStatus(st *agent.Status, sens *reconcile.Sensitivity) any {
+func redactStatus(st *api.Status, sens *reconcile.Sensitivity) any {
 	b, _ := json.Marshal(st)
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
@@ -278,9 +262,13 @@ func redactStatus(st *agent.Status, sens *reconcile.Sensitivity) any {
 			continue
 		}
 		parent, key := m, field
-		if i := strings.IndexByte(field, '.'); i >= 0 {
-			sub, _ := m[field[:i]].(map[string]any)
-			parent, key = sub, field[i+1:]
+		for parent != nil {
+			i := strings.IndexByte(key, '.')
+			if i < 0 {
+				break
+			}
+			parent, _ = parent[key[:i]].(map[string]any)
+			key = key[i+1:]
 		}
 		if parent != nil {
 			if _, ok := parent[key]; ok {

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
+	"github.com/mailkeep/mailkeep/schema"
 )
 
 // TestStatus lists a fleet with a configured agent, an unconfigured one
@@ -72,5 +75,30 @@ func TestStatus(t *testing.T) {
 	if out.FormatVersion != "1.0" || len(out.Servers) != 2 || !out.Servers[0].Reachable || out.Servers[0].Status.Revision != 1 ||
 		out.Servers[0].Status.Description != "(sensitive)" || out.Servers[1].Status.State != "unconfigured" {
 		t.Errorf("status -json: %+v", out)
+	}
+}
+
+// TestStatusFieldsExist: every status field tagged with a setting is in
+// the status JSON, and every setting it names is one of the schema, so
+// that none is silently left unredacted.
+func TestStatusFieldsExist(t *testing.T) {
+	b, _ := json.Marshal(api.Status{})
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for field, setting := range statusFields {
+		if _, ok := schema.LookupSetting(setting); !ok {
+			t.Errorf("status field %s names the setting %s, which the schema does not have", field, setting)
+		}
+		v := any(m)
+		for _, k := range strings.Split(field, ".") {
+			obj, _ := v.(map[string]any)
+			v = obj[k]
+			if _, ok := obj[k]; !ok {
+				t.Errorf("status field %s is not in the status JSON", field)
+				break
+			}
+		}
 	}
 }

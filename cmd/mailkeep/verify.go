@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
-	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 func runVerify(c *cli, args []string) int {
@@ -17,13 +16,13 @@ func runVerify(c *cli, args []string) int {
 	if !ok {
 		return code
 	}
-	return c.runOperation(cl, opRun{cmd: "verify", req: agent.OperationRequest{Type: "verify", Deep: *deep},
+	return c.runOperation(cl, opRun{cmd: "verify", req: api.OperationRequest{Type: api.KindVerify, Deep: *deep},
 		wait: true, asJSON: *asJSON, render: renderVerify})
 }
 
-func renderVerify(w io.Writer, op *agent.Operation) {
-	var rep repo.VerifyReport
-	if !decodeResult(op, &rep) {
+func renderVerify(w io.Writer, op *api.Operation) {
+	var rep api.VerifyReport
+	if !api.DecodeResult(op, &rep) {
 		return
 	}
 	mode := "quick"

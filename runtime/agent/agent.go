@@ -11,7 +11,9 @@ import (
 
 	"github.com/mailkeep/mailkeep/runtime/fsutil"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	mslocation "github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/runtime/store"
 	"github.com/mailkeep/mailkeep/schema"
 )
 
@@ -71,8 +73,10 @@ type Agent struct {
 
 // engine is what the backup module works with under one config.
 type engine struct {
-	repo  *repo.Repo
-	store *maildir.Store
+	repo *repo.Repo
+	// store is the mail store; the Maildir driver opens it, the engines
+	// use it through the store interface.
+	store store.Writable
 	doc   *schema.Document
 }
 
@@ -157,11 +161,11 @@ func (a *Agent) activate(doc *schema.Document, startup bool, switched chan struc
 // openEngine opens the store and repository a config names.
 func openEngine(doc *schema.Document) (*engine, error) {
 	c := doc.Config()
-	ms, err := schema.ParseMailStore(c.MailStore)
+	ms, err := mslocation.Parse(c.MailStore)
 	if err != nil {
 		return nil, fmt.Errorf("mail_store: %w", err)
 	}
-	store, err := maildir.OpenWith(ms, maildir.Options{Symlinks: c.MailStoreSymlinks})
+	st, err := maildir.OpenWith(ms, maildir.Options{Symlinks: c.MailStoreSymlinks})
 	if err != nil {
 		return nil, fmt.Errorf("mail_store: %w", err)
 	}
@@ -177,7 +181,7 @@ func openEngine(doc *schema.Document) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &engine{repo: r, store: store, doc: doc}, nil
+	return &engine{repo: r, store: st, doc: doc}, nil
 }
 
 // switchWait is how long an operation waits for a repository switch (a

@@ -1,22 +1,11 @@
 package agent
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/mailkeep/mailkeep/schema"
 )
-
-// ConfigState is the agent's live configuration as the API returns it.
-type ConfigState struct {
-	Document    json.RawMessage `json:"document"`
-	ETag        string          `json:"etag"`
-	Revision    int64           `json:"revision"`
-	UpdatedAt   time.Time       `json:"updated_at"`
-	LastApplied *Applied        `json:"last_applied"`
-}
 
 // ErrStale is returned when a write's If-Match does not match the live ETag.
 var ErrStale = errors.New("the config changed since it was read")

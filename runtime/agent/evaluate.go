@@ -2,50 +2,9 @@ package agent
 
 import (
 	"net/http"
-	"time"
+
+	"github.com/mailkeep/mailkeep/runtime/agent/impact"
 )
-
-// Evaluation is the answer of POST /v1/config/evaluate: what replacing the
-// live config by a candidate document would do to the backup, without
-// applying it.
-type Evaluation struct {
-	// LiveETag is the ETag of the config the candidate was compared with;
-	// "" while the agent is unconfigured (everything is created, nothing
-	// is lost).
-	LiveETag string `json:"live_etag"`
-	// CandidateETag is the ETag of the candidate with defaults filled in.
-	CandidateETag string    `json:"candidate_etag"`
-	EvaluatedAt   time.Time `json:"evaluated_at"`
-	// Impacts lists the changes that matter to the backup's data, one per
-	// setting path; changes that cannot lose data are not listed.
-	Impacts []Impact `json:"impacts"`
-	// Note says why numbers are missing, when the repository could not be
-	// read (the backup module is not running, the agent is switching).
-	Note string `json:"note,omitempty"`
-}
-
-// Impact is what one setting change does to the backup.
-type Impact struct {
-	// Path is the setting the impact is reported on.
-	Path string `json:"path"`
-	// Destructive is true when the change can lose backup data or stop
-	// backing data up.
-	Destructive bool `json:"destructive"`
-	// Reason says what the change does, in a sentence, with the numbers.
-	Reason string `json:"reason"`
-	// Counted is true when Items, Bytes and Accounts were measured in the
-	// repository; false when the impact is known only from the settings.
-	Counted bool `json:"counted"`
-	// Items and Bytes are the messages affected (purgeable at the next
-	// purge, or held by accounts that stop being backed up).
-	Items int64 `json:"items"`
-	Bytes int64 `json:"bytes"`
-	// Accounts names the accounts affected, sorted.
-	Accounts []string `json:"accounts,omitempty"`
-	// NextPurge is when the next purge runs under the candidate, for
-	// retention changes.
-	NextPurge *time.Time `json:"next_purge,omitempty"`
-}
 
 // Evaluate decodes a candidate config document and evaluates it against
 // the live config and the repository's catalog, without applying it.
@@ -65,7 +24,7 @@ func (a *Agent) Evaluate(body []byte) (Evaluation, error) {
 	if live == nil {
 		return ev, nil
 	}
-	in := &impactInput{live: live, cand: cand, now: now}
+	in := impact.Input{Live: live, Cand: cand, Now: now}
 	switch {
 	case switching:
 		ev.Note = "the agent is switching to a new backup_path or mail_store; impacts are not measured"
@@ -75,14 +34,14 @@ func (a *Agent) Evaluate(body []byte) (Evaluation, error) {
 			ev.Note += ": " + engErr.Error()
 		}
 	default:
-		in.data = &engineData{e: e}
+		in.Data = &engineData{e: e}
 	}
-	imps, err := evaluateImpacts(in)
+	imps, err := impact.Evaluate(in)
 	if err != nil {
 		// The settings alone still say what is destructive.
 		ev.Note = "impacts are not measured: " + err.Error()
-		in.data = nil
-		imps, _ = evaluateImpacts(in)
+		in.Data = nil
+		imps, _ = impact.Evaluate(in)
 	}
 	ev.Impacts = append(ev.Impacts, imps...)
 	return ev, nil

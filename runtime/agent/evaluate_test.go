@@ -9,32 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
+	"github.com/mailkeep/mailkeep/internal/testkit"
 	"github.com/mailkeep/mailkeep/runtime/agent"
 	"github.com/mailkeep/mailkeep/runtime/client"
 )
-
-// clock is a settable clock for agents under test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // storeBytes sums the sizes of the message files under a store root.
 func storeBytes(t *testing.T, root string) int64 {
@@ -57,7 +39,7 @@ func TestEvaluateImpacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)} // a Monday
+	clk := testkit.NewClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)) // a Monday
 	a, err := agent.New(agent.Config{StateDir: filepath.Join(dir, "state"), Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -120,11 +102,11 @@ func TestEvaluateImpacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	deletedBytes := before - storeBytes(t, root)
-	clk.set(clk.Now().Add(time.Hour))
+	clk.Set(clk.Now().Add(time.Hour))
 	if op := runScan(t, c); op.State != agent.StateSucceeded {
 		t.Fatalf("second SmartScan: %+v", op)
 	}
-	clk.set(time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)) // ten days later
+	clk.Set(time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)) // ten days later
 	nextPurge := time.Date(2026, 3, 14, 4, 0, 0, 0, time.UTC)
 
 	impact := func(ev *agent.Evaluation, path string) agent.Impact {

@@ -9,45 +9,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/export"
 	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 )
-
-// Headers of an export response. The totals come first; the summary is an
-// HTTP trailer, sent only when the whole stream was written, so that a
-// client can tell a complete export from a cut one.
-const (
-	HeaderOperation    = "Mailkeep-Operation"
-	HeaderExportAt     = "Mailkeep-Export-At"
-	HeaderExportItems  = "Mailkeep-Export-Messages"
-	HeaderExportResult = "Mailkeep-Export-Result"
-)
-
-// ExportRequest is what GET /v1/backup/accounts/{account}/export takes.
-type ExportRequest struct {
-	// Account and Folder accept "b64:BASE64"; Folder "" is the whole
-	// account.
-	Account, Folder string
-	// Format is one of export.Formats.
-	Format string
-	// At is the instant, as ParseInstant reads it ("" or "last").
-	At string
-}
-
-// ExportResult is the result of an export operation.
-type ExportResult struct {
-	Account string `json:"account"`
-	// AccountB64 is the account's exact bytes when they are not UTF-8.
-	AccountB64 string `json:"account_b64,omitempty"`
-	Format     string `json:"format"`
-	Folder     string `json:"folder,omitempty"`
-	// FolderB64 is the folder's exact bytes when they are not UTF-8.
-	FolderB64 string    `json:"folder_b64,omitempty"`
-	At        time.Time `json:"at"`
-	export.Summary
-}
 
 // preparedExport is an export checked and ready to stream.
 type preparedExport struct {
@@ -81,7 +48,7 @@ func (a *Agent) prepareExport(req ExportRequest) (*preparedExport, *Operation, e
 	if err != nil {
 		return nil, nil, err
 	}
-	if op := a.ops.runningPrefix("purge"); op != nil {
+	if op := a.ops.runningPrefix(api.KindPurge); op != nil {
 		return nil, op, fmt.Errorf("a purge (%s) is running; export after it: %w", op.ID, ErrBusy)
 	}
 	state, err := restore.StateAt(e.repo, account, at)
@@ -125,7 +92,7 @@ func (a *Agent) handleExport(w http.ResponseWriter, r *http.Request) {
 		return Progress{ItemsDone: prog.ItemsDone.Load(), ItemsTotal: prog.ItemsTotal.Load(), Bytes: prog.Bytes.Load(), Phase: "streaming " + px.res.Format}
 	}
 	ready := make(chan struct{})
-	op, err := a.ops.start("export:"+px.res.Account, px.params, progress, func(ctx context.Context) (any, error) {
+	op, err := a.ops.start(api.TypeExportPrefix+px.res.Account, px.params, progress, func(ctx context.Context) (any, error) {
 		select {
 		case <-ready:
 		case <-ctx.Done():
@@ -142,7 +109,7 @@ func (a *Agent) handleExport(w http.ResponseWriter, r *http.Request) {
 			err = ctx.Err()
 		}
 		res := px.res
-		res.Summary = sum
+		res.ExportSummary = api.ExportSummary(sum)
 		return res, err
 	})
 	if err != nil {
@@ -152,10 +119,10 @@ func (a *Agent) handleExport(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", px.ex.ContentType())
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set(HeaderOperation, op.ID)
-	h.Set(HeaderExportAt, px.res.At.Format(time.RFC3339Nano))
-	h.Set(HeaderExportItems, strconv.Itoa(px.ex.Messages()))
-	h.Set("Trailer", HeaderExportResult)
+	h.Set(api.HeaderOperation, op.ID)
+	h.Set(api.HeaderExportAt, px.res.At.Format(time.RFC3339Nano))
+	h.Set(api.HeaderExportItems, strconv.Itoa(px.ex.Messages()))
+	h.Set("Trailer", api.HeaderExportResult)
 	w.WriteHeader(http.StatusOK)
 	close(ready)
 	final, _ := a.ops.wait(r.Context(), op.ID)
@@ -167,12 +134,12 @@ func (a *Agent) handleExport(w http.ResponseWriter, r *http.Request) {
 	if final.State != StateSucceeded {
 		panic(http.ErrAbortHandler)
 	}
-	var sum export.Summary
+	var sum api.ExportSummary
 	if res, ok := final.Result.(ExportResult); ok {
-		sum = res.Summary
+		sum = res.ExportSummary
 	}
 	b, _ := json.Marshal(sum)
-	h.Set(HeaderExportResult, string(b))
+	h.Set(api.HeaderExportResult, string(b))
 }
 
 // notFound is an error answered 404, whatever it wraps.
@@ -184,7 +151,7 @@ func (e notFound) Unwrap() []error { return []error{e.err, catalog.ErrNotFound} 
 // refuseExport answers an export that does not start, with the running
 // operation that stands in its way when it is busy.
 func (a *Agent) refuseExport(w http.ResponseWriter, err error, running *Operation) {
-	body := apiError{Error: err.Error()}
+	body := api.Error{Error: err.Error()}
 	if errors.Is(err, ErrBusy) && running != nil {
 		body.Operation = running
 		if snap, ok := a.ops.get(running.ID); ok {

@@ -6,28 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 )
-
-// GranularRequest holds the fields of the granular restores in
-// POST /v1/operations: type "restore-item" (Items, To, Folder),
-// "restore-undelete" (From, Until, Folder) and type "restore" with
-// IntoFolder (At). Account and folder names accept "b64:BASE64".
-type GranularRequest struct {
-	// Items are catalog item ids (items.id), as backup search gives them.
-	Items []int64 `json:"items,omitempty"`
-	// Folder is the folder to restore into; "" means each message's own.
-	Folder string `json:"folder,omitempty"`
-	// From and Until bound the deletions an undelete brings back, as
-	// ParseInstant reads them.
-	From  string `json:"from,omitempty"`
-	Until string `json:"until,omitempty"`
-	// IntoFolder makes a restore write the account's tree under this new
-	// folder of the live account instead of into its folders.
-	IntoFolder string `json:"into_folder,omitempty"`
-}
 
 // StartRestoreItems starts a restore of single items (restore item).
 func (a *Agent) StartRestoreItems(req RestoreRequest) (*Operation, error) {
@@ -151,7 +134,7 @@ func (a *Agent) startGranular(e *engine, to string, params map[string]any, prepa
 	if _, err := e.store.Account(to); err != nil {
 		return nil, &BadRequestError{err}
 	}
-	if op := a.ops.runningPrefix("purge"); op != nil {
+	if op := a.ops.runningPrefix(api.KindPurge); op != nil {
 		return op, fmt.Errorf("a purge (%s) is running; restore after it: %w", op.ID, ErrBusy)
 	}
 	p := &restore.Progress{}
@@ -162,7 +145,7 @@ func (a *Agent) startGranular(e *engine, to string, params map[string]any, prepa
 	progress := func() Progress {
 		return Progress{ItemsDone: p.ItemsDone.Load(), ItemsTotal: p.ItemsTotal.Load(), Bytes: p.BytesDone.Load()}
 	}
-	return a.ops.start("restore:"+to, params, progress, func(ctx context.Context) (any, error) {
+	return a.ops.start(api.TypeRestorePrefix+to, params, progress, func(ctx context.Context) (any, error) {
 		started := a.cfg.Now()
 		res, err := plan.Run(ctx)
 		if res != nil && !res.DryRun && res.Messages > 0 {
@@ -172,6 +155,6 @@ func (a *Agent) startGranular(e *engine, to string, params map[string]any, prepa
 			}
 			a.logRestore(ctx, e, r, err)
 		}
-		return res, err
+		return toAPI[api.LiveRestoreResult](res), err
 	})
 }

@@ -10,21 +10,6 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
-// HeaderIndexStatus is the background indexing of the search headers of
-// messages stored by a mailkeep older than the header table (status
-// header_index).
-type HeaderIndexStatus struct {
-	// State is "running", "done", "failed" or "not running" (no
-	// repository open, or the agent stopping).
-	State string `json:"state"`
-	// Done of Total blobs had no headers when the indexing started.
-	Done  int64 `json:"done"`
-	Total int64 `json:"total"`
-	// Unreadable counts the blobs whose content could not be read.
-	Unreadable int64  `json:"unreadable,omitempty"`
-	Error      string `json:"error,omitempty"`
-}
-
 // headerIndexer runs mailheader.Index on the open repository, in the
 // background, from each start of the agent or switch of repository; it
 // resumes where an earlier run stopped.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/history"
 	"github.com/mailkeep/mailkeep/runtime/names"
@@ -31,7 +32,7 @@ func (a *Agent) handleHistory(w http.ResponseWriter, r *http.Request) {
 	// refused.
 	now := a.cfg.Now()
 	arg := r.URL.Query().Get("since")
-	since, err := ParseInstant(arg, now, time.Local)
+	since, err := api.ParseInstant(arg, now, time.Local)
 	if err == nil && since.After(now) {
 		err = fmt.Errorf("%q (%s) is in the future (now is %s)", arg, since.UTC().Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339Nano))
 	}
@@ -44,14 +45,11 @@ func (a *Agent) handleHistory(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorStatus(err), err.Error())
 		return
 	}
-	if events == nil {
-		events = []history.Event{}
+	out := api.History{Events: []api.Event{}}
+	if events != nil {
+		out.Events = *toAPI[[]api.Event](&events)
 	}
-	display, b64 := names.Fields(account)
-	out := map[string]any{"account": display, "events": events}
-	if b64 != "" {
-		out["account_b64"] = b64
-	}
+	out.Account, out.AccountB64 = names.Fields(account)
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -90,7 +88,7 @@ func (a *Agent) handleDiff(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorStatus(err), err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	writeJSON(w, http.StatusOK, toAPI[api.Diff](d))
 }
 
 // queryInstant reads an instant about an account from a query parameter

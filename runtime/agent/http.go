@@ -12,12 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/names"
 )
-
-// APIVersion prefixes every API path.
-const APIVersion = "/v1"
 
 // maxBody bounds request bodies (config documents are a few KB).
 const maxBody = 1 << 20
@@ -88,13 +86,6 @@ func (w *statusWriter) WriteHeader(code int) {
 // flushes and sets write deadlines).
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// apiError is the body of every error response.
-type apiError struct {
-	Error string `json:"error"`
-	// Operation is set when a start was refused because one is running.
-	Operation *Operation `json:"operation,omitempty"`
-}
-
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
@@ -104,7 +95,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, apiError{Error: msg})
+	writeJSON(w, code, api.Error{Error: msg})
 }
 
 // errorStatus maps an agent error to its HTTP status.
@@ -127,7 +118,7 @@ func errorStatus(err error) int {
 
 func setConfigHeaders(w http.ResponseWriter, cs ConfigState) {
 	w.Header().Set("ETag", strconv.Quote(cs.ETag))
-	w.Header().Set("Mailkeep-Revision", strconv.FormatInt(cs.Revision, 10))
+	w.Header().Set(api.HeaderRevision, strconv.FormatInt(cs.Revision, 10))
 }
 
 func (a *Agent) handleGetConfig(w http.ResponseWriter, r *http.Request) {
@@ -164,7 +155,7 @@ func (a *Agent) handlePutConfig(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("If-None-Match") == "*" {
 		ifMatch = "*"
 	}
-	cs, err := a.PutConfig(body, ifMatch, r.Header.Get("Mailkeep-Client"))
+	cs, err := a.PutConfig(body, ifMatch, r.Header.Get(api.HeaderClient))
 	if err != nil {
 		writeError(w, errorStatus(err), err.Error())
 		return
@@ -178,16 +169,7 @@ func (a *Agent) handleStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Agent) handleListOps(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"operations": a.ops.list()})
-}
-
-// OperationRequest is the body of POST /v1/operations.
-type OperationRequest struct {
-	// Type is "smartscan", "restore", "restore-item", "restore-undelete",
-	// "verify" or "purge".
-	Type string `json:"type"`
-	Deep bool   `json:"deep,omitempty"`
-	RestoreRequest
+	writeJSON(w, http.StatusOK, api.OperationList{Operations: a.ops.list()})
 }
 
 func (a *Agent) handleStartOp(w http.ResponseWriter, r *http.Request) {
@@ -201,24 +183,24 @@ func (a *Agent) handleStartOp(w http.ResponseWriter, r *http.Request) {
 	var op *Operation
 	var err error
 	switch req.Type {
-	case "smartscan":
+	case api.KindSmartScan:
 		op, err = a.StartSmartScan(req.Deep)
-	case "restore":
+	case api.KindRestore:
 		op, err = a.StartRestore(req.RestoreRequest)
-	case "verify":
+	case api.KindVerify:
 		op, err = a.StartVerify(req.Deep)
-	case "purge":
+	case api.KindPurge:
 		op, err = a.StartPurge(req.DryRun)
-	case "restore-item":
+	case api.KindRestoreItem:
 		op, err = a.StartRestoreItems(req.RestoreRequest)
-	case "restore-undelete":
+	case api.KindRestoreUndelete:
 		op, err = a.StartUndelete(req.RestoreRequest)
 	default:
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown operation type %q (smartscan, restore, restore-item, restore-undelete, verify, purge)", req.Type))
 		return
 	}
 	if err != nil {
-		body := apiError{Error: err.Error()}
+		body := api.Error{Error: err.Error()}
 		if errors.Is(err, ErrBusy) && op != nil {
 			snap, _ := a.ops.get(op.ID)
 			body.Operation = &snap
@@ -227,7 +209,7 @@ func (a *Agent) handleStartOp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	snap, _ := a.ops.get(op.ID)
-	w.Header().Set("Location", APIVersion+"/operations/"+op.ID)
+	w.Header().Set("Location", api.Version+"/operations/"+op.ID)
 	writeJSON(w, http.StatusAccepted, snap)
 }
 
@@ -261,33 +243,6 @@ func (a *Agent) handleCancelOp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, op)
-}
-
-// AccountListing is one account in GET /v1/backup/accounts.
-type AccountListing struct {
-	// Name is the account's name for display (invalid bytes as U+FFFD);
-	// NameB64 its exact bytes when it is not UTF-8.
-	Name        string     `json:"name"`
-	NameB64     string     `json:"name_b64,omitempty"`
-	Items       int64      `json:"items"`
-	Folders     int64      `json:"folders"`
-	Bytes       int64      `json:"bytes"`
-	Versions    int64      `json:"versions"`
-	FirstBackup time.Time  `json:"first_backup"`
-	LastBackup  time.Time  `json:"last_backup"`
-	DeletedAt   *time.Time `json:"deleted_at"`
-	// LastDeletion is when the account last disappeared from the store,
-	// also when it came back since; restore an instant before it to get
-	// what was there.
-	LastDeletion *time.Time `json:"last_deletion"`
-	// DeletionBegan is when that last deletion began: a mailbox removed
-	// with `rm -rf` may reach the backup in several steps. `restore
-	// account` of a deleted account restores the instant just before it.
-	DeletionBegan *time.Time `json:"deletion_began"`
-	// RestorableFrom is the earliest instant a restore gives whole: the
-	// first backup, or the instant before which the retention purge
-	// removed history.
-	RestorableFrom time.Time `json:"restorable_from"`
 }
 
 func (a *Agent) handleAccounts(w http.ResponseWriter, r *http.Request) {
@@ -324,5 +279,5 @@ func (a *Agent) handleAccounts(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, l)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
+	writeJSON(w, http.StatusOK, api.AccountList{Accounts: out})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/purge"
@@ -24,7 +25,7 @@ func (a *Agent) StartSmartScan(deep bool) (*Operation, error) {
 		return Progress{ItemsDone: p.ItemsSeen.Load(), ItemsTotal: 0, Bytes: p.BytesRead.Load(),
 			Phase: fmt.Sprintf("%d of %d accounts", p.AccountsDone.Load(), p.AccountsTotal.Load())}
 	}
-	kind := "smartscan"
+	kind := api.KindSmartScan
 	return a.ops.start(kind, map[string]any{"deep": deep}, progress, func(ctx context.Context) (any, error) {
 		started := a.cfg.Now()
 		id, err := e.repo.Catalog.StartScan(kind, started.UnixNano())
@@ -51,19 +52,8 @@ func (a *Agent) StartSmartScan(deep bool) (*Operation, error) {
 		if ferr := e.repo.Catalog.FinishScan(id, a.cfg.Now().UnixNano(), outcome, detail); ferr != nil && err == nil {
 			err = ferr
 		}
-		return res, err
+		return toAPI[api.ScanResult](res), err
 	})
-}
-
-// RestoreRequest is what POST /v1/operations takes for a restore.
-type RestoreRequest struct {
-	Account string `json:"account,omitempty"`
-	// At is the instant to restore, as ParseInstant reads it; "" or
-	// "last" for the latest state.
-	At     string `json:"at,omitempty"`
-	To     string `json:"to,omitempty"`
-	DryRun bool   `json:"dry_run,omitempty"`
-	GranularRequest
 }
 
 // StartRestore starts an account restore. Several restores may run at
@@ -93,7 +83,7 @@ func (a *Agent) StartRestore(req RestoreRequest) (*Operation, error) {
 	if _, err := e.store.Account(to); err != nil {
 		return nil, &BadRequestError{err}
 	}
-	if op := a.ops.runningPrefix("purge"); op != nil {
+	if op := a.ops.runningPrefix(api.KindPurge); op != nil {
 		return op, fmt.Errorf("a purge (%s) is running; restore after it: %w", op.ID, ErrBusy)
 	}
 	p := &restore.Progress{}
@@ -104,7 +94,7 @@ func (a *Agent) StartRestore(req RestoreRequest) (*Operation, error) {
 	if !at.IsZero() {
 		params["at"] = at.UTC()
 	}
-	return a.ops.start("restore:"+to, params, progress, func(ctx context.Context) (any, error) {
+	return a.ops.start(api.TypeRestorePrefix+to, params, progress, func(ctx context.Context) (any, error) {
 		started := a.cfg.Now()
 		res, err := restore.Run(ctx, e.repo, e.store, restore.Options{
 			Account: account, At: at, To: to, DryRun: req.DryRun,
@@ -114,7 +104,7 @@ func (a *Agent) StartRestore(req RestoreRequest) (*Operation, error) {
 			a.logRestore(ctx, e, catalog.Restore{Account: to, Source: account, Kind: "account",
 				Instant: res.At.UnixNano(), Started: started.UnixNano(), Messages: res.Messages}, err)
 		}
-		return res, err
+		return toAPI[api.RestoreResult](res), err
 	})
 }
 
@@ -142,12 +132,12 @@ func (a *Agent) StartVerify(deep bool) (*Operation, error) {
 	progress := func() Progress {
 		return Progress{ItemsDone: p.Done.Load(), ItemsTotal: p.Total.Load(), Bytes: p.Bytes.Load(), Errors: p.Problems.Load()}
 	}
-	return a.ops.start("verify", map[string]any{"deep": deep}, progress, func(ctx context.Context) (any, error) {
+	return a.ops.start(api.KindVerify, map[string]any{"deep": deep}, progress, func(ctx context.Context) (any, error) {
 		rep, err := e.repo.Verify(ctx, repo.VerifyOptions{Deep: deep, Progress: p})
 		if err == nil && len(rep.Problems) > 0 {
 			err = fmt.Errorf("%d problems found", len(rep.Problems))
 		}
-		return rep, err
+		return toAPI[api.VerifyReport](rep), err
 	})
 }
 
@@ -173,15 +163,15 @@ func (a *Agent) StartPurge(dryRun bool) (*Operation, error) {
 	if err != nil {
 		return nil, err
 	}
-	if op := a.ops.runningPrefix("restore:"); op != nil {
+	if op := a.ops.runningPrefix(api.TypeRestorePrefix); op != nil {
 		return op, fmt.Errorf("a restore (%s) is running; purge waits for it: %w", op.ID, ErrBusy)
 	}
-	if op := a.ops.runningPrefix("export:"); op != nil {
+	if op := a.ops.runningPrefix(api.TypeExportPrefix); op != nil {
 		return op, fmt.Errorf("an export (%s) is running; purge waits for it: %w", op.ID, ErrBusy)
 	}
 	c := e.doc.Config()
-	return a.ops.start("purge", map[string]any{"dry_run": dryRun}, func() Progress { return Progress{Phase: "purging"} }, func(ctx context.Context) (any, error) {
-		kind := "purge"
+	return a.ops.start(api.KindPurge, map[string]any{"dry_run": dryRun}, func() Progress { return Progress{Phase: "purging"} }, func(ctx context.Context) (any, error) {
+		kind := api.KindPurge
 		if dryRun {
 			kind = "purge-dry-run"
 		}
@@ -208,6 +198,6 @@ func (a *Agent) StartPurge(dryRun bool) (*Operation, error) {
 		if ferr := e.repo.Catalog.FinishScan(id, a.cfg.Now().UnixNano(), outcome, detail); ferr != nil && err == nil {
 			err = ferr
 		}
-		return res, err
+		return toAPI[api.PurgeResult](res), err
 	})
 }

@@ -10,46 +10,12 @@ import (
 	"strings"
 	"sync"
 	"time"
-)
 
-// Operation states.
-const (
-	StateRunning   = "running"
-	StateSucceeded = "succeeded"
-	StateFailed    = "failed"
-	StateCancelled = "cancelled"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // ErrBusy is returned when an operation of the same kind is running.
 var ErrBusy = errors.New("an operation of this kind is already running")
-
-// Progress is a snapshot of a running operation's counters.
-type Progress struct {
-	ItemsDone  int64   `json:"items_done"`
-	ItemsTotal int64   `json:"items_total"`
-	Bytes      int64   `json:"bytes"`
-	RateBytes  float64 `json:"rate_bytes_per_second"`
-	Errors     int64   `json:"errors"`
-	// Phase says what the operation is doing, e.g. "scanning accounts".
-	Phase string `json:"phase,omitempty"`
-}
-
-// Operation is an asynchronous job of the agent: a SmartScan, a restore,
-// a verify.
-type Operation struct {
-	ID       string         `json:"id"`
-	Type     string         `json:"type"`
-	Params   map[string]any `json:"params"`
-	State    string         `json:"state"`
-	Started  time.Time      `json:"started"`
-	Finished *time.Time     `json:"finished,omitempty"`
-	Progress Progress       `json:"progress"`
-	// Result is the operation's report once finished (also when it failed
-	// part-way: what was done until then).
-	Result any `json:"result,omitempty"`
-	// Error says why the operation failed or stopped.
-	Error string `json:"error,omitempty"`
-}
 
 // operationKey is the context key under which an operation's body finds
 // its own id (see operationID).
@@ -255,7 +221,9 @@ func (m *opManager) runningKind(kind string) bool {
 }
 
 // restoring reports whether a restore writes into an account.
-func (m *opManager) restoring(account string) bool { return m.runningKind("restore:" + account) }
+func (m *opManager) restoring(account string) bool {
+	return m.runningKind(api.TypeRestorePrefix + account)
+}
 
 // shutdown cancels every running operation and waits for them to stop.
 func (m *opManager) shutdown() {

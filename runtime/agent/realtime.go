@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/realtime"
 	"github.com/mailkeep/mailkeep/schema"
 )
@@ -79,7 +80,8 @@ func (r *realtimeRunner) status(enabled bool) RealtimeStatus {
 	switch {
 	case r.s != nil:
 		rs := r.s.Status()
-		st.State, st.Detail = rs.State, &rs
+		detail := api.RealtimeDetail(rs)
+		st.State, st.Detail = rs.State, &detail
 	case r.err != "":
 		st.State, st.Problem = "failed", r.err
 	case enabled:

@@ -117,17 +117,3 @@ func location(name string) (*time.Location, error) {
 	}
 	return time.LoadLocation(name)
 }
-
-// nextRun computes the next run of a cron schedule after t, for a
-// candidate config that is not scheduled (impact analysis).
-func nextRun(spec, tz string, t time.Time) time.Time {
-	loc, err := location(tz)
-	if err != nil {
-		return time.Time{}
-	}
-	sched, err := schema.CronSchedule(spec)
-	if err != nil {
-		return time.Time{}
-	}
-	return sched.Next(t.In(loc))
-}

@@ -16,25 +16,6 @@ import (
 // stateFile is the agent's persistent state inside its state directory.
 const stateFile = "agent-state.json"
 
-// Applied records the last change pushed by a client (mailkeep apply).
-type Applied struct {
-	ETag   string    `json:"etag"`
-	Time   time.Time `json:"time"`
-	Client string    `json:"client"`
-	// Document is the canonical document that was applied, so that plan
-	// can show what changed on the agent since (drift). Absent in state
-	// written by agents older than this field.
-	Document json.RawMessage `json:"document,omitempty"`
-}
-
-// RepoRecord is a repository the agent has used; repositories left behind
-// by a backup_path change are listed in status.
-type RepoRecord struct {
-	Path      string    `json:"path"`
-	FirstUsed time.Time `json:"first_used"`
-	LastUsed  time.Time `json:"last_used"`
-}
-
 // state is what the agent keeps across restarts.
 type state struct {
 	// Document is the canonical config document, nil while unconfigured.

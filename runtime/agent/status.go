@@ -5,94 +5,9 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/realtime"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/schema"
 )
-
-// Status is the server listing of one agent (PRODUCT.md §1).
-type Status struct {
-	Version  string `json:"version"`
-	Hostname string `json:"hostname"`
-	// State is "unconfigured", "idle", "running", "switching" or "error".
-	State       string    `json:"state"`
-	Error       string    `json:"error,omitempty"`
-	Started     time.Time `json:"started"`
-	Revision    int64     `json:"revision"`
-	ETag        string    `json:"etag,omitempty"`
-	Description string    `json:"description"`
-	// BackupAtStartup is enabled_at_startup.
-	BackupAtStartup    bool           `json:"backup_at_startup"`
-	SmartScanAtStartup bool           `json:"smartscan_at_startup"`
-	Realtime           RealtimeStatus `json:"realtime"`
-	SmartScan          JobStatus      `json:"smartscan"`
-	Purge              PurgeStatus    `json:"purge"`
-	// HeaderIndex is the background indexing of the search headers of
-	// messages stored by an older mailkeep.
-	HeaderIndex HeaderIndexStatus `json:"header_index"`
-	// Location is "local", or "remote" when a remote copy is configured.
-	Location   string `json:"location"`
-	BackupPath string `json:"backup_path"`
-	Space      struct {
-		MetadataBytes int64 `json:"metadata_bytes"`
-		BackupBytes   int64 `json:"backup_bytes"`
-	} `json:"space"`
-	ReservedSpace struct {
-		BackupMB   int64 `json:"backup_mb"`
-		MetadataMB int64 `json:"metadata_mb"`
-		// Stopped says why writing stopped, when the reserve was reached.
-		Stopped string `json:"stopped,omitempty"`
-	} `json:"reserved_space"`
-	// OldRepositories are repositories left at earlier backup_paths.
-	OldRepositories []RepoRecord `json:"old_repositories"`
-	// Inactive lists the settings accepted and stored but not active in
-	// this version.
-	Inactive []string `json:"inactive_settings"`
-	// Running lists the operations in progress.
-	Running []Operation `json:"running"`
-}
-
-// RealtimeStatus is the realtime scanner's state.
-type RealtimeStatus struct {
-	Enabled bool `json:"enabled"`
-	// State is "running", "degraded", "failed", "not running" or "off".
-	State string `json:"state"`
-	// Problem says why the scanner failed to start.
-	Problem string `json:"problem,omitempty"`
-	// Detail is the running scanner's own status: watches, how far behind
-	// it is, its last change, overflows and rescans.
-	Detail *realtime.Status `json:"detail,omitempty"`
-}
-
-// JobStatus is a scheduled job's state.
-type JobStatus struct {
-	Enabled  bool       `json:"enabled"`
-	Schedule string     `json:"schedule"`
-	Timezone string     `json:"timezone"`
-	Active   bool       `json:"active"`
-	LastRun  *RunRecord `json:"last_run,omitempty"`
-	NextRun  *time.Time `json:"next_run,omitempty"`
-	// LastSuccessAgeSeconds is the age of the last successful run.
-	LastSuccessAgeSeconds *int64 `json:"last_success_age_seconds,omitempty"`
-	// SkippedRuns counts scheduled runs skipped because the previous one
-	// was still running.
-	SkippedRuns int `json:"skipped_runs"`
-}
-
-// PurgeStatus adds the retention to the purge job's state.
-type PurgeStatus struct {
-	JobStatus
-	ItemRetentionDays    int64 `json:"item_retention_days"`
-	AccountRetentionDays int64 `json:"account_retention_days"`
-}
-
-// RunRecord is one finished (or running) job run.
-type RunRecord struct {
-	Started  time.Time  `json:"started"`
-	Finished *time.Time `json:"finished,omitempty"`
-	Outcome  string     `json:"outcome"`
-	Detail   string     `json:"detail,omitempty"`
-}
 
 // Version is the agent's version, set by the binary.
 var Version = "dev"

@@ -27,7 +27,7 @@ func TestPurgeQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	for i, ref := range []BlobRef{{1, 16, 100, 50}, {1, 116, 200, 150}, {2, 16, 300, 250}, {2, 316, 400, 350}} {
+	for i, ref := range []BlobRef{{Pack: 1, Offset: 16, Length: 100, Size: 50}, {Pack: 1, Offset: 116, Length: 200, Size: 150}, {Pack: 2, Offset: 16, Length: 300, Size: 250}, {Pack: 2, Offset: 316, Length: 400, Size: 350}} {
 		if err := tx.AddBlob(blobID(byte(i+1)), ref); err != nil {
 			t.Fatal(err)
 		}
@@ -111,13 +111,13 @@ func TestPurgeQueries(t *testing.T) {
 	if g, err := tx.PurgeGeneration(); g != 2 || err != nil {
 		t.Errorf("purge generation %d, %v after two bumps", g, err)
 	}
-	if ok, err := tx.MoveBlob(blobID(2), BlobRef{1, 116, 200, 150}, BlobRef{3, 16, 200, 150}); !ok || err != nil {
+	if ok, err := tx.MoveBlob(blobID(2), BlobRef{Pack: 1, Offset: 116, Length: 200, Size: 150}, BlobRef{Pack: 3, Offset: 16, Length: 200, Size: 150}); !ok || err != nil {
 		t.Errorf("MoveBlob: %v %v", ok, err)
 	}
-	if ok, _ := tx.MoveBlob(blobID(2), BlobRef{1, 116, 200, 150}, BlobRef{3, 16, 200, 150}); ok {
+	if ok, _ := tx.MoveBlob(blobID(2), BlobRef{Pack: 1, Offset: 116, Length: 200, Size: 150}, BlobRef{Pack: 3, Offset: 16, Length: 200, Size: 150}); ok {
 		t.Error("MoveBlob from a stale location succeeded")
 	}
-	if _, err := tx.MoveBlob(blobID(3), BlobRef{2, 16, 300, 250}, BlobRef{3, 216, 301, 250}); err == nil {
+	if _, err := tx.MoveBlob(blobID(3), BlobRef{Pack: 2, Offset: 16, Length: 300, Size: 250}, BlobRef{Pack: 3, Offset: 216, Length: 301, Size: 250}); err == nil {
 		t.Error("MoveBlob to a record of another length succeeded")
 	}
 	if n, _ := tx.PackRefs(1); n != 0 {
@@ -151,7 +151,7 @@ func TestDropBlobsKeepsReferenced(t *testing.T) {
 	c := openTestCatalog(t)
 	tx, _ := c.Begin()
 	defer tx.Rollback()
-	tx.AddBlob(blobID(9), BlobRef{1, 16, 60, 8})
+	tx.AddBlob(blobID(9), BlobRef{Pack: 1, Offset: 16, Length: 60, Size: 8})
 	for _, name := range []string{"a@x", "b@x"} {
 		a, _ := tx.Account(name, 1)
 		if err := tx.InsertItem(&Item{AccountID: a.ID, Folder: "INBOX", Base: "m", Name: "m", Blob: blobID(9), ValidFrom: 1}); err != nil {

@@ -25,7 +25,7 @@ func newSearchFixture(t *testing.T) *Catalog {
 	}
 	defer tx.Rollback()
 	for i := 1; i <= 5; i++ {
-		if err := tx.AddBlob(blobID(byte(i)), BlobRef{1, int64(16 * i), 10, 10}); err != nil {
+		if err := tx.AddBlob(blobID(byte(i)), BlobRef{Pack: 1, Offset: int64(16 * i), Length: 10, Size: 10}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -239,7 +239,7 @@ func TestOpenAddsHeadersAndUnindexed(t *testing.T) {
 	}
 	tx, _ := c.Begin()
 	for i := 1; i <= 5; i++ {
-		tx.AddBlob(blobID(byte(i)), BlobRef{1, int64(16 * i), 10, 10})
+		tx.AddBlob(blobID(byte(i)), BlobRef{Pack: 1, Offset: int64(16 * i), Length: 10, Size: 10})
 	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)

@@ -5,18 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/mailkeep/mailkeep/runtime/pack"
 )
 
 // BlobID is the SHA-256 of a blob's raw content.
 type BlobID = [32]byte
 
-// BlobRef says where a blob is stored in the pack files.
-type BlobRef struct {
-	Pack   uint32
-	Offset int64
-	Length uint32 // stored record length
-	Size   uint32 // raw length
-}
+// BlobRef says where a blob is stored in the pack files: the catalog's
+// name for a pack.Location (Pack, Offset, the stored record's Length, the
+// raw Size), one type, so that a reference read from the catalog is passed
+// to the pack store as it is.
+type BlobRef = pack.Location
 
 // Owner is the owner, group and permission bits of a file or directory.
 type Owner struct {

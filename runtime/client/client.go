@@ -1,5 +1,3 @@
-// Package client talks to a mailkeep agent's HTTP API over a unix socket,
-// HTTP or HTTPS. The CLI's operational commands and the reconciler use it.
 package client
 
 import (
@@ -19,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // Target says how to reach an agent. Secrets are references: a token file
@@ -85,7 +83,7 @@ type APIError struct {
 	Status  int
 	Message string
 	// Operation is the running operation when a start was refused.
-	Operation *agent.Operation
+	Operation *api.Operation
 }
 
 func (e *APIError) Error() string { return e.Message }
@@ -133,7 +131,7 @@ func (c *Client) send(ctx context.Context, method, path string, hdr http.Header,
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+agent.APIVersion+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, c.base+api.Version+path, rd)
 	if err != nil {
 		return nil, err
 	}
@@ -155,10 +153,7 @@ func (c *Client) send(ctx context.Context, method, path string, hdr http.Header,
 
 // apiError decodes an error response.
 func (c *Client) apiError(status int, data []byte) error {
-	var ae struct {
-		Error     string           `json:"error"`
-		Operation *agent.Operation `json:"operation"`
-	}
+	var ae api.Error
 	msg := strings.TrimSpace(string(data))
 	if json.Unmarshal(data, &ae) == nil && ae.Error != "" {
 		msg = ae.Error
@@ -175,8 +170,8 @@ func unwrapURL(err error) error {
 }
 
 // Config reads the live config; ErrUnconfigured when the agent has none.
-func (c *Client) Config(ctx context.Context) (*agent.ConfigState, error) {
-	var cs agent.ConfigState
+func (c *Client) Config(ctx context.Context) (*api.ConfigState, error) {
+	var cs api.ConfigState
 	_, err := c.do(ctx, "GET", "/config", nil, nil, &cs)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
@@ -190,7 +185,7 @@ func (c *Client) Config(ctx context.Context) (*agent.ConfigState, error) {
 
 // PutConfig replaces the config. ifMatch is the ETag read before ("" for
 // an unconfigured agent); clientName is recorded as last_applied when set.
-func (c *Client) PutConfig(ctx context.Context, doc []byte, ifMatch, clientName string) (*agent.ConfigState, error) {
+func (c *Client) PutConfig(ctx context.Context, doc []byte, ifMatch, clientName string) (*api.ConfigState, error) {
 	h := http.Header{}
 	if ifMatch == "" {
 		h.Set("If-None-Match", "*")
@@ -198,9 +193,9 @@ func (c *Client) PutConfig(ctx context.Context, doc []byte, ifMatch, clientName 
 		h.Set("If-Match", strconv.Quote(ifMatch))
 	}
 	if clientName != "" {
-		h.Set("Mailkeep-Client", clientName)
+		h.Set(api.HeaderClient, clientName)
 	}
-	var cs agent.ConfigState
+	var cs api.ConfigState
 	if _, err := c.do(ctx, "PUT", "/config", h, doc, &cs); err != nil {
 		return nil, err
 	}
@@ -208,8 +203,8 @@ func (c *Client) PutConfig(ctx context.Context, doc []byte, ifMatch, clientName 
 }
 
 // Status reads the server listing.
-func (c *Client) Status(ctx context.Context) (*agent.Status, error) {
-	var s agent.Status
+func (c *Client) Status(ctx context.Context) (*api.Status, error) {
+	var s api.Status
 	if _, err := c.do(ctx, "GET", "/status", nil, nil, &s); err != nil {
 		return nil, err
 	}
@@ -217,9 +212,9 @@ func (c *Client) Status(ctx context.Context) (*agent.Status, error) {
 }
 
 // Start starts an operation.
-func (c *Client) Start(ctx context.Context, req agent.OperationRequest) (*agent.Operation, error) {
+func (c *Client) Start(ctx context.Context, req api.OperationRequest) (*api.Operation, error) {
 	body, _ := json.Marshal(req)
-	var op agent.Operation
+	var op api.Operation
 	if _, err := c.do(ctx, "POST", "/operations", nil, body, &op); err != nil {
 		return nil, err
 	}
@@ -228,12 +223,12 @@ func (c *Client) Start(ctx context.Context, req agent.OperationRequest) (*agent.
 
 // Operation reads an operation; with wait > 0 the agent answers when it
 // ends or after wait, whichever comes first.
-func (c *Client) Operation(ctx context.Context, id string, wait time.Duration) (*agent.Operation, error) {
+func (c *Client) Operation(ctx context.Context, id string, wait time.Duration) (*api.Operation, error) {
 	path := "/operations/" + url.PathEscape(id)
 	if wait > 0 {
 		path += "?wait=" + wait.String()
 	}
-	var op agent.Operation
+	var op api.Operation
 	if _, err := c.do(ctx, "GET", path, nil, nil, &op); err != nil {
 		return nil, err
 	}
@@ -241,8 +236,8 @@ func (c *Client) Operation(ctx context.Context, id string, wait time.Duration) (
 }
 
 // Cancel asks a running operation to stop.
-func (c *Client) Cancel(ctx context.Context, id string) (*agent.Operation, error) {
-	var op agent.Operation
+func (c *Client) Cancel(ctx context.Context, id string) (*api.Operation, error) {
+	var op api.Operation
 	if _, err := c.do(ctx, "DELETE", "/operations/"+url.PathEscape(id), nil, nil, &op); err != nil {
 		return nil, err
 	}
@@ -250,14 +245,12 @@ func (c *Client) Cancel(ctx context.Context, id string) (*agent.Operation, error
 }
 
 // Accounts lists the backed-up accounts, or one account.
-func (c *Client) Accounts(ctx context.Context, account string) ([]agent.AccountListing, error) {
+func (c *Client) Accounts(ctx context.Context, account string) ([]api.AccountListing, error) {
 	path := "/backup/accounts"
 	if account != "" {
 		path += "/" + url.PathEscape(account)
 	}
-	var out struct {
-		Accounts []agent.AccountListing `json:"accounts"`
-	}
+	var out api.AccountList
 	if _, err := c.do(ctx, "GET", path, nil, nil, &out); err != nil {
 		return nil, err
 	}

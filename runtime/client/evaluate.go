@@ -3,13 +3,13 @@ package client
 import (
 	"context"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // Evaluate asks the agent what replacing its live config by doc would do
 // to the backup, without applying it (POST /v1/config/evaluate).
-func (c *Client) Evaluate(ctx context.Context, doc []byte) (*agent.Evaluation, error) {
-	var ev agent.Evaluation
+func (c *Client) Evaluate(ctx context.Context, doc []byte) (*api.Evaluation, error) {
+	var ev api.Evaluation
 	if _, err := c.do(ctx, "POST", "/config/evaluate", nil, doc, &ev); err != nil {
 		return nil, err
 	}

@@ -10,8 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
-	"github.com/mailkeep/mailkeep/runtime/export"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // ExportStream is an export being received from the agent.
@@ -33,13 +32,7 @@ type ExportStream struct {
 // Export starts an export of an account (or of one folder when folder is
 // not "") as it was at the instant at ("" for the last state).
 func (c *Client) Export(ctx context.Context, account, folder, format, at string) (*ExportStream, error) {
-	q := url.Values{"format": {format}}
-	if folder != "" {
-		q.Set("folder", folder)
-	}
-	if at != "" {
-		q.Set("at", at)
-	}
+	q := api.ExportRequest{Account: account, Folder: folder, Format: format, At: at}.Values()
 	resp, err := c.send(ctx, "GET", "/backup/accounts/"+url.PathEscape(account)+"/export?"+q.Encode(), nil, nil)
 	if err != nil {
 		return nil, err
@@ -49,10 +42,10 @@ func (c *Client) Export(ctx context.Context, account, folder, format, at string)
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		return nil, c.apiError(resp.StatusCode, data)
 	}
-	s := &ExportStream{Body: resp.Body, ContentType: resp.Header.Get("Content-Type"), Operation: resp.Header.Get(agent.HeaderOperation), c: c,
-		trailer: func() string { return resp.Trailer.Get(agent.HeaderExportResult) }}
-	s.At, _ = time.Parse(time.RFC3339Nano, resp.Header.Get(agent.HeaderExportAt))
-	s.Messages, _ = strconv.Atoi(resp.Header.Get(agent.HeaderExportItems))
+	s := &ExportStream{Body: resp.Body, ContentType: resp.Header.Get("Content-Type"), Operation: resp.Header.Get(api.HeaderOperation), c: c,
+		trailer: func() string { return resp.Trailer.Get(api.HeaderExportResult) }}
+	s.At, _ = time.Parse(time.RFC3339Nano, resp.Header.Get(api.HeaderExportAt))
+	s.Messages, _ = strconv.Atoi(resp.Header.Get(api.HeaderExportItems))
 	return s, nil
 }
 
@@ -64,19 +57,19 @@ var ErrCut = errors.New("the export stream was cut before its end")
 // reads what is left). When
 // the stream was cut it returns ErrCut with the operation's error, as the
 // agent recorded it.
-func (s *ExportStream) Summary(ctx context.Context) (*export.Summary, error) {
+func (s *ExportStream) Summary(ctx context.Context) (*api.ExportSummary, error) {
 	// The trailer comes after the body: a tar reader stops at the archive's
 	// end marker, before it.
 	_, _ = io.Copy(io.Discard, s.Body)
 	if t := s.trailer(); t != "" {
-		var sum export.Summary
+		var sum api.ExportSummary
 		if err := json.Unmarshal([]byte(t), &sum); err != nil {
 			return nil, fmt.Errorf("agent %s: bad export summary %q: %w", s.c.name, t, err)
 		}
 		return &sum, nil
 	}
 	why := ""
-	if op, err := s.c.Operation(ctx, s.Operation, 5*time.Second); err == nil && op.State != agent.StateRunning {
+	if op, err := s.c.Operation(ctx, s.Operation, 5*time.Second); err == nil && op.State != api.StateRunning {
 		why = fmt.Sprintf(": operation %s %s", op.ID, op.State)
 		if op.Error != "" && op.Error != op.State {
 			why += ": " + op.Error

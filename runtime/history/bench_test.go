@@ -11,9 +11,9 @@ import (
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/runtime/history"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 // BenchmarkHistory100k measures backup history and backup diff over one
@@ -31,7 +31,7 @@ func BenchmarkHistory100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ms, err := schema.ParseMailStore("maildir:" + root + "/%d/%n/Maildir")
+	ms, err := location.Parse("maildir:" + root + "/%d/%n/Maildir")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,9 +13,9 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/history"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 const account = "ann@example.org"
@@ -33,7 +33,7 @@ type mailbox struct {
 func newMailbox(t *testing.T) *mailbox {
 	dir := t.TempDir()
 	m := &mailbox{t: t, root: filepath.Join(dir, "vmail", "example.org", "ann", "Maildir"), now: time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)}
-	ms, err := schema.ParseMailStore("maildir:" + filepath.Join(dir, "vmail") + "/%d/%n/Maildir")
+	ms, err := location.Parse("maildir:" + filepath.Join(dir, "vmail") + "/%d/%n/Maildir")
 	m.check(err)
 	m.store, err = maildir.Open(ms)
 	m.check(err)

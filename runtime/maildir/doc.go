@@ -1,7 +1,7 @@
 // Package maildir is mailkeep's store driver for Maildir as Dovecot writes
 // it (PRODUCT.md §3).
 //
-// A Store is opened from a parsed mail_store setting (schema.MailStore). It
+// A Store is opened from a parsed mail_store setting (location.Location). It
 // enumerates accounts by globbing the path template, and Scan reads one
 // account: its folders (Maildir++ ".Folder.Sub" directories or, with
 // LAYOUT=fs, "Folder/Sub"; names in modified UTF-7), the messages in new/

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/dovecot"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 // layouts are the mail_location variants the real-Dovecot tests cover.
@@ -77,7 +76,7 @@ func populate(t *testing.T, s *dovecot.Server, u string) {
 
 func openStore(t *testing.T, location string) *Store {
 	t.Helper()
-	ms, err := schema.ParseMailStore(location)
+	ms, err := parseLocation(location)
 	if err != nil {
 		t.Fatal(err)
 	}

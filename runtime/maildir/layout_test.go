@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mailkeep/mailkeep/schema"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 )
 
 func TestFolderNameAndDir(t *testing.T) {
@@ -60,7 +60,7 @@ func TestFolderNameAndDir(t *testing.T) {
 
 func mustOpen(t *testing.T, location string) *Store {
 	t.Helper()
-	ms, err := schemaParse(location)
+	ms, err := parseLocation(location)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,11 +71,12 @@ func mustOpen(t *testing.T, location string) *Store {
 	return s
 }
 
-// schemaParse is schema.ParseMailStore.
-var schemaParse = schema.ParseMailStore
+// parseLocation is location.Parse, under a name the parameters called
+// location do not shadow.
+var parseLocation = location.Parse
 
 func TestOpenErrors(t *testing.T) {
-	for _, ms := range []schema.MailStore{
+	for _, ms := range []location.Location{
 		{Driver: "mbox", Path: "/var/mail/%u"},
 		{Driver: "maildir", Path: "relative/%u"},
 		{Driver: "maildir", Path: "/var/vmail/Maildir"},

@@ -151,7 +151,7 @@ func (d *dirHandle) openError(name string, err error) error {
 // apply gives the directory (or, for files, see applyOwnerFile) its
 // owner, group and mode; a zero Owner changes nothing.
 func (d *dirHandle) apply(o Owner, isDir bool) error {
-	if !o.known() {
+	if !o.Known() {
 		return nil
 	}
 	var st unix.Stat_t

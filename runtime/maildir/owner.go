@@ -5,10 +5,6 @@ import (
 	"os"
 )
 
-// known reports whether an Owner carries information (a zero Owner means
-// "unknown").
-func (o Owner) known() bool { return o != Owner{} }
-
 // fileModeFor is the mode to create a file with.
 func fileModeFor(m fs.FileMode) fs.FileMode {
 	if m == 0 {
@@ -29,7 +25,7 @@ func dirModeFor(m fs.FileMode) fs.FileMode {
 // fileOwner derives a file's owner from its directory's: same owner and
 // group, no search bits.
 func fileOwner(o Owner) Owner {
-	if !o.known() {
+	if !o.Known() {
 		return o
 	}
 	o.Mode &^= 0o111 | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
@@ -39,7 +35,7 @@ func fileOwner(o Owner) Owner {
 // applyOwnerFile gives an open file its owner, group and mode; a zero
 // Owner changes nothing.
 func applyOwnerFile(f *os.File, o Owner) error {
-	if !o.known() {
+	if !o.Known() {
 		return nil
 	}
 	if err := f.Chown(int(o.UID), int(o.GID)); err != nil {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
 // testHookListed, when set by tests, runs after a new/ or cur/ directory
@@ -43,18 +45,9 @@ func (s *Store) Scan(a Account) (*Snapshot, error) {
 	return s.ScanWith(a, ScanOptions{})
 }
 
-// ScanOptions tune ScanWith.
-type ScanOptions struct {
-	// Reuse, when set, is asked about each folder once its stamp is known
-	// (before its messages are listed); when it returns true the folder is
-	// not listed and comes back with Reused set and no messages. A folder
-	// of which something was skipped is never reused.
-	Reuse func(dir string, st Stamp) bool
-	// Context, when set, stops the scan once it is done: it is checked
-	// between folders and every few thousand files, and ScanWith then
-	// returns its error.
-	Context context.Context
-}
+// ScanOptions tune ScanWith: they are the store interface's
+// SnapshotOptions.
+type ScanOptions = store.SnapshotOptions
 
 // ScanWith is Scan with options: a caller that remembers each folder's
 // stamp from an earlier scan can skip the folders that did not change.
@@ -585,7 +578,7 @@ func (sc *scanner) dirScan(f *Folder, fd int, sub string) *dirScan {
 
 // skip returns the Skip of one of its files.
 func (d *dirScan) skip(name string, err error) Skip {
-	k := Skip{Folder: d.folder, Dir: d.dir, Path: filepath.Join(d.path, name), Name: name, Scope: ScopeMessage}
+	k := Skip{Folder: d.folder, Dir: d.dir, Path: filepath.Join(d.path, name), Name: name, ID: baseOf(name), Scope: ScopeMessage}
 	if k.Reason = refusedFor(err); k.Reason == "" {
 		k.Reason, k.Err = ReasonUnreadable, err
 	}

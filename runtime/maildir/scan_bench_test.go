@@ -85,7 +85,7 @@ func cpuTime() int64 {
 
 func mustOpenB(b *testing.B, location string) *Store {
 	b.Helper()
-	ms, err := schemaParse(location)
+	ms, err := parseLocation(location)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -265,7 +265,7 @@ func TestScanFSLayoutWithControl(t *testing.T) {
 	}
 	// With mail_store_symlinks = "within_store" the link leads inside the
 	// account: a folder (it has cur/), never descended into.
-	ms, _ := schemaParse("maildir:" + base + "/mail/%n/Maildir:LAYOUT=fs:CONTROL=" + base + "/ctl/%n:INDEX=" + base + "/idx/%n")
+	ms, _ := parseLocation("maildir:" + base + "/mail/%n/Maildir:LAYOUT=fs:CONTROL=" + base + "/ctl/%n:INDEX=" + base + "/idx/%n")
 	within, err := OpenWith(ms, Options{Symlinks: SymlinksWithinStore})
 	if err != nil {
 		t.Fatal(err)

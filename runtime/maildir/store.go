@@ -1,32 +1,33 @@
 package maildir
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/mailkeep/mailkeep/schema"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
-// Errors returned (wrapped, with the path) by the Store and the Writer.
+// Errors returned (wrapped, with the path) by the Store and the Writer:
+// the store driver interface's own.
 var (
 	// ErrNoAccount means the account's Maildir root does not exist.
-	ErrNoAccount = errors.New("no such account")
+	ErrNoAccount = store.ErrNoAccount
 	// ErrVanished means a message file is gone: expunged, or moved to
 	// another folder.
-	ErrVanished = errors.New("message vanished")
+	ErrVanished = store.ErrVanished
 	// ErrExists means a Writer refused to replace a message: a file with
 	// the same base name is already in the folder.
-	ErrExists = errors.New("message already exists")
+	ErrExists = store.ErrExists
 )
 
 // Store is a Dovecot Maildir store described by a mail_store setting. It
 // is safe for concurrent use; it holds no open files.
 type Store struct {
-	ms      schema.MailStore
+	ms      location.Location
 	follow  bool // mail_store_symlinks = "within_store"
 	layout  string
 	path    *template
@@ -45,10 +46,10 @@ type Options struct {
 // Open checks a parsed mail_store setting and returns its Store, which
 // follows no symbolic link below an account's root. It does not touch the
 // disk.
-func Open(ms schema.MailStore) (*Store, error) { return OpenWith(ms, Options{}) }
+func Open(ms location.Location) (*Store, error) { return OpenWith(ms, Options{}) }
 
 // OpenWith is Open with options.
-func OpenWith(ms schema.MailStore, opts Options) (*Store, error) {
+func OpenWith(ms location.Location, opts Options) (*Store, error) {
 	s, err := open(ms)
 	if err != nil {
 		return nil, err
@@ -63,7 +64,7 @@ func OpenWith(ms schema.MailStore, opts Options) (*Store, error) {
 	return s, nil
 }
 
-func open(ms schema.MailStore) (*Store, error) {
+func open(ms location.Location) (*Store, error) {
 	if ms.Driver != "maildir" {
 		return nil, fmt.Errorf("mail store driver %q is not supported; the supported driver is \"maildir\"", ms.Driver)
 	}
@@ -103,27 +104,16 @@ func parseStorePath(what, p string) (*template, error) {
 }
 
 // MailStore returns the setting the Store was opened with.
-func (s *Store) MailStore() schema.MailStore { return s.ms }
+func (s *Store) MailStore() location.Location { return s.ms }
 
 // Layout returns LayoutMaildirPP or LayoutFS.
 func (s *Store) Layout() string { return s.layout }
 
-// Account is one mail account of a Store and where its files are.
-type Account struct {
-	// Name is "user@domain", or "user" when the path template has no
-	// domain.
-	Name string
-	// User is the local part, Domain the domain ("" when none).
-	User, Domain string
-	// Root is the account's Maildir root (INBOX's directory).
-	Root string
-	// Control is where dovecot-uidlist, dovecot-keywords and
-	// subscriptions live: Root, unless CONTROL= is set.
-	Control string
-	// Index is where Dovecot keeps its index files when INDEX= is set
-	// (never read by mailkeep); "" otherwise.
-	Index string
-}
+// Account is one mail account of a Store and where its files are: Root
+// is its Maildir root, Control where its dovecot-uidlist,
+// dovecot-keywords and subscriptions live (Root unless CONTROL= is set),
+// Index where Dovecot's index files are when INDEX= is set.
+type Account = store.Account
 
 // Account resolves an account name to its paths, whether or not it exists
 // on disk. Names are checked: no '/', no "..", no NUL, no leading '.', and

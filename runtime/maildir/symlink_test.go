@@ -118,7 +118,7 @@ func TestScanWithinStoreSymlinks(t *testing.T) {
 	// Outside by a detour: a link inside that leads to a link out.
 	must(t, os.Symlink(filepath.Join(a.Root, ".Y", "cur"), filepath.Join(a.Root, ".Real", "new-link")))
 	must(t, os.Symlink("../new-link/4.M1.h:2,S", filepath.Join(a.Root, ".Real", "cur", "7.M1.h:2,S")))
-	ms, err := schemaParse("maildir:" + base + "/%d/%n/Maildir")
+	ms, err := parseLocation("maildir:" + base + "/%d/%n/Maildir")
 	must(t, err)
 	s, err := OpenWith(ms, Options{Symlinks: SymlinksWithinStore})
 	must(t, err)

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
 // Values of the mail_store_symlinks setting: what the driver does with a
@@ -27,78 +29,40 @@ const (
 
 // Reason says why a file or directory below an account's root was not
 // read.
-type Reason string
+type Reason = store.Reason
 
 // The reasons of Skip.
 const (
-	ReasonSymlink Reason = "symlink"
-	// ReasonOutside is a symbolic link that SymlinksWithinStore refused:
-	// it leads out of the account's root.
-	ReasonOutside   Reason = "symlink outside the account"
-	ReasonFIFO      Reason = "fifo"
-	ReasonDevice    Reason = "device"
-	ReasonSocket    Reason = "socket"
-	ReasonDirectory Reason = "directory"
-	// ReasonNotDir is a file where a directory (a folder, new/, cur/) was
-	// expected.
-	ReasonNotDir Reason = "not a directory"
-	// ReasonUnreadable is a file or directory that could not be read:
-	// Skip.Err says why.
-	ReasonUnreadable Reason = "unreadable"
+	ReasonSymlink    = store.ReasonSymlink
+	ReasonOutside    = store.ReasonOutside
+	ReasonFIFO       = store.ReasonFIFO
+	ReasonDevice     = store.ReasonDevice
+	ReasonSocket     = store.ReasonSocket
+	ReasonDirectory  = store.ReasonDirectory
+	ReasonNotDir     = store.ReasonNotDir
+	ReasonUnreadable = store.ReasonUnreadable
 )
 
 // SkipScope says how much of a folder a Skip hides.
-type SkipScope uint8
+type SkipScope = store.SkipScope
 
+// The scopes of Skip: ScopeFolder is the folder's directory, its new/ or
+// its cur/; ScopeMeta a dovecot-uidlist, dovecot-keywords or
+// subscriptions file.
 const (
-	// ScopeMessage is one message file (Skip.Name).
-	ScopeMessage SkipScope = iota
-	// ScopeFolder is the folder's directory, its new/ or its cur/: the
-	// folder's messages that were not listed may still be on disk. A
-	// folder whose directory was skipped is not in Snapshot.Folders.
-	ScopeFolder
-	// ScopeMeta is a dovecot-uidlist, dovecot-keywords or subscriptions
-	// file, read as if it were absent.
-	ScopeMeta
+	ScopeMessage = store.ScopeMessage
+	ScopeFolder  = store.ScopeFolder
+	ScopeMeta    = store.ScopeMeta
 )
 
 // Skip is a file or directory below an account's root that Scan did not
 // read, and why.
-type Skip struct {
-	// Folder and Dir are the name and directory of the folder it belongs
-	// to, as in Folder ("" and "" for the subscriptions file).
-	Folder, Dir string
-	// Path is its path relative to the account's root, or for a file kept
-	// under CONTROL= relative to the control directory.
-	Path string
-	// Name is the message's file name for ScopeMessage, "" otherwise.
-	Name  string
-	Scope SkipScope
-	// Subtree is set for a directory skipped with LAYOUT=fs, where the
-	// folders below it (Folder + "/...") were not listed either.
-	Subtree bool
-	// Reason says why; Err is the error for ReasonUnreadable.
-	Reason Reason
-	Err    error
-}
-
-// String describes the skip: its path and reason.
-func (k Skip) String() string {
-	if k.Err != nil {
-		return fmt.Sprintf("%s: %s (%v)", k.Path, k.Reason, k.Err)
-	}
-	return fmt.Sprintf("%s: %s", k.Path, k.Reason)
-}
+type Skip = store.Skip
 
 // RefusedError is returned (wrapped) by OpenMessage for a message file
 // that is not a regular file, or sits below a symbolic link the mail store
 // does not follow; nothing was read from it.
-type RefusedError struct {
-	Path   string
-	Reason Reason
-}
-
-func (e *RefusedError) Error() string { return fmt.Sprintf("%s: refused: %s", e.Path, e.Reason) }
+type RefusedError = store.RefusedError
 
 // tree opens the directories and files below one account's root without
 // following symbolic links: every level is opened relative to the one

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
 // UIDListFile is the name of Dovecot's per-folder UID list.
@@ -34,16 +36,8 @@ type UIDList struct {
 	Entries []UIDEntry
 }
 
-// UIDEntry is one message line of a dovecot-uidlist file.
-type UIDEntry struct {
-	// UID is the message's IMAP UID.
-	UID uint32
-	// Ext are the extension fields, space-separated as in the file (e.g.
-	// "W1234 S1200"); "" when none.
-	Ext string
-	// Base is the message file's base name (without the ":2," info).
-	Base string
-}
+// UIDEntry is one message line of dovecot-uidlist.
+type UIDEntry = store.UIDEntry
 
 // Next returns the next UID Dovecot will assign: the header's N field, or
 // the highest listed UID + 1 when that is larger (Dovecot appends lines

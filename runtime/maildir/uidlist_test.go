@@ -41,7 +41,7 @@ func TestParseUIDListExtAndHeaderFields(t *testing.T) {
 	if l.UIDValidity != 42 || l.NextUID != 10 || l.GUID != "abc0" || !reflect.DeepEqual(l.HeaderExt, []string{"Xfoo"}) {
 		t.Errorf("header = %+v", l)
 	}
-	want := []UIDEntry{{3, "W1234 S1200", "b3"}, {7, "", "b7"}, {9, "P123", "b9"}}
+	want := []UIDEntry{{UID: 3, Ext: "W1234 S1200", Base: "b3"}, {UID: 7, Ext: "", Base: "b7"}, {UID: 9, Ext: "P123", Base: "b9"}}
 	if !reflect.DeepEqual(l.Entries, want) {
 		t.Errorf("entries = %+v, want %+v", l.Entries, want)
 	}
@@ -110,17 +110,17 @@ func TestParseUIDListErrors(t *testing.T) {
 }
 
 func TestUIDListValidate(t *testing.T) {
-	ok := &UIDList{UIDValidity: 1, GUID: "ab12", Entries: []UIDEntry{{1, "W1", "a"}, {2, "", "b"}}}
+	ok := &UIDList{UIDValidity: 1, GUID: "ab12", Entries: []UIDEntry{{UID: 1, Ext: "W1", Base: "a"}, {UID: 2, Ext: "", Base: "b"}}}
 	if err := ok.validate(); err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range []*UIDList{
 		{},
 		{UIDValidity: 1, GUID: "xyz"},
-		{UIDValidity: 1, Entries: []UIDEntry{{0, "", "a"}}},
-		{UIDValidity: 1, Entries: []UIDEntry{{1, "", "a"}, {1, "", "b"}}},
-		{UIDValidity: 1, Entries: []UIDEntry{{1, "", "a:2,S"}}},
-		{UIDValidity: 1, Entries: []UIDEntry{{1, "w1", "a"}}},
+		{UIDValidity: 1, Entries: []UIDEntry{{UID: 0, Ext: "", Base: "a"}}},
+		{UIDValidity: 1, Entries: []UIDEntry{{UID: 1, Ext: "", Base: "a"}, {UID: 1, Ext: "", Base: "b"}}},
+		{UIDValidity: 1, Entries: []UIDEntry{{UID: 1, Ext: "", Base: "a:2,S"}}},
+		{UIDValidity: 1, Entries: []UIDEntry{{UID: 1, Ext: "w1", Base: "a"}}},
 	} {
 		if err := l.validate(); err == nil {
 			t.Errorf("validate(%+v) gave no error", l)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
 // Default modes when a Writer is given a zero Owner: Dovecot's own.
@@ -82,18 +84,9 @@ func (w *Writer) controlDir(folderDir string, create bool, o Owner, applyLast bo
 	return openDirBelow(w.ctlBase, w.s.ControlDir(w.a, folderDir), create, o, applyLast)
 }
 
-// FolderSpec says which folder Writer.Folder creates.
-type FolderSpec struct {
-	// Name is the folder's UTF-8 name ("INBOX", "Projects/2026"); used to
-	// compute Dir when Dir is "" and Name is not INBOX.
-	Name string
-	// Dir is the folder's directory relative to the Maildir root as in
-	// Folder.Dir; it wins over Name when set.
-	Dir string
-	// Owner is given to the directories; a zero Owner leaves the owner as
-	// created and uses mode 0700.
-	Owner Owner
-}
+// FolderSpec says which folder Writer.Folder creates: Dir is relative to
+// the Maildir root as in Folder.Dir.
+type FolderSpec = store.FolderSpec
 
 // Folder creates a folder's directories: the Maildir root and its missing
 // parents, intermediate levels (LAYOUT=fs), the folder directory with cur/,

@@ -9,10 +9,10 @@ import (
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/mailheader"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 // oldRepo backs up a generated corpus and then drops every header row, as
@@ -25,7 +25,7 @@ func oldRepo(t *testing.T, messages int) (*repo.Repo, map[catalog.BlobID]catalog
 	if _, err := corpus.Generate(root, corpus.Options{Seed: 7, Accounts: 3, Messages: messages, MaxSize: 64 << 10}); err != nil {
 		t.Fatal(err)
 	}
-	ms, err := schema.ParseMailStore("maildir:" + root + "/%d/%n/Maildir")
+	ms, err := location.Parse("maildir:" + root + "/%d/%n/Maildir")
 	if err != nil {
 		t.Fatal(err)
 	}

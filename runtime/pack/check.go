@@ -3,14 +3,12 @@ package pack
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/mailkeep/mailkeep/runtime/bufpool"
@@ -58,23 +56,20 @@ func Problems(err error) []error {
 
 // check is Check that also returns the offset of the torn tail, or -1.
 func (s *Store) check(pack uint32, deep bool, from int64, fn func(id ID, loc Location) error) (torn int64, err error) {
-	path := packPath(s.dir, pack)
+	name, path := PackName(pack), s.Path(pack)
 	limit, err := s.flushFor(pack, 1<<62)
 	if err != nil {
 		return -1, err
 	}
-	f, err := os.Open(path)
+	ctx := context.Background()
+	st, err := s.be.Stat(ctx, name)
 	if err != nil {
-		return -1, fmt.Errorf("pack store: %w", err)
+		return -1, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return -1, fmt.Errorf("pack store: %w", err)
+	if limit < 0 || limit > st.Size {
+		limit = st.Size
 	}
-	if limit < 0 || limit > st.Size() {
-		limit = st.Size()
-	}
+	f := objectReaderAt{ctx: ctx, be: s.be, name: name}
 
 	var problems []error
 	dropped := 0
@@ -245,7 +240,7 @@ func (s *Store) check(pack uint32, deep bool, from int64, fn func(id ID, loc Loc
 // findRecord returns the offset of the first intact record (magic,
 // believable header, CRC) that starts in [from, limit). It runs only on
 // damaged packs.
-func findRecord(f *os.File, from, limit int64) (int64, bool) {
+func findRecord(f io.ReaderAt, from, limit int64) (int64, bool) {
 	const window = 1 << 20
 	buf := make([]byte, window+len(recordMagic)-1)
 	for pos := from; pos < limit; pos += window {
@@ -267,7 +262,7 @@ func findRecord(f *os.File, from, limit int64) (int64, bool) {
 }
 
 // validRecordAt reports whether an intact record starts at offset at.
-func validRecordAt(f *os.File, at, limit int64) bool {
+func validRecordAt(f io.ReaderAt, at, limit int64) bool {
 	var hdr [RecordHeaderSize]byte
 	if at+RecordHeaderSize > limit {
 		return false
@@ -295,59 +290,9 @@ func putBufSlice(b []byte) {
 	}
 }
 
-// TruncateTorn cuts the torn tail of pack, as Check reports it, and
-// returns the new size of the file; with no torn tail it changes nothing
-// and returns the current size. A pack whose file header is incomplete is
-// removed (size 0). Only the caller knows that nothing refers to the
-// records past the cut: the catalog must not point there. Damage that is
-// not a torn tail is refused, and so are the packs of this session.
-func (s *Store) TruncateTorn(pack uint32) (int64, error) {
-	path := packPath(s.dir, pack)
-	if pack >= s.firstID {
-		return 0, fmt.Errorf("pack store: %s was written by this process, it has no torn tail to cut", path)
-	}
-	torn, err := s.check(pack, false, 0, nil)
-	var ce *CorruptError
-	if err != nil && !errors.As(err, &ce) {
-		return 0, err
-	}
-	if torn < 0 {
-		if err != nil {
-			return 0, fmt.Errorf("pack store: refusing to truncate %s: its damage is not a torn tail: %w", path, err)
-		}
-		st, err := os.Stat(path)
-		if err != nil {
-			return 0, fmt.Errorf("pack store: %w", err)
-		}
-		return st.Size(), nil
-	}
-	s.readers.forget(pack)
-	if torn < FileHeaderSize {
-		if err := os.Remove(path); err != nil {
-			return 0, fmt.Errorf("pack store: %w", err)
-		}
-		return 0, syncDir(filepath.Dir(path))
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return 0, fmt.Errorf("pack store: %w", err)
-	}
-	err = f.Truncate(torn)
-	if err == nil && !s.noSync {
-		err = f.Sync()
-	}
-	if e := f.Close(); err == nil {
-		err = e
-	}
-	if err != nil {
-		return 0, fmt.Errorf("pack store: truncating %s to %d bytes: %w", path, torn, err)
-	}
-	return torn, nil
-}
-
 // Packs lists the pack files, by id.
 func (s *Store) Packs() ([]PackInfo, error) {
-	packs, err := listPacks(s.dir)
+	packs, err := listPacks(s.be)
 	if err != nil {
 		return nil, err
 	}
@@ -363,40 +308,18 @@ func (s *Store) Packs() ([]PackInfo, error) {
 	return packs, nil
 }
 
-// listPacks finds the files <dir>/<xx>/<8 hex>.pack. A pack file in the
-// wrong directory is an error: someone moved files around.
-func listPacks(dir string) ([]PackInfo, error) {
-	subs, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("pack store: %w", err)
-	}
+// listPacks lists the packs of be, by id; objects that are not packs
+// (not named <8 hex>.pack) are left out.
+func listPacks(be Backend) ([]PackInfo, error) {
 	var packs []PackInfo
-	for _, sub := range subs {
-		if !sub.IsDir() || len(sub.Name()) != 2 {
-			continue
+	err := be.List(context.Background(), func(o ObjectInfo) error {
+		if id, ok := parsePackName(o.Name); ok {
+			packs = append(packs, PackInfo{ID: id, Path: be.Where(o.Name), Size: o.Size})
 		}
-		ents, err := os.ReadDir(filepath.Join(dir, sub.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("pack store: %w", err)
-		}
-		for _, e := range ents {
-			id, ok := parsePackName(e.Name())
-			if !ok || !e.Type().IsRegular() {
-				continue
-			}
-			path := filepath.Join(dir, sub.Name(), e.Name())
-			if want := packPath(dir, id); want != path {
-				return nil, fmt.Errorf("pack store: %s is misplaced: pack %08x belongs in %s", path, id, want)
-			}
-			info, err := e.Info()
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("pack store: %w", err)
-			}
-			packs = append(packs, PackInfo{ID: id, Path: path, Size: info.Size()})
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(packs, func(a, b PackInfo) int {
 		switch {

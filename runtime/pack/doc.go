@@ -4,6 +4,20 @@
 // the catalog records which blob lives where (a Location) and decides what
 // is deduplicated, referenced or garbage.
 //
+// # Layers
+//
+// A Store is the pack format: records, compression, checks, rotation and
+// the durability rules below. It does no I/O of its own: the packs are the
+// objects of a Backend (save, load a range, stat, list, remove, by name;
+// backend.go), with two optional capabilities, ReaderAt (pread-like reads
+// for the hot read path) and Appender (writing a pack in place with an
+// fsync). Local keeps packs as files and has both (Open uses it); Memory
+// keeps them in memory, for fast tests. A backend that cannot append (an
+// object store) needs only Backend: the Store then keeps the pack being
+// written in memory and saves all of it so far on each Sync. Package
+// backendtest is the contract every backend passes; package faultbackend
+// wraps one to inject I/O errors.
+//
 // # Writing
 //
 // A Store appends to pack files of its own: each Open session starts a new
@@ -28,17 +42,16 @@
 // Check walks a whole pack and reports, precisely, every damaged record
 // (after damage that breaks the framing it resumes at the next intact
 // record, found by scanning for a record magic whose record has a good
-// CRC, so that every intact record is still listed);
-// TruncateTorn cuts a torn tail left by a crash once the catalog has made
-// sure nothing refers past it. Every error about damage is a
-// *CorruptError naming the pack file and the offset.
+// CRC, so that every intact record is still listed). Every error about
+// damage is a *CorruptError naming the pack file and the offset.
 //
 // # Files
 //
-// A repository's packs live in <backup_path>/packs/<xx>/<id>.pack, where
-// <id> is the pack id in 8 lower-case hex digits and <xx> its last two
-// (pack 0x0000012a is packs/2a/0000012a.pack), so that sequentially
-// numbered packs spread over 256 directories. Pack ids start at 1.
+// Pack id is the object <id>.pack (PackName), <id> being the id in 8
+// lower-case hex digits; pack ids start at 1. The Local backend keeps a
+// repository's packs in <backup_path>/packs/<xx>/<id>.pack, <xx> being
+// the last two digits (pack 0x0000012a is packs/2a/0000012a.pack), so
+// that sequentially numbered packs spread over 256 directories.
 // Directories are created 0700 and files 0600: they hold mail.
 //
 // # Format, version 1
@@ -85,8 +98,8 @@
 // the end of the file but an intact record follows, the length was damaged
 // in place: that is corruption, not a torn tail. Only records the catalog
 // never committed can be in a torn tail, because the catalog commits after
-// Sync; TruncateTorn cuts it (or removes a pack whose file header is
-// incomplete) and refuses any other damage and the packs of its own session.
+// Sync. A torn tail is left in place: it is harmless (verify lists it as a
+// leftover) and a new session never appends to an old pack.
 //
 // # Performance
 //

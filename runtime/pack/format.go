@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"path/filepath"
 	"strconv"
 )
 
@@ -94,14 +93,6 @@ type PackInfo struct {
 	ID   uint32
 	Path string
 	Size int64 // bytes; for the pack this Store is writing, including buffered bytes
-}
-
-// packPath is <dir>/<last 2 hex digits of the id>/<8 hex digits>.pack. The
-// directory is taken from the low byte so that sequentially numbered packs
-// spread over the 256 directories.
-func packPath(dir string, id uint32) string {
-	name := fmt.Sprintf("%08x", id)
-	return filepath.Join(dir, name[6:], name+".pack")
 }
 
 // parsePackName returns the id of a file named <8 hex>.pack.

@@ -2,14 +2,15 @@ package pack
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
+	"io/fs"
 	"slices"
-	"sync"
 
 	"github.com/mailkeep/mailkeep/runtime/bufpool"
 )
@@ -37,7 +38,7 @@ func (s *Store) read(dst []byte, want *ID, loc Location) ([]byte, error) {
 	defer bufpool.Put(bp)
 	out, reason, err := s.decode(dst, h, (*bp)[RecordHeaderSize:loc.Length-RecordTrailerSize])
 	if reason != "" {
-		return dst, &CorruptError{Pack: loc.Pack, Path: packPath(s.dir, loc.Pack), Offset: loc.Offset, Reason: reason, Err: err}
+		return dst, &CorruptError{Pack: loc.Pack, Path: s.Path(loc.Pack), Offset: loc.Offset, Reason: reason, Err: err}
 	}
 	return out, nil
 }
@@ -47,7 +48,7 @@ func (s *Store) read(dst []byte, want *ID, loc Location) ([]byte, error) {
 // its CRC and, when want is set, that it holds that blob. Damage is a
 // *CorruptError naming the pack and the offset.
 func (s *Store) loadRecord(loc Location, want *ID) (*[]byte, recordHeader, error) {
-	path := packPath(s.dir, loc.Pack)
+	path := s.Path(loc.Pack)
 	fail := func(reason string) error {
 		return &CorruptError{Pack: loc.Pack, Path: path, Offset: loc.Offset, Reason: reason}
 	}
@@ -57,18 +58,16 @@ func (s *Store) loadRecord(loc Location, want *ID) (*[]byte, recordHeader, error
 	if _, err := s.flushFor(loc.Pack, loc.Offset+int64(loc.Length)); err != nil {
 		return nil, recordHeader{}, err
 	}
-	f, err := s.readers.acquire(loc.Pack)
-	if err != nil {
-		return nil, recordHeader{}, err
-	}
 	bp := bufpool.Get(int(loc.Length))
 	rec := (*bp)[:loc.Length]
-	n, err := f.f.ReadAt(rec, loc.Offset)
-	s.readers.release(f)
+	n, err := readAtBackend(context.Background(), s.be, PackName(loc.Pack), rec, loc.Offset)
 	h, reason := recordHeader{}, ""
 	switch {
 	case n < len(rec) && err == io.EOF:
 		reason = fmt.Sprintf("record of %d bytes extends past the end of the file (%d bytes read)", len(rec), n)
+	case n < len(rec) && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrClosed)):
+		bufpool.Put(bp)
+		return nil, h, err
 	case n < len(rec):
 		bufpool.Put(bp)
 		return nil, h, fmt.Errorf("pack store: reading %s at offset %d: %w", path, loc.Offset, err)
@@ -114,92 +113,6 @@ func (s *Store) decode(dst []byte, h recordHeader, payload []byte) ([]byte, stri
 		return dst, fmt.Sprintf("content hashes to %s, header says %s", ID(got), h.id), ErrHashMismatch
 	}
 	return out, "", nil
-}
-
-// readCache keeps up to maxOpenReaders read-only descriptors of pack files
-// for ReadAt (pread), shared by concurrent readers.
-const maxOpenReaders = 64
-
-type readCache struct {
-	dir    string
-	mu     sync.Mutex
-	files  map[uint32]*readFile
-	closed bool
-}
-
-type readFile struct {
-	f       *os.File
-	refs    int
-	evicted bool
-}
-
-func (c *readCache) init(dir string) {
-	c.dir = dir
-	c.files = make(map[uint32]*readFile)
-}
-
-func (c *readCache) acquire(pack uint32) (*readFile, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil, ErrClosed
-	}
-	if rf := c.files[pack]; rf != nil {
-		rf.refs++
-		return rf, nil
-	}
-	f, err := os.Open(packPath(c.dir, pack))
-	if err != nil {
-		return nil, fmt.Errorf("pack store: %w", err)
-	}
-	if len(c.files) >= maxOpenReaders {
-		for id, old := range c.files { // map order: a random victim
-			delete(c.files, id)
-			old.evicted = true
-			if old.refs == 0 {
-				old.f.Close()
-			}
-			break
-		}
-	}
-	rf := &readFile{f: f, refs: 1}
-	c.files[pack] = rf
-	return rf, nil
-}
-
-func (c *readCache) release(rf *readFile) {
-	c.mu.Lock()
-	rf.refs--
-	if rf.refs == 0 && rf.evicted {
-		rf.f.Close()
-	}
-	c.mu.Unlock()
-}
-
-// forget drops the cached descriptor of pack (after TruncateTorn).
-func (c *readCache) forget(pack uint32) {
-	c.mu.Lock()
-	if rf := c.files[pack]; rf != nil {
-		delete(c.files, pack)
-		rf.evicted = true
-		if rf.refs == 0 {
-			rf.f.Close()
-		}
-	}
-	c.mu.Unlock()
-}
-
-func (c *readCache) close() {
-	c.mu.Lock()
-	c.closed = true
-	for id, rf := range c.files {
-		delete(c.files, id)
-		rf.evicted = true
-		if rf.refs == 0 {
-			rf.f.Close()
-		}
-	}
-	c.mu.Unlock()
 }
 
 // allZero reports whether b holds only zero bytes.

@@ -1,12 +1,10 @@
 package pack
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
-	"slices"
 
 	"github.com/mailkeep/mailkeep/runtime/bufpool"
 )
@@ -50,33 +48,31 @@ func (s *Store) CopyRecord(id ID, loc Location) (Location, error) {
 	return s.appendRecord(h.raw, (*bp)[:loc.Length])
 }
 
-// Remove deletes pack files, then fsyncs the directories that held them.
-// Only the caller knows that no committed catalog entry refers to them any
-// more. Packs this Store is still writing are refused; a pack already gone
-// is not an error.
+// Remove deletes packs, each removal durable when Remove returns (for a
+// Local backend: the directories that held them are fsynced). Only the
+// caller knows that no committed catalog entry refers to them any more.
+// Packs this Store is still writing are refused; a pack already gone is
+// not an error.
 func (s *Store) Remove(packs ...uint32) error {
-	var dirs []string
 	for _, id := range packs {
 		if s.Writing(id) {
-			return fmt.Errorf("pack store: refusing to remove %s: it is being written", packPath(s.dir, id))
+			return fmt.Errorf("pack store: refusing to remove %s: it is being written", s.Path(id))
 		}
 	}
 	for _, id := range packs {
-		path := packPath(s.dir, id)
-		s.readers.forget(id)
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("pack store: %w", err)
-		}
-		dirs = append(dirs, filepath.Dir(path))
-	}
-	if s.noSync {
-		return nil
-	}
-	slices.Sort(dirs)
-	for _, d := range slices.Compact(dirs) {
-		if err := syncDir(d); err != nil {
+		if err := s.be.Remove(context.Background(), PackName(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}
 	return nil
+}
+
+// SyncPack makes pack durable as it is, for a pack an earlier process
+// wrote and may have left unsynced when it was killed (see
+// repo.Repo.Orphans).
+func (s *Store) SyncPack(pack uint32) error {
+	if s.noSync {
+		return nil
+	}
+	return s.app.SyncObject(context.Background(), PackName(pack))
 }

@@ -2,16 +2,14 @@ package pack
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -77,10 +75,13 @@ type Options struct {
 	NoSync bool
 }
 
-// Store is the append-only pack-file blob store of one repository. Put,
-// Read, AppendBlob, Sync, Check and Packs are safe for concurrent use.
+// Store is the append-only pack-file blob store of one repository: the
+// pack format (records, compression, checks) over a Backend, which holds
+// the bytes. Put, Read, AppendBlob, Sync, Check and Packs are safe for
+// concurrent use.
 type Store struct {
-	dir     string
+	be      Backend  // with the Appender capability (see AppendBySave)
+	app     Appender // be's
 	maxPack int64
 	noSync  bool
 	enc     *zstd.Encoder
@@ -96,61 +97,67 @@ type Store struct {
 
 	syncMu sync.Mutex // serialises Sync and Close
 
-	mu        sync.Mutex // guards everything below
-	closed    bool
-	err       error // sticky write or fsync error: the store takes no more Puts
-	nextID    uint32
-	active    *writePack
-	w         *bufio.Writer // writes to active.f
-	sealed    []*writePack  // rotated out, not yet fsynced and closed
-	dirtyDirs []string      // directories with new entries since the last Sync
-
-	readers readCache
+	mu     sync.Mutex // guards everything below
+	closed bool
+	err    error // sticky write or fsync error: the store takes no more Puts
+	nextID uint32
+	active *writePack
+	w      *bufio.Writer // writes to active.f
+	sealed []*writePack  // rotated out, not yet fsynced and closed
 }
 
 // writePack is a pack file this Store appends to.
 type writePack struct {
 	id       uint32
-	path     string
-	f        *os.File
+	path     string // for messages
+	f        AppendFile
 	size     int64 // logical size, buffered bytes included
 	synced   int64 // size at the last successful fsync
 	unsynced bool  // written since the last fsync
 }
 
 // Open opens (creating it if needed) the pack directory dir, normally
-// <backup_path>/packs. Existing packs are only read: Puts go to new pack
-// files, numbered after the highest existing one and created on the first
-// Put. Open does not lock the directory; the repository's lock must keep a
-// second process out (a pack id taken by another process fails the Put
-// rather than overwriting its file).
+// <backup_path>/packs, through a Local backend: OpenBackend of NewLocal.
+// Options.NoSync leaves out the backend's fsyncs too.
 func Open(dir string, opts Options) (*Store, error) {
+	be, err := NewLocal(dir, LocalOptions{NoSync: opts.NoSync})
+	if err != nil {
+		return nil, err
+	}
+	s, err := OpenBackend(be, opts)
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenBackend opens the pack store kept by be. Existing packs are only
+// read: Puts go to new packs, numbered after the highest existing one and
+// created on the first Put. OpenBackend does not lock anything; the
+// repository's lock must keep a second process out (a pack id taken by
+// another process fails the Put rather than overwriting its pack). Close
+// closes be when be has a Close method.
+func OpenBackend(be Backend, opts Options) (*Store, error) {
+	where := be.Where("")
 	if opts.MaxPackSize == 0 {
 		opts.MaxPackSize = DefaultMaxPackSize
 	}
 	if opts.MaxPackSize < MinMaxPackSize {
-		return nil, fmt.Errorf("pack store %s: MaxPackSize %d is below the minimum %d", dir, opts.MaxPackSize, MinMaxPackSize)
+		return nil, fmt.Errorf("pack store %s: MaxPackSize %d is below the minimum %d", where, opts.MaxPackSize, MinMaxPackSize)
 	}
 	if opts.Level == 0 {
 		opts.Level = DefaultLevel
 	}
-	var dirtyDirs []string
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("pack store: %w", err)
-		}
-		dirtyDirs = append(dirtyDirs, filepath.Dir(dir), dir)
-	} else if err != nil {
-		return nil, fmt.Errorf("pack store: %w", err)
-	}
-	packs, err := listPacks(dir)
+	be = AppendBySave(be)
+	packs, err := listPacks(be)
 	if err != nil {
 		return nil, err
 	}
 	next := uint32(1)
 	if n := len(packs); n > 0 {
 		if packs[n-1].ID == math.MaxUint32 {
-			return nil, fmt.Errorf("pack store %s: pack ids exhausted", dir)
+			return nil, fmt.Errorf("pack store %s: pack ids exhausted", where)
 		}
 		next = packs[n-1].ID + 1
 	}
@@ -165,7 +172,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		zstd.WithAllLitEntropyCompression(true),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("pack store %s: zstd encoder: %w", dir, err)
+		return nil, fmt.Errorf("pack store %s: zstd encoder: %w", where, err)
 	}
 	dec, err := zstd.NewReader(nil,
 		zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)),
@@ -174,28 +181,27 @@ func Open(dir string, opts Options) (*Store, error) {
 	)
 	if err != nil {
 		enc.Close()
-		return nil, fmt.Errorf("pack store %s: zstd decoder: %w", dir, err)
+		return nil, fmt.Errorf("pack store %s: zstd decoder: %w", where, err)
 	}
 	s := &Store{
-		dir:       dir,
-		maxPack:   opts.MaxPackSize,
-		noSync:    opts.NoSync,
-		enc:       enc,
-		dec:       dec,
-		firstID:   next,
-		nextID:    next,
-		dirtyDirs: dirtyDirs,
+		be:      be,
+		app:     be.(Appender),
+		maxPack: opts.MaxPackSize,
+		noSync:  opts.NoSync,
+		enc:     enc,
+		dec:     dec,
+		firstID: next,
+		nextID:  next,
 	}
 	s.activeID.Store(-1)
-	s.readers.init(dir)
 	return s, nil
 }
 
-// Dir returns the pack directory.
-func (s *Store) Dir() string { return s.dir }
+// Backend returns the backend that holds the packs.
+func (s *Store) Backend() Backend { return s.be }
 
-// Path returns the file name of pack id.
-func (s *Store) Path(id uint32) string { return packPath(s.dir, id) }
+// Path names pack id for messages: its file name, for a Local backend.
+func (s *Store) Path(id uint32) string { return s.be.Where(PackName(id)) }
 
 // Put compresses raw and appends it as one record; id must be Hash(raw)
 // (Put does not re-hash: Read and a deep Check verify it). Put does not
@@ -270,33 +276,26 @@ func (s *Store) rotateLocked() error {
 		s.activeID.Store(-1)
 		if s.noSync {
 			if err := p.f.Close(); err != nil {
-				return fmt.Errorf("pack store: closing %s: %w", p.path, err)
+				return err
 			}
 		} else {
 			s.sealed = append(s.sealed, p) // fsynced and closed by the next Sync
 		}
 	}
 	if s.nextID == 0 { // wrapped around
-		return fmt.Errorf("pack store %s: pack ids exhausted", s.dir)
+		return fmt.Errorf("pack store %s: pack ids exhausted", s.be.Where(""))
 	}
 	id := s.nextID
-	path := packPath(s.dir, id)
-	sub := filepath.Dir(path)
-	if _, err := os.Stat(sub); errors.Is(err, fs.ErrNotExist) {
-		if err := os.Mkdir(sub, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("pack store: %w", err)
-		}
-		s.dirtyDirs = append(s.dirtyDirs, s.dir)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	name := PackName(id)
+	path := s.be.Where(name)
+	f, err := s.app.Create(context.Background(), name)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("pack store: %s was created by someone else: is another process writing to this repository?", path)
 	}
 	if err != nil {
-		return fmt.Errorf("pack store: %w", err)
+		return err
 	}
 	s.nextID++
-	s.dirtyDirs = append(s.dirtyDirs, sub)
 	if s.w == nil {
 		s.w = bufio.NewWriterSize(f, writeBufferSize)
 	} else {
@@ -313,11 +312,12 @@ func (s *Store) rotateLocked() error {
 }
 
 // Sync makes every Put that returned before Sync was called durable: it
-// writes out the buffer and fsyncs each pack file written since the last
-// Sync, then each directory that gained an entry. The catalog may point at
-// those records once Sync returns nil. One fsync per touched file: one for
-// the usual case of a single pack being written. Puts may go on while
-// Sync waits for the disk. A failed fsync is sticky: later Syncs fail too.
+// writes out the buffer and syncs each pack written since the last Sync
+// (for a Local backend: fsyncs each file, then each directory that gained
+// an entry). The catalog may point at those records once Sync returns
+// nil. One fsync per touched file: one for the usual case of a single
+// pack being written. Puts may go on while Sync waits for the disk. A
+// failed fsync is sticky: later Syncs fail too.
 func (s *Store) Sync() error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
@@ -347,28 +347,18 @@ func (s *Store) syncLocked() error {
 			p.unsynced = false
 		}
 	}
-	sealed, dirs := s.sealed, s.dirtyDirs
-	s.sealed, s.dirtyDirs = nil, nil
+	sealed := s.sealed
+	s.sealed = nil
 	s.mu.Unlock()
 
 	if s.noSync {
 		return closeAll(sealed)
 	}
-	// The files are fsynced without holding mu; syncMu keeps a concurrent
+	// The files are synced without holding mu; syncMu keeps a concurrent
 	// Sync or Close from closing them meanwhile.
 	err := syncAndClose(sealed)
 	if err == nil && active != nil {
-		if e := active.f.Sync(); e != nil {
-			err = fmt.Errorf("pack store: fsync %s: %w", active.path, e)
-		}
-	}
-	if err == nil {
-		slices.Sort(dirs)
-		for _, d := range slices.Compact(dirs) {
-			if err = syncDir(d); err != nil {
-				break
-			}
-		}
+		err = active.f.Sync()
 	}
 	s.mu.Lock()
 	switch {
@@ -384,8 +374,8 @@ func (s *Store) syncLocked() error {
 // Recover clears a write or fsync error so that the store takes Puts
 // again, for the next writer (see repo.Repo.LockWrites): the writer that
 // saw the error never committed the records it was told about, since its
-// Sync failed. The pack being written is cut back to its last fsynced
-// size (removed when nothing in it was fsynced), which gives back the
+// Sync failed. The pack being written is cut back to its last synced
+// size (removed when nothing in it was synced), which gives back the
 // space of the records that did not make it (on a full disk that is what
 // lets the catalog record the failure), and closed: a file whose write or
 // fsync failed is not written again. The next Put starts a new pack.
@@ -399,18 +389,17 @@ func (s *Store) Recover() error {
 	}
 	var errs []error
 	if p := s.active; p != nil {
-		errs = append(errs, p.f.Close())
 		if p.synced == 0 {
 			// Nothing in it was ever durable, so nothing refers to it.
-			if err := os.Remove(p.path); err != nil {
+			if err := s.be.Remove(context.Background(), PackName(p.id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, fmt.Errorf("pack store: removing %s: %w", p.path, err))
 			}
-		} else if err := os.Truncate(p.path, p.synced); err != nil {
-			errs = append(errs, fmt.Errorf("pack store: cutting %s back to %d bytes: %w", p.path, p.synced, err))
+		} else {
+			errs = append(errs, p.f.Truncate(p.synced))
 		}
+		errs = append(errs, p.f.Close())
 		s.active = nil
 		s.activeID.Store(-1)
-		s.readers.forget(p.id)
 	}
 	errs = append(errs, closeAll(s.sealed))
 	s.sealed = nil
@@ -425,12 +414,10 @@ func syncAndClose(ps []*writePack) error {
 	var first error
 	for _, p := range ps {
 		if first == nil {
-			if err := p.f.Sync(); err != nil {
-				first = fmt.Errorf("pack store: fsync %s: %w", p.path, err)
-			}
+			first = p.f.Sync()
 		}
 		if err := p.f.Close(); err != nil && first == nil {
-			first = fmt.Errorf("pack store: closing %s: %w", p.path, err)
+			first = err
 		}
 	}
 	return first
@@ -440,28 +427,16 @@ func closeAll(ps []*writePack) error {
 	var first error
 	for _, p := range ps {
 		if err := p.f.Close(); err != nil && first == nil {
-			first = fmt.Errorf("pack store: closing %s: %w", p.path, err)
+			first = err
 		}
 	}
 	return first
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("pack store: fsync %s: %w", dir, err)
-	}
-	err = d.Sync()
-	d.Close()
-	if err != nil {
-		return fmt.Errorf("pack store: fsync %s: %w", dir, err)
-	}
-	return nil
-}
-
-// Close syncs (as Sync does) and releases the store. The error is the
-// Sync's, if it failed: then not every Put is durable. Close must not run
-// concurrently with Put or Read; a second Close returns nil.
+// Close syncs (as Sync does) and releases the store, and its backend when
+// that has a Close method. The error is the Sync's, if it failed: then not
+// every Put is durable. Close must not run concurrently with Put or Read;
+// a second Close returns nil.
 func (s *Store) Close() error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
@@ -476,7 +451,7 @@ func (s *Store) Close() error {
 	s.closed = true
 	if p := s.active; p != nil {
 		if e := p.f.Close(); e != nil && err == nil {
-			err = fmt.Errorf("pack store: closing %s: %w", p.path, e)
+			err = e
 		}
 		s.active = nil
 		s.activeID.Store(-1)
@@ -486,15 +461,17 @@ func (s *Store) Close() error {
 	}
 	s.sealed = nil
 	s.mu.Unlock()
-	s.readers.close()
+	if c, ok := s.be.(io.Closer); ok {
+		c.Close()
+	}
 	s.enc.Close()
 	s.dec.Close()
 	return err
 }
 
-// flushFor makes sure the bytes of pack up to end are in the file, so that
-// a reader with its own file descriptor sees them. It returns the size of
-// the pack as written so far, or -1 when pack is not being written.
+// flushFor makes sure the bytes of pack up to end are in the backend, so
+// that a reader sees them. It returns the size of the pack as written so
+// far, or -1 when pack is not being written.
 func (s *Store) flushFor(pack uint32, end int64) (int64, error) {
 	if s.activeID.Load() != int64(pack) {
 		return -1, nil

@@ -326,15 +326,13 @@ func TestReopenReadsOldPacksAndNeverAppends(t *testing.T) {
 	if err := s3.Close(); err != nil {
 		t.Fatal(err)
 	}
-	packs, _ := listPacks(dir)
+	be, err := NewLocal(dir, LocalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	packs, _ := listPacks(be)
 	if len(packs) != 2 {
 		t.Fatalf("packs after an idle session: %v", packs)
-	}
-	// The pack ids of earlier sessions are refused by TruncateTorn only if
-	// damaged; a clean one is left alone.
-	s4 := openStore(t, dir, Options{})
-	if n, err := s4.TruncateTorn(1); err != nil || n != int64(len(before)) {
-		t.Fatalf("TruncateTorn of a clean pack: %d, %v", n, err)
 	}
 }
 
@@ -405,13 +403,6 @@ func TestTornTail(t *testing.T) {
 			if _, err := s.Read(last); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), path) {
 				t.Fatalf("Read of the torn record: %v", err)
 			}
-			size, err := s.TruncateTorn(1)
-			if err != nil || size != last.Offset {
-				t.Fatalf("TruncateTorn: %d, %v; want %d", size, err, last.Offset)
-			}
-			if n, err := checkAll(s, 1, true); err != nil || n != len(locs)-1 {
-				t.Fatalf("Check after TruncateTorn: %d, %v", n, err)
-			}
 			for i := range len(locs) - 1 {
 				mustRead(t, s, locs[i], corpus[i])
 			}
@@ -428,12 +419,6 @@ func TestTornFileHeader(t *testing.T) {
 	err := s.Check(1, false, nil)
 	if !errors.Is(err, ErrTorn) || !strings.Contains(err.Error(), "incomplete file header") {
 		t.Fatalf("Check: %v", err)
-	}
-	if n, err := s.TruncateTorn(1); err != nil || n != 0 {
-		t.Fatalf("TruncateTorn: %d, %v", n, err)
-	}
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Fatalf("pack with a torn file header still there: %v", err)
 	}
 }
 
@@ -479,9 +464,6 @@ func TestFlippedByte(t *testing.T) {
 			mustRead(t, s, l, corpus[i])
 		}
 	}
-	if _, err := s.TruncateTorn(1); err == nil || !strings.Contains(err.Error(), "not a torn tail") {
-		t.Fatalf("TruncateTorn of a pack damaged in the middle: %v", err)
-	}
 
 	// A flipped length field: the walk finds the next intact record and
 	// goes on from there.
@@ -521,9 +503,6 @@ func TestFlippedByte(t *testing.T) {
 		!strings.Contains(err.Error(), "runs past the end of the file (a damaged header)") ||
 		!strings.Contains(err.Error(), fmt.Sprintf("up to the next intact record at offset %d", locs2[4].Offset)) {
 		t.Fatalf("Check with a damaged length: %d, %v", n, err)
-	}
-	if _, err := s2.TruncateTorn(1); err == nil {
-		t.Fatal("TruncateTorn cut a pack with a damaged length field")
 	}
 
 	// A bad file header.
@@ -612,9 +591,6 @@ func TestCheckActivePack(t *testing.T) {
 	// Not yet synced: Check flushes and sees all five.
 	if n, err := checkAll(s, 1, true); err != nil || n != 5 {
 		t.Fatalf("Check of the pack being written: %d, %v", n, err)
-	}
-	if _, err := s.TruncateTorn(1); err == nil {
-		t.Fatal("TruncateTorn of this session's pack: want an error")
 	}
 	packs, err := s.Packs()
 	if err != nil || len(packs) != 1 {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/names"
-	"github.com/mailkeep/mailkeep/runtime/scan"
+	"github.com/mailkeep/mailkeep/runtime/selection"
 )
 
 // removeAccount removes a deleted account whose retention has passed,
@@ -23,7 +23,7 @@ func (p *purger) removeAccount(tx *catalog.Tx, a *catalog.Account) error {
 	p.res.Accounts++
 	if p.listing(&p.listedAccounts) {
 		reason := "deleted"
-		if !scan.Selected(a.Name, p.opts.Include, p.opts.Exclude) {
+		if !selection.Selected(a.Name, p.opts.Include, p.opts.Exclude) {
 			reason = "excluded"
 		}
 		p.res.RemovedAccounts = append(p.res.RemovedAccounts, RemovedAccount{

@@ -2,8 +2,9 @@ package purge
 
 import (
 	"fmt"
-	"path"
 	"time"
+
+	"github.com/mailkeep/mailkeep/runtime/selection"
 )
 
 // Defaults.
@@ -82,10 +83,8 @@ func (o Options) check() (Options, error) {
 		what     string
 		patterns []string
 	}{{"accounts.include", o.Include}, {"accounts.exclude", o.Exclude}, {"legal hold", o.LegalHold}} {
-		for _, p := range list.patterns {
-			if _, err := path.Match(p, "user@example.com"); err != nil {
-				return o, fmt.Errorf("purge: %s pattern %q: %v", list.what, p, err)
-			}
+		if err := selection.Check(list.what, list.patterns); err != nil {
+			return o, fmt.Errorf("purge: %w", err)
 		}
 	}
 	if o.Now.IsZero() {
@@ -95,11 +94,4 @@ func (o Options) check() (Options, error) {
 }
 
 // held reports whether an account is under legal hold.
-func (o *Options) held(name string) bool {
-	for _, p := range o.LegalHold {
-		if ok, _ := path.Match(p, name); ok {
-			return true
-		}
-	}
-	return false
-}
+func (o *Options) held(name string) bool { return selection.Held(name, o.LegalHold) }

@@ -15,10 +15,10 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 // storeFixture is a generated mail store backed up by daily SmartScans on
@@ -45,7 +45,7 @@ func buildStoreFixture(t *testing.T, seed int64, days int) *storeFixture {
 	if _, err := corpus.Generate(f.root, corpus.Options{Seed: seed, Accounts: 5, Messages: 400, MaxSize: 32 << 10, FoldersPerAccount: 3}); err != nil {
 		t.Fatal(err)
 	}
-	ms, err := schema.ParseMailStore("maildir:" + f.root + "/%d/%n/Maildir")
+	ms, err := location.Parse("maildir:" + f.root + "/%d/%n/Maildir")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package purge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -32,7 +31,7 @@ func hook(point string) {
 // (cancelling then changes nothing, and Run returns no Result) and between
 // packs (what is done stays done, the rest is left for the next purge; the
 // Result says what was done, and the error is ctx's).
-func Run(ctx context.Context, r *repo.Repo, opts Options) (res *Result, err error) {
+func Run(ctx context.Context, r *repo.Repo, opts Options) (_ *Result, err error) {
 	opts, err = opts.check()
 	if err != nil {
 		return nil, err
@@ -65,12 +64,13 @@ func Run(ctx context.Context, r *repo.Repo, opts Options) (res *Result, err erro
 		return nil, err
 	}
 	defer func() {
-		// As SmartScan does: a pack write that failed (a full disk) went
-		// with a batch that was never committed; clearing it gives back
-		// the space of its copies and keeps verify from reporting the
-		// store's kept error as a damaged pack.
-		if rerr := r.Packs.Recover(); rerr != nil {
-			err = errors.Join(err, rerr)
+		// A pack write that failed went with a commit that was never
+		// made: clear the failure now, as SmartScan does, so that the
+		// pack being written is cut back to what is durable (on a full
+		// disk that gives the space back) and a verify meanwhile does
+		// not take the unwritten records for damage.
+		if rerr := r.Packs.Recover(); rerr != nil && err == nil {
+			err = rerr
 		}
 		r.WriteMu.Unlock()
 	}()

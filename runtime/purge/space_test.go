@@ -116,7 +116,7 @@ func TestFullDiskDuringPurge(t *testing.T) {
 		testHook = hook
 		defer func() { testHook = nil }()
 		res, err := Run(context.Background(), h.r, opts(now))
-		if err == nil || !strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), h.r.Packs.Dir()) {
+		if err == nil || !strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), filepath.Join(h.r.Path, repo.PacksDir)) {
 			t.Fatalf("purge whose rewrite finds the disk full: %v, want ENOSPC naming the pack", err)
 		}
 		if res == nil || res.Items != 40 || res.PacksRewritten != 0 {
@@ -147,7 +147,7 @@ func TestFullDiskDuringPurge(t *testing.T) {
 		defer func() { testHook = nil }()
 		res, err := Run(context.Background(), h.r, opts(now))
 		if err != nil || res.PacksRewritten != 1 || len(res.Warnings) != 1 ||
-			!strings.Contains(res.Warnings[0], "rewriting packs stopped") || !strings.Contains(res.Warnings[0], h.r.Packs.Dir()) {
+			!strings.Contains(res.Warnings[0], "rewriting packs stopped") || !strings.Contains(res.Warnings[0], filepath.Join(h.r.Path, repo.PacksDir)) {
 			t.Fatalf("purge whose disk filled after a batch: %v %+v, want one pack rewritten and a warning naming the packs", err, res)
 		}
 		t.Log(res.Warnings[0])

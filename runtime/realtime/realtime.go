@@ -15,17 +15,11 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
-	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
+	"github.com/mailkeep/mailkeep/runtime/selection"
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
-
-// Store is the mail store as the realtime scanner follows it.
-type Store interface {
-	scan.Store
-	MailStore() schema.MailStore
-}
 
 // Options configure a Scanner.
 type Options struct {
@@ -94,7 +88,7 @@ type Status struct {
 // overflow or an error every account is rescanned, and status says so.
 type Scanner struct {
 	r    *repo.Repo
-	st   Store
+	st   store.DirWatcher
 	opts Options
 	log  *slog.Logger
 	w    *fsnotify.Watcher
@@ -116,7 +110,13 @@ type Scanner struct {
 // Start watches the store and starts recording. The first pass records
 // every account once (so nothing that changed while no scanner ran is
 // missed).
-func Start(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Scanner, error) {
+//
+// The store must report changes of its directories (store.DirWatcher).
+func Start(ctx context.Context, r *repo.Repo, st store.Store, opts Options) (*Scanner, error) {
+	dw, ok := st.(store.DirWatcher)
+	if !ok {
+		return nil, fmt.Errorf("realtime scanner: the mail store (%T) cannot report its changes", st)
+	}
 	if opts.Settle <= 0 {
 		opts.Settle = 100 * time.Millisecond
 	}
@@ -131,7 +131,7 @@ func Start(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Scanner,
 		return nil, fmt.Errorf("realtime scanner: %w (raise fs.inotify.max_user_instances)", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	s := &Scanner{r: r, st: st, opts: opts, log: opts.Logger, w: w, dirty: map[string]time.Time{}, dirOf: map[string]string{}, retry: map[string]time.Duration{},
+	s := &Scanner{r: r, st: dw, opts: opts, log: opts.Logger, w: w, dirty: map[string]time.Time{}, dirOf: map[string]string{}, retry: map[string]time.Duration{},
 		kick: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
 	s.status.State = "running"
 	if err := s.discover(); err != nil {
@@ -189,7 +189,7 @@ func (s *Scanner) discover() error {
 	}
 	now := s.opts.Now()
 	for _, a := range accounts {
-		if !scan.Selected(a.Name, s.opts.Include, s.opts.Exclude) {
+		if !selection.Selected(a.Name, s.opts.Include, s.opts.Exclude) {
 			continue
 		}
 		s.watchAccount(a)
@@ -198,62 +198,16 @@ func (s *Scanner) discover() error {
 	return nil
 }
 
-// watchDiscovery watches the directories where new accounts appear: the
-// fixed part of the mail_store template and every existing directory at
-// each level between it and the accounts' Maildir roots (for
-// /var/vmail/%d/%n/Maildir: /var/vmail, /var/vmail/*, /var/vmail/*/*).
-// Each level is watched before the next one is listed, so that a
-// directory created at any moment is either listed or announced by an
-// event of its watched parent.
+// watchDiscovery watches the directories where new accounts appear
+// (store.DirWatcher.WatchDiscovery).
 func (s *Scanner) watchDiscovery() {
-	tmpl := s.st.MailStore().Path
-	i := strings.IndexByte(tmpl, '%')
-	if i < 0 {
-		return
-	}
-	prefix := filepath.Dir(tmpl[:i+1])
-	rest := strings.Split(strings.TrimPrefix(tmpl, prefix+"/"), "/")
-	s.watch(prefix, "")
-	pattern := prefix
-	for _, comp := range rest[:len(rest)-1] {
-		if strings.Contains(comp, "%") {
-			comp = "*"
-		}
-		pattern = filepath.Join(pattern, comp)
-		matches, _ := filepath.Glob(pattern)
-		for _, m := range matches {
-			if st, err := os.Stat(m); err == nil && st.IsDir() {
-				s.watch(m, "")
-			}
-		}
-	}
+	s.st.WatchDiscovery(func(dir string) { s.watch(dir, "") })
 }
 
-// watchAccount watches an account's root, folder directories and their
-// new/ and cur/.
-func (s *Scanner) watchAccount(a maildir.Account) {
-	// The root first: a folder created while the folders are listed is
-	// then announced by an event.
-	s.watch(a.Root, a.Name)
-	if a.Control != a.Root {
-		s.watch(a.Control, a.Name)
-	}
-	// Only the folders are needed: skip listing their messages.
-	snap, err := s.st.ScanWith(a, maildir.ScanOptions{Reuse: func(string, maildir.Stamp) bool { return true }})
-	if err != nil {
-		return // gone meanwhile; the rescan marks it deleted
-	}
-	for _, f := range snap.Folders {
-		dir := filepath.Join(a.Root, f.Dir)
-		for _, d := range []string{dir, filepath.Join(dir, "new"), filepath.Join(dir, "cur")} {
-			// Never through a symbolic link below the root (inotify
-			// would follow it out of the account): such a folder is left
-			// to SmartScan.
-			if fi, err := os.Lstat(d); err == nil && fi.IsDir() {
-				s.watch(d, a.Name)
-			}
-		}
-	}
+// watchAccount watches the directories whose changes are an account's
+// (store.DirWatcher.WatchAccount).
+func (s *Scanner) watchAccount(a store.Account) {
+	s.st.WatchAccount(a, func(dir string) { s.watch(dir, a.Name) })
 }
 
 // watch adds one directory, recording a watch-limit problem for status.
@@ -387,7 +341,7 @@ func (s *Scanner) rediscover(now time.Time) {
 	present := map[string]bool{}
 	for _, a := range accounts {
 		present[a.Name] = true
-		if !scan.Selected(a.Name, s.opts.Include, s.opts.Exclude) {
+		if !selection.Selected(a.Name, s.opts.Include, s.opts.Exclude) {
 			continue
 		}
 		s.mu.Lock()
@@ -430,7 +384,7 @@ func (s *Scanner) overflow(err error) {
 		return
 	}
 	for _, a := range accounts {
-		if scan.Selected(a.Name, s.opts.Include, s.opts.Exclude) {
+		if selection.Selected(a.Name, s.opts.Include, s.opts.Exclude) {
 			s.markDirty(a.Name, now)
 		}
 	}

@@ -18,8 +18,8 @@ import (
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 // rig is a store followed by a realtime scanner.
@@ -46,7 +46,7 @@ func newRig(t *testing.T, accounts, messages int) *rig {
 	if _, err := corpus.Generate(g.root, corpus.Options{Seed: 31, Accounts: accounts, Messages: messages, MaxSize: 64 << 10}); err != nil {
 		t.Fatal(err)
 	}
-	ms, err := schema.ParseMailStore("maildir:" + g.root + "/%d/%n/Maildir")
+	ms, err := location.Parse("maildir:" + g.root + "/%d/%n/Maildir")
 	if err != nil {
 		t.Fatal(err)
 	}

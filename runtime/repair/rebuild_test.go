@@ -14,11 +14,11 @@ import (
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repair"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 // TestRebuildCatalog loses the catalog of a backed-up store and rebuilds
@@ -32,7 +32,7 @@ func TestRebuildCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := schema.ParseMailStore("maildir:" + root + "/%d/%n/Maildir")
+	ms, err := location.Parse("maildir:" + root + "/%d/%n/Maildir")
 	if err != nil {
 		t.Fatal(err)
 	}

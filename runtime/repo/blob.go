@@ -15,7 +15,7 @@ func (r *Repo) AppendBlob(dst []byte, id catalog.BlobID) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	out, err := r.Packs.AppendBlob(dst, pack.ID(id), pack.Location{Pack: ref.Pack, Offset: ref.Offset, Length: ref.Length, Size: ref.Size})
+	out, err := r.Packs.AppendBlob(dst, pack.ID(id), ref)
 	if err != nil {
 		return dst, fmt.Errorf("blob %x: %w", id[:8], err)
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/fsutil"
 	"github.com/mailkeep/mailkeep/runtime/pack"
 )
 
@@ -83,7 +82,7 @@ func (r *Repo) findOrphans() (map[catalog.BlobID]catalog.BlobRef, error) {
 			if err != nil || has {
 				return err
 			}
-			refs[bid] = catalog.BlobRef{Pack: loc.Pack, Offset: loc.Offset, Length: loc.Length, Size: loc.Size}
+			refs[bid] = loc
 			found++
 			return nil
 		})
@@ -92,7 +91,7 @@ func (r *Repo) findOrphans() (map[catalog.BlobID]catalog.BlobRef, error) {
 			return nil, err // damaged records are simply not adopted
 		}
 		if found > 0 {
-			if err := fsutil.SyncDir(p.Path); err != nil { // fsyncs a file as well
+			if err := r.Packs.SyncPack(p.ID); err != nil {
 				return nil, err
 			}
 		}

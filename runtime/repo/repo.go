@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -52,6 +53,10 @@ type Options struct {
 	// there aside (their names go to Repo.MovedAside) and starts an empty
 	// catalog for the caller to fill.
 	NewCatalog bool
+	// PackBackend holds the packs; nil means files in <path>/packs (a
+	// pack.Local backend). Tests pass a pack.Memory one, or one wrapped to
+	// inject faults. The Repo's Close closes it when it has a Close method.
+	PackBackend pack.Backend
 }
 
 // Repo is an open, locked repository.
@@ -59,7 +64,9 @@ type Repo struct {
 	Path    string
 	Config  Config
 	Catalog *catalog.Catalog
-	Packs   *pack.Store
+	// Packs is the pack format over the repository's pack backend
+	// (Options.PackBackend): it does no file I/O of its own.
+	Packs *pack.Store
 	// WriteMu serialises the catalog writers of this process (SmartScan,
 	// the realtime scanner, purge): a writer holds it while it reads the
 	// mail store, diffs it against the catalog and commits, so that no
@@ -150,7 +157,18 @@ func Open(path string, opts Options) (*Repo, error) {
 		lk.Release()
 		return nil, err
 	}
-	if r.Packs, err = pack.Open(filepath.Join(path, PacksDir), pack.Options{}); err != nil {
+	be := opts.PackBackend
+	if be == nil {
+		if be, err = pack.NewLocal(filepath.Join(path, PacksDir), pack.LocalOptions{}); err != nil {
+			r.Catalog.Close()
+			lk.Release()
+			return nil, err
+		}
+	}
+	if r.Packs, err = pack.OpenBackend(be, pack.Options{}); err != nil {
+		if c, ok := be.(io.Closer); ok {
+			c.Close()
+		}
 		r.Catalog.Close()
 		lk.Release()
 		return nil, err

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/mailkeep/mailkeep/runtime/pack"
 	"golang.org/x/sys/unix"
 )
 
@@ -53,7 +55,7 @@ func (r *Repo) AsSpaceError(err error) error {
 	case err == nil || errors.As(err, &se):
 		return err
 	case errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT):
-		packs := filepath.Join(r.Path, PacksDir)
+		packs := r.packsDir()
 		free, _ := freeBytes(packs)
 		return &SpaceError{Which: "backup", Path: packs, Free: free, Reserve: r.opts.Reserve.Blobs, Err: err}
 	case errors.As(err, &sq) && sq.Code == sqlite3.ErrFull:
@@ -98,6 +100,15 @@ func (r *Repo) ReserveSpace(n int64) error {
 	return nil
 }
 
+// packsDir is the directory whose filesystem holds the packs: a Local
+// backend's directory, or the repository itself for other backends.
+func (r *Repo) packsDir() string {
+	if l, ok := r.Packs.Backend().(*pack.Local); ok {
+		return l.Dir()
+	}
+	return r.Path
+}
+
 // freeBytes returns the space available to unprivileged writers on the
 // filesystem holding path.
 func freeBytes(path string) (int64, error) {
@@ -118,7 +129,7 @@ func (r *Repo) CheckSpace(pending int64) error {
 // measureSpace is CheckSpace that also returns the free space of the
 // backup filesystem.
 func (r *Repo) measureSpace(pending int64) (int64, error) {
-	packs := filepath.Join(r.Path, PacksDir)
+	packs := r.packsDir()
 	free, err := freeBytes(packs)
 	if err != nil {
 		return 0, err

@@ -132,75 +132,21 @@ func (r *Repo) Verify(ctx context.Context, opts VerifyOptions) (*VerifyReport, e
 	return rep, nil
 }
 
-// historyChecks are SQL queries that must return no rows in a well-formed
-// catalog; each row names a defect.
-var historyChecks = []struct {
-	kind, what, query string
-}{
-	{"item", "refers to a blob the catalog does not have",
-		`SELECT 'item ' || i.id || ' (' || i.folder || '/' || i.name || ')' FROM items i LEFT JOIN blobs b ON b.id = i.blob WHERE b.id IS NULL`},
-	{"history", "has a version that ends before it starts",
-		`SELECT 'item ' || id FROM items WHERE valid_to IS NOT NULL AND valid_to <= valid_from
-		 UNION ALL SELECT 'folder version ' || id FROM folder_versions WHERE valid_to IS NOT NULL AND valid_to <= valid_from
-		 UNION ALL SELECT 'account version ' || id FROM account_versions WHERE valid_to IS NOT NULL AND valid_to <= valid_from`},
-	{"history", "overlaps an earlier version of the same message",
-		`SELECT 'item ' || id || ' (' || folder || '/' || base || ')' FROM (
-		   SELECT id, folder, base, valid_from,
-		          lag(coalesce(valid_to, 9223372036854775807)) OVER (PARTITION BY account_id, folder, base ORDER BY valid_from, id) AS prev_to
-		   FROM items) WHERE prev_to > valid_from`},
-	{"history", "overlaps an earlier version of the same folder",
-		`SELECT 'folder ' || name FROM (
-		   SELECT name, valid_from,
-		          lag(coalesce(valid_to, 9223372036854775807)) OVER (PARTITION BY account_id, name ORDER BY valid_from, id) AS prev_to
-		   FROM folder_versions) WHERE prev_to > valid_from`},
-	{"history", "overlaps an earlier version of the account state",
-		`SELECT 'account version ' || id FROM (
-		   SELECT id, valid_from,
-		          lag(coalesce(valid_to, 9223372036854775807)) OVER (PARTITION BY account_id ORDER BY valid_from, id) AS prev_to
-		   FROM account_versions) WHERE prev_to > valid_from`},
-	{"account", "is deleted but still has current versions",
-		`SELECT 'account ' || a.name FROM accounts a WHERE a.deleted_at IS NOT NULL AND (
-		   EXISTS (SELECT 1 FROM items WHERE account_id = a.id AND valid_to IS NULL) OR
-		   EXISTS (SELECT 1 FROM folder_versions WHERE account_id = a.id AND valid_to IS NULL))`},
-	{"item", "lies in a folder that does not exist at the same time",
-		`SELECT 'item ' || i.id || ' (' || i.folder || '/' || i.name || ')' FROM items i WHERE i.valid_to IS NULL AND NOT EXISTS (
-		   SELECT 1 FROM folder_versions f WHERE f.account_id = i.account_id AND f.name = i.folder AND f.valid_to IS NULL)`},
-}
-
-// verifyCatalog runs the history checks.
+// verifyCatalog runs the catalog's own checks (catalog.CheckHistory).
 func (r *Repo) verifyCatalog(ctx context.Context, rep *VerifyReport, add func(kind, where, format string, args ...any)) error {
-	db := r.Catalog.DB()
 	if err := r.CheckCatalog(); err != nil {
 		add("catalog", r.Catalog.Path(), "%v", err)
 	}
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM items`).Scan(&rep.Items); err != nil {
-		return fmt.Errorf("catalog: %w", err)
+	items, err := r.Catalog.CheckHistory(ctx, maxProblems, func(p catalog.HistoryProblem) {
+		add(p.Kind, p.Where, "%s", p.What)
+	})
+	rep.Items = items
+	if err != nil {
+		return err
 	}
-	for _, c := range historyChecks {
-		rows, err := db.QueryContext(ctx, c.query)
-		if err != nil {
-			return fmt.Errorf("catalog check %q: %w", c.what, err)
-		}
-		n := 0
-		for rows.Next() {
-			var where string
-			if err := rows.Scan(&where); err != nil {
-				rows.Close()
-				return fmt.Errorf("catalog check %q: %w", c.what, err)
-			}
-			if n++; n <= maxProblems {
-				add(c.kind, where, "%s", c.what)
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return fmt.Errorf("catalog check %q: %w", c.what, err)
-		}
-	}
-	var integrity string
-	if err := db.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&integrity); err != nil {
-		return fmt.Errorf("catalog integrity check: %w", err)
+	integrity, err := r.Catalog.QuickCheck(ctx)
+	if err != nil {
+		return err
 	}
 	if integrity != "ok" {
 		add("catalog", r.Catalog.Path(), "SQLite quick_check: %s", integrity)

@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 // live is a hand-made account with exact histories: messages are named
@@ -39,7 +39,7 @@ func newLive(t *testing.T, folders ...string) *live {
 	t.Helper()
 	dir := t.TempDir()
 	root := filepath.Join(dir, "vmail")
-	ms, err := schema.ParseMailStore("maildir:" + root + "/%d/%n/Maildir")
+	ms, err := location.Parse("maildir:" + root + "/%d/%n/Maildir")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
 // IntoFolderOptions say what restore account -into-folder writes.
@@ -29,7 +29,7 @@ type IntoFolderOptions struct {
 }
 
 // IntoFolder prepares and runs a restore account -into-folder.
-func IntoFolder(ctx context.Context, r *repo.Repo, st LiveStore, opts IntoFolderOptions) (*LiveResult, error) {
+func IntoFolder(ctx context.Context, r *repo.Repo, st store.Writable, opts IntoFolderOptions) (*LiveResult, error) {
 	p, err := PrepareIntoFolder(r, st, opts)
 	if err != nil {
 		return nil, err
@@ -42,15 +42,15 @@ func IntoFolder(ctx context.Context, r *repo.Repo, st LiveStore, opts IntoFolder
 // keywords and received dates (the messages get new UIDs there), leaving
 // its live folders untouched. The folders it creates are subscribed. The
 // folder must not exist yet, nor any folder below it.
-func PrepareIntoFolder(r *repo.Repo, st LiveStore, opts IntoFolderOptions) (*Prepared, error) {
+func PrepareIntoFolder(r *repo.Repo, st store.Writable, opts IntoFolderOptions) (*Prepared, error) {
 	name := strings.TrimRight(opts.Folder, "/")
 	if name == "" {
 		return nil, errors.New("restore -into-folder needs a folder name")
 	}
-	if strings.EqualFold(name, maildir.Inbox) {
+	if strings.EqualFold(name, store.Inbox) {
 		return nil, fmt.Errorf("folder %q: restore into a new folder, not into INBOX itself", opts.Folder)
 	}
-	if _, err := folderDir(st.Layout(), name); err != nil {
+	if _, err := folderDir(st, name); err != nil {
 		return nil, err
 	}
 	target, err := st.Account(opts.Account)
@@ -62,8 +62,8 @@ func PrepareIntoFolder(r *repo.Repo, st LiveStore, opts IntoFolderOptions) (*Pre
 		return nil, err
 	}
 	at := time.Unix(0, state.At)
-	snap, err := st.Scan(target)
-	if err != nil && !errors.Is(err, maildir.ErrNoAccount) {
+	snap, err := st.Snapshot(target, store.SnapshotOptions{})
+	if err != nil && !errors.Is(err, store.ErrNoAccount) {
 		return nil, fmt.Errorf("reading the account %s: %w", opts.Account, err)
 	}
 	if snap != nil {
@@ -79,7 +79,7 @@ func PrepareIntoFolder(r *repo.Repo, st LiveStore, opts IntoFolderOptions) (*Pre
 	idx := map[string]int{}
 	add := func(folder string, owner catalog.Owner) (int, error) {
 		d := name + "/" + folder
-		dir, err := folderDir(st.Layout(), d)
+		dir, err := folderDir(st, d)
 		if err != nil {
 			return 0, err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
 // ItemOptions say which messages restore item brings back.
@@ -29,7 +30,7 @@ type ItemOptions struct {
 }
 
 // RestoreItems prepares and runs a restore item.
-func RestoreItems(ctx context.Context, r *repo.Repo, st LiveStore, opts ItemOptions) (*LiveResult, error) {
+func RestoreItems(ctx context.Context, r *repo.Repo, st store.Writable, opts ItemOptions) (*LiveResult, error) {
 	p, err := PrepareItems(r, st, opts)
 	if err != nil {
 		return nil, err
@@ -42,7 +43,7 @@ func RestoreItems(ctx context.Context, r *repo.Repo, st LiveStore, opts ItemOpti
 // or into opts.Folder, unless the same content is there already. Every id
 // is checked before anything is written: an unknown id, or one of another
 // account, is an error.
-func PrepareItems(r *repo.Repo, st LiveStore, opts ItemOptions) (*Prepared, error) {
+func PrepareItems(r *repo.Repo, st store.Writable, opts ItemOptions) (*Prepared, error) {
 	if opts.To == "" {
 		opts.To = opts.Account
 	}
@@ -50,7 +51,7 @@ func PrepareItems(r *repo.Repo, st LiveStore, opts ItemOptions) (*Prepared, erro
 		return nil, errors.New("restore item needs at least one item id")
 	}
 	if opts.Folder != "" {
-		if _, err := folderDir(st.Layout(), opts.Folder); err != nil {
+		if _, err := folderDir(st, opts.Folder); err != nil {
 			return nil, err
 		}
 	}

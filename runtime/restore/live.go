@@ -8,19 +8,16 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
 // This file is the machinery the granular restores (restore item, restore
@@ -31,15 +28,6 @@ import (
 // dovecot-keywords; a folder is written under Dovecot's
 // dovecot-uidlist.lock; nothing is written through a symbolic link below
 // the account root.
-
-// LiveStore is the mail store as the granular restores use it.
-type LiveStore interface {
-	Store
-	// OpenMessage opens a live message, to compare its content.
-	OpenMessage(a maildir.Account, f *maildir.Folder, m *maildir.Message) (*os.File, error)
-	// ControlDir is where a folder's dovecot-keywords lives.
-	ControlDir(a maildir.Account, folderDir string) string
-}
 
 // LiveResult says what a granular restore did (or, for a dry run, would
 // do). Messages counts the messages actually written.
@@ -145,7 +133,7 @@ type liveFolder struct {
 // liveJob is a granular restore ready to write.
 type liveJob struct {
 	r           *repo.Repo
-	st          LiveStore
+	st          store.Writable
 	to          string
 	dryRun      bool
 	postCommand []string
@@ -192,9 +180,9 @@ func (j *liveJob) write(ctx context.Context, res *LiveResult) error {
 	if err != nil {
 		return err
 	}
-	snap, err := j.st.Scan(target)
+	snap, err := j.st.Snapshot(target, store.SnapshotOptions{})
 	switch {
-	case errors.Is(err, maildir.ErrNoAccount):
+	case errors.Is(err, store.ErrNoAccount):
 		snap = nil
 	case err != nil:
 		return fmt.Errorf("reading the account %s: %w", j.to, err)
@@ -204,7 +192,7 @@ func (j *liveJob) write(ctx context.Context, res *LiveResult) error {
 		total += len(f.puts)
 	}
 	j.progress.ItemsTotal.Store(int64(total))
-	lw := &liveWriter{job: j, res: res, target: target, snap: snap, w: j.st.Writer(target)}
+	lw := &liveWriter{job: j, res: res, target: target, snap: snap, w: j.st.AccountWriter(target)}
 	sort.SliceStable(j.folders, func(a, b int) bool { return folderDepth(j.folders[a].name) < folderDepth(j.folders[b].name) })
 	for i := range j.folders {
 		if err := ctx.Err(); err != nil {
@@ -250,13 +238,13 @@ func (j *liveJob) write(ctx context.Context, res *LiveResult) error {
 type liveWriter struct {
 	job    *liveJob
 	res    *LiveResult
-	target maildir.Account
+	target store.Account
 	// snap is the account as it was before the restore; nil when missing.
-	snap    *maildir.Snapshot
-	w       *maildir.Writer
+	snap    *store.Snapshot
+	w       store.Writer
 	created []string
 	// createdOwner is the owner of the first folder the restore created.
-	createdOwner maildir.Owner
+	createdOwner store.Owner
 	notes        map[string]bool
 }
 
@@ -273,13 +261,13 @@ func (lw *liveWriter) note(format string, args ...any) {
 }
 
 // liveFolder returns the account's folder of that name, or nil.
-func (lw *liveWriter) liveFolder(name string) *maildir.Folder {
+func (lw *liveWriter) liveFolder(name string) *store.Folder {
 	if lw.snap == nil {
 		return nil
 	}
 	for i := range lw.snap.Folders {
 		f := &lw.snap.Folders[i]
-		if f.Name == name || (strings.EqualFold(name, maildir.Inbox) && f.Dir == "") {
+		if f.Name == name || (strings.EqualFold(name, store.Inbox) && f.Dir == "") {
 			return f
 		}
 	}
@@ -289,9 +277,9 @@ func (lw *liveWriter) liveFolder(name string) *maildir.Folder {
 // owner is what a created directory or written file gets: the mode
 // recorded in the backup (the default when unknown) and, in an account
 // that exists, that account's owner and group, else the recorded ones.
-func (lw *liveWriter) owner(recorded catalog.Owner, dir bool) maildir.Owner {
+func (lw *liveWriter) owner(recorded catalog.Owner, dir bool) store.Owner {
 	o := mdOwner(recorded)
-	if lw.snap != nil && lw.snap.Owner != (maildir.Owner{}) {
+	if lw.snap != nil && lw.snap.Owner != (store.Owner{}) {
 		o.UID, o.GID = lw.snap.Owner.UID, lw.snap.Owner.GID
 		if o.Mode&fs.ModePerm == 0 {
 			o.Mode = lw.snap.Owner.Mode
@@ -324,7 +312,7 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 	case lf.source != nil && lf.source.Name == lf.name:
 		dir, dirOwner = lf.source.Dir, lf.source.Owner
 	default:
-		if dir, err = folderDir(j.st.Layout(), lf.name); err != nil {
+		if dir, err = folderDir(j.st, lf.name); err != nil {
 			return err
 		}
 		if lf.source != nil {
@@ -338,14 +326,14 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 	}
 	if !j.dryRun {
 		// The Writer opens every directory without following a link and
-		// refuses one in the way (maildir.ErrSymlink).
+		// refuses one in the way (the Maildir driver's ErrSymlink).
 		if live == nil {
 			o := lw.owner(dirOwner, true)
-			if err := lw.w.Folder(maildir.FolderSpec{Name: lf.name, Dir: dir, Owner: o}); err != nil {
+			if err := lw.w.Folder(store.FolderSpec{Name: lf.name, Dir: dir, Owner: o}); err != nil {
 				lw.folderFailed(lf, &fr, fmt.Errorf("creating folder %s: %w", lf.name, err))
 				return nil
 			}
-			if lw.createdOwner == (maildir.Owner{}) {
+			if lw.createdOwner == (store.Owner{}) {
 				lw.createdOwner = o
 			}
 		}
@@ -418,7 +406,7 @@ func (lw *liveWriter) folder(ctx context.Context, lf *liveFolder) (err error) {
 	if j.dryRun {
 		for _, t := range todos {
 			p := lf.puts[t.i]
-			irs[t.i].Name = maildir.FormatName(maildir.NewBase(p.item.Base), p.flags, t.letters)
+			irs[t.i].Name = j.st.MessageName(j.st.NewID(p.item.Base), p.flags, t.letters)
 			irs[t.i].Outcome = OutcomeWouldRestore
 			fr.Messages++
 			fr.Bytes += p.item.Size
@@ -468,7 +456,7 @@ func (lw *liveWriter) writeMessages(ctx context.Context, dir string, lf *liveFol
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var batch []*maildir.Staged
+			var batch []store.Staged
 			var inBatch []int
 			publish := func() {
 				for k, err := range lw.w.Publish(batch) {
@@ -484,7 +472,7 @@ func (lw *liveWriter) writeMessages(ctx context.Context, dir string, lf *liveFol
 			for t := range next {
 				p := lf.puts[t.i]
 				it := p.item
-				name := maildir.FormatName(maildir.NewBase(it.Base), p.flags, t.letters)
+				name := j.st.MessageName(j.st.NewID(it.Base), p.flags, t.letters)
 				irs[t.i].Name = name
 				var err error
 				if buf, err = j.r.AppendBlob(buf[:0], it.Blob); err != nil {
@@ -526,7 +514,7 @@ feed:
 }
 
 // dirOwnerOf is the owner a folder's metadata files derive from.
-func dirOwnerOf(live *maildir.Folder, recorded catalog.Owner) catalog.Owner {
+func dirOwnerOf(live *store.Folder, recorded catalog.Owner) catalog.Owner {
 	if live != nil {
 		return catalog.Owner{UID: live.Owner.UID, GID: live.Owner.GID, Mode: uint32(live.Owner.Mode)}
 	}
@@ -577,27 +565,8 @@ func (lw *liveWriter) problem(fr *FolderResult, err error) {
 	lw.res.Problems = append(lw.res.Problems, err.Error())
 }
 
-// keywords reads a folder's dovecot-keywords (without following a link).
-func (lw *liveWriter) keywords(dir string) ([]string, error) {
-	path := filepath.Join(lw.job.st.ControlDir(lw.target, dir), maildir.KeywordsFile)
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	table, err := maildir.ParseKeywords(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return table, nil
-}
+// keywords reads a folder's keyword table as it is now.
+func (lw *liveWriter) keywords(dir string) ([]string, error) { return lw.w.Keywords(dir) }
 
 // letters maps a message's keywords (and the job's tag) to letters of the
 // folder's table, appending the names it lacks. A keyword that finds no
@@ -609,27 +578,27 @@ func (lw *liveWriter) letters(folder string, table *[]string, keywords []string)
 		if k == "" || strings.HasPrefix(k, "?") {
 			continue // a letter the backed-up table did not name
 		}
-		if addKeyword(table, k) {
+		if addKeyword(lw.job.st.MaxKeywords(), table, k) {
 			names = append(names, k)
 		} else {
-			lw.note("folder %s: its keyword table is full (%d letters): keyword %q was not restored", folder, maildir.MaxKeywords, k)
+			lw.note("folder %s: its keyword table is full (%d letters): keyword %q was not restored", folder, lw.job.st.MaxKeywords(), k)
 		}
 	}
 	if tag := lw.job.tag; tag != "" {
 		switch {
-		case addKeyword(table, tag):
+		case addKeyword(lw.job.st.MaxKeywords(), table, tag):
 			names = append(names, tag)
 			lw.res.Keyword = tag
-		case lw.job.fallback != "" && addKeyword(table, lw.job.fallback):
+		case lw.job.fallback != "" && addKeyword(lw.job.st.MaxKeywords(), table, lw.job.fallback):
 			names = append(names, lw.job.fallback)
 			lw.note("folder %s: its keyword table is full (%d letters): the restored messages are tagged %q instead of %q",
-				folder, maildir.MaxKeywords, lw.job.fallback, tag)
+				folder, lw.job.st.MaxKeywords(), lw.job.fallback, tag)
 		default:
 			lw.note("folder %s: its keyword table is full (%d letters) and has neither %q nor %q: the restored messages carry no tag",
-				folder, maildir.MaxKeywords, tag, lw.job.fallback)
+				folder, lw.job.st.MaxKeywords(), tag, lw.job.fallback)
 		}
 	}
-	letters, err := maildir.KeywordLetters(*table, names)
+	letters, err := lw.job.st.KeywordLetters(*table, names)
 	if err != nil {
 		// Cannot happen: every name was added above.
 		lw.note("folder %s: %v", folder, err)
@@ -640,11 +609,11 @@ func (lw *liveWriter) letters(folder string, table *[]string, keywords []string)
 
 // addKeyword makes sure a keyword is in the table, appending it when there
 // is room; it reports whether the keyword is there.
-func addKeyword(table *[]string, k string) bool {
+func addKeyword(maxKeywords int, table *[]string, k string) bool {
 	if slices.Contains(*table, k) {
 		return true
 	}
-	if len(*table) >= maildir.MaxKeywords || strings.ContainsAny(k, " \n\r\x00") {
+	if len(*table) >= maxKeywords || strings.ContainsAny(k, " \n\r\x00") {
 		return false
 	}
 	*table = append(*table, k)
@@ -664,7 +633,7 @@ func (lw *liveWriter) subscribe() error {
 	if lw.snap != nil {
 		have = lw.snap.Subscriptions
 		o = lw.owner(catalog.Owner{}, false)
-		if lw.snap.SubscriptionsOwner != (maildir.Owner{}) {
+		if lw.snap.SubscriptionsOwner != (store.Owner{}) {
 			o = lw.snap.SubscriptionsOwner
 		}
 	}
@@ -685,16 +654,16 @@ func (lw *liveWriter) subscribe() error {
 // files of the same size are hashed and compared with the blob id (the
 // SHA-256 of the content).
 type presence struct {
-	st     LiveStore
-	a      maildir.Account
-	f      *maildir.Folder
-	bySize map[int64][]*maildir.Message
-	hashed map[*maildir.Message]catalog.BlobID
+	st     store.Writable
+	a      store.Account
+	f      *store.Folder
+	bySize map[int64][]*store.Message
+	hashed map[*store.Message]catalog.BlobID
 	added  map[catalog.BlobID]bool
 }
 
-func newPresence(st LiveStore, a maildir.Account, f *maildir.Folder) *presence {
-	p := &presence{st: st, a: a, f: f, bySize: map[int64][]*maildir.Message{}, hashed: map[*maildir.Message]catalog.BlobID{}, added: map[catalog.BlobID]bool{}}
+func newPresence(st store.Writable, a store.Account, f *store.Folder) *presence {
+	p := &presence{st: st, a: a, f: f, bySize: map[int64][]*store.Message{}, hashed: map[*store.Message]catalog.BlobID{}, added: map[catalog.BlobID]bool{}}
 	if f != nil {
 		for i := range f.Messages {
 			m := &f.Messages[i]
@@ -713,8 +682,8 @@ func (p *presence) has(it *catalog.Item) (bool, error) {
 	for _, m := range p.bySize[it.Size] {
 		id, ok := p.hashed[m]
 		if !ok {
-			f, err := p.st.OpenMessage(p.a, p.f, m)
-			if errors.Is(err, maildir.ErrVanished) {
+			f, err := p.st.Open(p.a, p.f, m)
+			if errors.Is(err, store.ErrVanished) {
 				continue
 			}
 			if err != nil {

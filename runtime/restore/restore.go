@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
 // Options say what to restore.
@@ -99,14 +99,6 @@ type FolderResult struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// Store is the mail store as restore writes it.
-type Store interface {
-	Account(name string) (maildir.Account, error)
-	Scan(a maildir.Account) (*maildir.Snapshot, error)
-	Writer(a maildir.Account) *maildir.Writer
-	Layout() string
-}
-
 // ErrNoState is returned when the account did not exist at the instant.
 var ErrNoState = errors.New("account not in the backup at that instant")
 
@@ -115,7 +107,7 @@ var ErrNoState = errors.New("account not in the backup at that instant")
 var ErrPurged = catalog.ErrPurged
 
 // Run restores an account as it was at opts.At into opts.To.
-func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, error) {
+func Run(ctx context.Context, r *repo.Repo, st store.Writable, opts Options) (*Result, error) {
 	if opts.To == "" {
 		opts.To = opts.Account
 	}
@@ -135,15 +127,15 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	}
 	at := time.Unix(0, state.At)
 	res := &Result{Account: opts.Account, To: opts.To, AccountB64: names.B64(opts.Account), ToB64: names.B64(opts.To), At: at.UTC(), DryRun: opts.DryRun}
-	existing, err := st.Scan(target)
+	existing, err := st.Snapshot(target, store.SnapshotOptions{})
 	switch {
-	case errors.Is(err, maildir.ErrNoAccount):
+	case errors.Is(err, store.ErrNoAccount):
 		existing = nil
 	case err != nil:
 		return nil, fmt.Errorf("reading the target account %s: %w", opts.To, err)
 	}
 	plan := newPlan(state, existing)
-	mw := st.Writer(target)
+	mw := st.AccountWriter(target)
 	if plan.mode == "merge" {
 		found, err := mw.RestoreMarker()
 		if err != nil {
@@ -155,7 +147,7 @@ func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, er
 	}
 	res.Mode = plan.mode
 	opts.Progress.ItemsTotal.Store(int64(plan.messages()))
-	w := &writer{r: r, w: mw, opts: opts, res: res, target: target, existing: existing, layout: st.Layout()}
+	w := &writer{r: r, w: mw, opts: opts, res: res, target: target, existing: existing, st: st}
 	err = w.run(ctx, plan)
 	w.describeFailures()
 	if err != nil {
@@ -256,7 +248,7 @@ type folderPlan struct {
 	skipped int
 	// present lists the target's messages in this folder by base name, to
 	// recognise a message already there.
-	present map[string]*maildir.Message
+	present map[string]*store.Message
 }
 
 func (p *plan) messages() int {
@@ -269,9 +261,9 @@ func (p *plan) messages() int {
 
 // newPlan decides, for each folder of the backed-up state, which messages
 // to write into the target as it is now.
-func newPlan(st *State, existing *maildir.Snapshot) *plan {
+func newPlan(st *State, existing *store.Snapshot) *plan {
 	p := &plan{mode: "full", state: st}
-	have := map[string]*maildir.Folder{}
+	have := map[string]*store.Folder{}
 	if existing != nil {
 		for i := range existing.Folders {
 			f := &existing.Folders[i]
@@ -291,7 +283,7 @@ func newPlan(st *State, existing *maildir.Snapshot) *plan {
 		fp := folderPlan{version: fv, items: byFolder[fv.Name]}
 		if f, ok := have[fv.Name]; ok {
 			fp.exists = true
-			fp.present = make(map[string]*maildir.Message, len(f.Messages))
+			fp.present = make(map[string]*store.Message, len(f.Messages))
 			for j := range f.Messages {
 				fp.present[f.Messages[j].Base] = &f.Messages[j]
 			}

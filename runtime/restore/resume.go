@@ -11,8 +11,8 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 )
 
-// A full restore writes maildir.RestoreMarkerFile into the account's root
-// before anything else, and removes it once everything was written. A
+// A full restore writes a restore marker (Maildir: RestoreMarkerFile)
+// into the account's root before anything else, and removes it once everything was written. A
 // restore that finds the marker of the same state (same digest) in an
 // account that now has mail knows that mail is its own, written by a
 // full restore that was cut short (a SIGKILL, a message it could not

@@ -16,10 +16,10 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 // fixture is a generated store, its repository and a controllable clock.
@@ -38,7 +38,7 @@ func newFixture(t testing.TB, seed int64, accounts, messages int) *fixture {
 	if _, err := corpus.Generate(f.root, corpus.Options{Seed: seed, Accounts: accounts, Messages: messages, MaxSize: 256 << 10}); err != nil {
 		t.Fatal(err)
 	}
-	ms, err := schema.ParseMailStore("maildir:" + f.root + "/%d/%n/Maildir")
+	ms, err := location.Parse("maildir:" + f.root + "/%d/%n/Maildir")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
 // UndeleteOptions say which deletions restore undelete brings back.
@@ -54,7 +55,7 @@ func isTrash(folder string) bool {
 }
 
 // Undelete prepares and runs a restore undelete.
-func Undelete(ctx context.Context, r *repo.Repo, st LiveStore, opts UndeleteOptions) (*LiveResult, error) {
+func Undelete(ctx context.Context, r *repo.Repo, st store.Writable, opts UndeleteOptions) (*LiveResult, error) {
 	p, err := PrepareUndelete(r, st, opts)
 	if err != nil {
 		return nil, err
@@ -69,13 +70,13 @@ func Undelete(ctx context.Context, r *repo.Repo, st LiveStore, opts UndeleteOpti
 // before it was moved there; without the \Deleted flag (T) and tagged
 // with the keyword undelete_YYYY-MM-DD (the restore's date, in the local
 // zone). Messages still in their folder are left alone.
-func PrepareUndelete(r *repo.Repo, st LiveStore, opts UndeleteOptions) (*Prepared, error) {
+func PrepareUndelete(r *repo.Repo, st store.Writable, opts UndeleteOptions) (*Prepared, error) {
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
 	}
 	if opts.Folder != "" {
-		if _, err := folderDir(st.Layout(), opts.Folder); err != nil {
+		if _, err := folderDir(st, opts.Folder); err != nil {
 			return nil, err
 		}
 	}

@@ -11,22 +11,22 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
 // writer carries out a plan.
 type writer struct {
 	r      *repo.Repo
-	w      *maildir.Writer
+	w      store.Writer
 	opts   Options
 	res    *Result
-	target maildir.Account
+	target store.Account
 	// existing is the target as it was before the restore (nil: missing).
-	existing *maildir.Snapshot
-	// layout is the store's folder layout, for parsing subscriptions.
-	layout string
+	existing *store.Snapshot
+	// st is the store written into, for parsing subscriptions.
+	st store.Writable
 }
 
 // run writes every folder, then the subscriptions, then syncs. A full
@@ -100,7 +100,7 @@ func (w *writer) folder(ctx context.Context, p *plan, fp *folderPlan) error {
 		w.opts.Progress.ItemsDone.Add(int64(len(todo)))
 		return nil
 	}
-	if err := w.w.Folder(maildir.FolderSpec{Name: fv.Name, Dir: fv.Dir, Owner: mdOwner(fv.Owner)}); err != nil {
+	if err := w.w.Folder(store.FolderSpec{Name: fv.Name, Dir: fv.Dir, Owner: mdOwner(fv.Owner)}); err != nil {
 		w.folderFailed(&fr, fv, todo, fmt.Errorf("creating folder %s: %w", fv.Name, err))
 		return nil
 	}
@@ -131,13 +131,13 @@ func (w *writer) folder(ctx context.Context, p *plan, fp *folderPlan) error {
 		// The UID list names the messages that are in the folder: a
 		// message that failed would otherwise be expunged by Dovecot's
 		// next sync, and get a new UID when a later restore writes it.
-		var entries []maildir.UIDEntry
+		var entries []store.UIDEntry
 		for _, it := range fp.items {
-			if it.UID != 0 && maildir.ListableBase(it.Base) && !failed[it] {
-				entries = append(entries, maildir.UIDEntry{UID: it.UID, Base: it.Base})
+			if it.UID != 0 && w.st.ListableID(it.Base) && !failed[it] {
+				entries = append(entries, store.UIDEntry{UID: it.UID, Base: it.Base})
 			}
 		}
-		slices.SortFunc(entries, func(a, b maildir.UIDEntry) int { return int(a.UID) - int(b.UID) })
+		slices.SortFunc(entries, func(a, b store.UIDEntry) int { return int(a.UID) - int(b.UID) })
 		if err := w.w.WriteUIDList(fv.Dir, fv.UIDValidity, fv.NextUID, fv.GUID, entries, fileOwner(fv.Owner)); err != nil {
 			w.problem(&fr, fmt.Errorf("folder %s: %w", fv.Name, err))
 		}
@@ -169,7 +169,7 @@ func (w *writer) messages(ctx context.Context, fv *catalog.FolderVersion, items 
 			fr.Messages++
 			fr.Bytes += it.Size
 			w.opts.Progress.BytesDone.Add(it.Size)
-		case errors.Is(err, maildir.ErrExists):
+		case errors.Is(err, store.ErrExists):
 			fr.Skipped++
 		default:
 			failed[it] = true
@@ -181,7 +181,7 @@ func (w *writer) messages(ctx context.Context, fv *catalog.FolderVersion, items 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var batch []*maildir.Staged
+			var batch []store.Staged
 			var staged []*catalog.Item
 			publish := func() {
 				for i, err := range w.w.Publish(batch) {
@@ -222,7 +222,7 @@ feed:
 }
 
 // stage reads one message's blob and stages it in the folder's tmp/.
-func (w *writer) stage(fv *catalog.FolderVersion, it *catalog.Item, table []string, full bool, buf *[]byte) (*maildir.Staged, error) {
+func (w *writer) stage(fv *catalog.FolderVersion, it *catalog.Item, table []string, full bool, buf *[]byte) (store.Staged, error) {
 	data, err := w.r.AppendBlob((*buf)[:0], it.Blob)
 	if err != nil {
 		return nil, fmt.Errorf("message %s/%s: %w", fv.Name, it.Name, err)
@@ -230,21 +230,21 @@ func (w *writer) stage(fv *catalog.FolderVersion, it *catalog.Item, table []stri
 	*buf = data
 	name := it.Name
 	if !full && len(it.Keywords) > 0 {
-		letters, err := maildir.KeywordLetters(table, it.Keywords)
+		letters, err := w.st.KeywordLetters(table, it.Keywords)
 		if err != nil {
 			return nil, fmt.Errorf("message %s/%s: %w", fv.Name, it.Name, err)
 		}
-		name = maildir.FormatName(it.Base, it.Flags, letters)
+		name = w.st.MessageName(it.Base, it.Flags, letters)
 	}
 	st, err := w.w.Stage(fv.Dir, it.Subdir, name, bytes.NewReader(data), time.Unix(0, it.MTime), mdOwner(it.Owner))
-	if err != nil && !errors.Is(err, maildir.ErrExists) {
+	if err != nil && !errors.Is(err, store.ErrExists) {
 		return nil, fmt.Errorf("message %s/%s: %w", fv.Name, name, err)
 	}
 	return st, err
 }
 
 // existingFolder returns the target's folder of that name, if any.
-func (w *writer) existingFolder(name string) *maildir.Folder {
+func (w *writer) existingFolder(name string) *store.Folder {
 	if w.existing == nil {
 		return nil
 	}
@@ -291,7 +291,7 @@ func (w *writer) subscriptions(p *plan) error {
 	}
 	have := w.existing.Subscriptions
 	names := slices.Clone(have)
-	for _, n := range maildir.ParseSubscriptions(v.Subscriptions, w.layout) {
+	for _, n := range w.st.ParseSubscriptions(v.Subscriptions) {
 		if !slices.Contains(names, n) {
 			names = append(names, n)
 		}
@@ -303,13 +303,13 @@ func (w *writer) subscriptions(p *plan) error {
 }
 
 // mdOwner converts a recorded owner.
-func mdOwner(o catalog.Owner) maildir.Owner {
-	return maildir.Owner{UID: o.UID, GID: o.GID, Mode: fileMode(o.Mode)}
+func mdOwner(o catalog.Owner) store.Owner {
+	return store.Owner{UID: o.UID, GID: o.GID, Mode: fileMode(o.Mode)}
 }
 
 // fileOwner is the owner of the metadata files of a directory: the
 // directory's owner with read/write bits only.
-func fileOwner(dir catalog.Owner) maildir.Owner {
+func fileOwner(dir catalog.Owner) store.Owner {
 	o := mdOwner(dir)
 	o.Mode &= 0o666
 	return o

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
 // itemKey identifies a message within an account: its folder and Maildir
@@ -50,7 +50,7 @@ const racyMargin = int64(2 * time.Second)
 // blobIndex), and no other writer runs while accounts are under way, so
 // the state read by start stays valid until record.
 type work struct {
-	a maildir.Account
+	a store.Account
 	t int64 // the time its versions start, taken before its listing
 
 	// From start.
@@ -60,7 +60,7 @@ type work struct {
 	skippedItems int64
 	listedAt     int64         // wall clock, compared with file mtimes
 	listed       chan struct{} // closed when the fields above and below are set
-	snap         *maildir.Snapshot
+	snap         *store.Snapshot
 	listErr      error // listing the store
 	catErr       error // reading the catalog: stops the run
 
@@ -77,7 +77,7 @@ type work struct {
 	readsDone chan struct{}
 
 	// skips are the messages the reads skipped (record appends them).
-	skips []maildir.Skip
+	skips []store.Skip
 
 	// err is the account's listing error, set by plan.
 	err error
@@ -88,8 +88,8 @@ type work struct {
 
 // change is a message settled without reading.
 type change struct {
-	folder *maildir.Folder
-	msg    *maildir.Message
+	folder *store.Folder
+	msg    *store.Message
 	old    *catalog.Item
 }
 
@@ -113,7 +113,7 @@ func (w *work) size() int {
 // start reads what the catalog knows of an account and lists it, in the
 // background, skipping the folders whose stamp shows they did not change
 // since they were last listed.
-func (s *scanner) start(a maildir.Account) *work {
+func (s *scanner) start(a store.Account) *work {
 	w := &work{a: a, t: s.now(), listed: make(chan struct{})}
 	go func() {
 		defer close(w.listed)
@@ -123,20 +123,20 @@ func (s *scanner) start(a maildir.Account) *work {
 			return
 		}
 		w.folders = cur.Folders
-		opts := maildir.ScanOptions{Context: s.ctx}
+		opts := store.SnapshotOptions{Context: s.ctx}
 		if cur.Known && !s.opts.Deep {
 			known := make(map[string]bool, len(w.folders))
 			for _, f := range w.folders {
 				known[f.Dir] = true
 			}
-			opts.Reuse = func(dir string, st maildir.Stamp) bool {
+			opts.Reuse = func(dir string, st store.Stamp) bool {
 				old, ok := cur.Stamps[dir]
 				return ok && known[dir] && old.New == st.New && old.Cur == st.Cur && old.UIDList == st.UIDList &&
 					old.Keywords == st.Keywords && st.Latest() < old.ListedAt-racyMargin
 			}
 		}
 		w.listedAt = time.Now().UnixNano()
-		w.snap, w.listErr = s.st.ScanWith(a, opts)
+		w.snap, w.listErr = s.st.Snapshot(a, opts)
 		if w.listErr == nil && cur.Known {
 			w.catErr = w.loadItems(s.r.Catalog, cur.Account.ID)
 		}
@@ -174,7 +174,7 @@ func (s *scanner) plan(w *work) error {
 		return w.catErr
 	}
 	if w.listErr != nil {
-		if errors.Is(w.listErr, maildir.ErrNoAccount) {
+		if errors.Is(w.listErr, store.ErrNoAccount) {
 			w.err = w.listErr
 		} else {
 			w.err = &storeError{w.listErr}
@@ -276,18 +276,18 @@ type hidden struct {
 	files    map[itemKey]bool // skipped messages
 }
 
-func hiddenBy(skips []maildir.Skip) *hidden {
+func hiddenBy(skips []store.Skip) *hidden {
 	h := &hidden{folders: map[string]bool{}, touched: map[string]bool{}, files: map[itemKey]bool{}}
 	for _, k := range skips {
 		h.touched[k.Folder] = true
 		switch k.Scope {
-		case maildir.ScopeFolder:
+		case store.ScopeFolder:
 			h.folders[k.Folder] = true
 			if k.Subtree {
 				h.subtrees = append(h.subtrees, k.Folder)
 			}
-		case maildir.ScopeMessage:
-			h.files[itemKey{k.Folder, maildir.ParseInfo(k.Name).Base}] = true
+		case store.ScopeMessage:
+			h.files[itemKey{k.Folder, k.ID}] = true
 		}
 	}
 	return h
@@ -404,7 +404,7 @@ func (s *scanner) recordReads(tx *catalog.Tx, id int64, w *work, res *Result, ch
 	return nil
 }
 
-func (s *scanner) recordAccountState(tx *catalog.Tx, id int64, snap *maildir.Snapshot, t int64) error {
+func (s *scanner) recordAccountState(tx *catalog.Tx, id int64, snap *store.Snapshot, t int64) error {
 	cur, err := tx.OpenAccountVersion(id)
 	if err != nil {
 		return err
@@ -422,7 +422,7 @@ func (s *scanner) recordAccountState(tx *catalog.Tx, id int64, snap *maildir.Sna
 	return tx.InsertAccountVersion(&want)
 }
 
-func (s *scanner) recordFolders(tx *catalog.Tx, id int64, open []catalog.FolderVersion, snap *maildir.Snapshot, hid *hidden, t int64) error {
+func (s *scanner) recordFolders(tx *catalog.Tx, id int64, open []catalog.FolderVersion, snap *store.Snapshot, hid *hidden, t int64) error {
 	byName := make(map[string]*catalog.FolderVersion, len(open))
 	for i := range open {
 		byName[open[i].Name] = &open[i]
@@ -469,7 +469,7 @@ func sameFolder(a, b *catalog.FolderVersion) bool {
 
 // sameFile reports whether a message file is, by name, size, mtime and
 // inode, the one the item was read from.
-func sameFile(it *catalog.Item, m *maildir.Message) bool {
+func sameFile(it *catalog.Item, m *store.Message) bool {
 	return it.Size == m.Size && it.MTime == m.MTime.UnixNano() && it.Ino == m.Ino
 }
 
@@ -482,7 +482,7 @@ type itemChanges struct {
 }
 
 // update records a new version of an item when anything about it changed.
-func (c *itemChanges) update(res *Result, old *catalog.Item, f *maildir.Folder, m *maildir.Message, blob catalog.BlobID) {
+func (c *itemChanges) update(res *Result, old *catalog.Item, f *store.Folder, m *store.Message, blob catalog.BlobID) {
 	if blob == old.Blob && old.Name == m.Name && old.Subdir == m.Subdir && old.UID == m.UID &&
 		old.Owner == owner(m.Owner) && old.Flags == m.Flags && slices.Equal(old.Keywords, m.Keywords) &&
 		old.Size == m.Size && old.MTime == m.MTime.UnixNano() && old.Ino == m.Ino {
@@ -495,7 +495,7 @@ func (c *itemChanges) update(res *Result, old *catalog.Item, f *maildir.Folder, 
 }
 
 // insert records a new item version.
-func (c *itemChanges) insert(account int64, f *maildir.Folder, m *maildir.Message, blob catalog.BlobID) {
+func (c *itemChanges) insert(account int64, f *store.Folder, m *store.Message, blob catalog.BlobID) {
 	c.inserts = append(c.inserts, catalog.Item{
 		AccountID: account, Folder: f.Name, Base: m.Base, Subdir: m.Subdir, Name: m.Name, Blob: blob,
 		Size: m.Size, MTime: m.MTime.UnixNano(), Ino: m.Ino, Flags: m.Flags, Keywords: m.Keywords, UID: m.UID,
@@ -511,6 +511,6 @@ func (c *itemChanges) write(tx *catalog.Tx) error {
 	return tx.InsertItems(c.inserts)
 }
 
-func owner(o maildir.Owner) catalog.Owner {
+func owner(o store.Owner) catalog.Owner {
 	return catalog.Owner{UID: o.UID, GID: o.GID, Mode: uint32(o.Mode)}
 }

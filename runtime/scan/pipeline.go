@@ -6,22 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
 
 	"github.com/mailkeep/mailkeep/runtime/bufpool"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/mailheader"
 	"github.com/mailkeep/mailkeep/runtime/pack"
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
 // readJob is a message whose content must be read.
 type readJob struct {
-	folder *maildir.Folder
-	msg    *maildir.Message
+	folder *store.Folder
+	msg    *store.Message
 	old    *catalog.Item // the item's current version, when it has one
 }
 
@@ -31,7 +30,7 @@ type readResult struct {
 	vanished bool
 	// skipped is set when the file could not be read, or was refused
 	// (not a regular file, a link): its item keeps its version.
-	skipped *maildir.Skip
+	skipped *store.Skip
 	// ref is where this run stored the content, by this job or another;
 	// nil when the catalog already had it.
 	ref *catalog.BlobRef
@@ -206,8 +205,8 @@ func (p *pipeline) read(j jobRef) {
 func (p *pipeline) load(j jobRef, held int64) loadedJob {
 	w, job := j.w, &j.w.jobs[j.i]
 	l := loadedJob{jobRef: j, held: held}
-	f, err := p.s.st.OpenMessage(w.a, job.folder, job.msg)
-	if errors.Is(err, maildir.ErrVanished) {
+	f, err := p.s.st.Open(w.a, job.folder, job.msg)
+	if errors.Is(err, store.ErrVanished) {
 		w.results[j.i].vanished = true
 		return l
 	}
@@ -216,9 +215,9 @@ func (p *pipeline) load(j jobRef, held int64) loadedJob {
 		f.Close()
 	}
 	if err != nil {
-		k := maildir.Skip{Folder: job.folder.Name, Dir: job.folder.Dir, Path: filepath.Join(job.folder.Dir, job.msg.Subdir, job.msg.Name),
-			Name: job.msg.Name, Scope: maildir.ScopeMessage, Reason: maildir.ReasonUnreadable, Err: err}
-		var re *maildir.RefusedError
+		k := store.Skip{Folder: job.folder.Name, Dir: job.folder.Dir, Path: filepath.Join(job.folder.Dir, job.msg.Subdir, job.msg.Name),
+			Name: job.msg.Name, ID: job.msg.Base, Scope: store.ScopeMessage, Reason: store.ReasonUnreadable, Err: err}
+		var re *store.RefusedError
 		if errors.As(err, &re) {
 			k.Reason, k.Err = re.Reason, nil
 		}
@@ -277,7 +276,7 @@ func (p *pipeline) store(l loadedJob) {
 // readAll reads a file into a pooled buffer meant for its expected size
 // plus one byte, and returns the bytes read and the buffer they are in: a
 // file that grew is read to its end, in a larger buffer.
-func readAll(f *os.File, bp *[]byte) ([]byte, *[]byte, error) {
+func readAll(f io.Reader, bp *[]byte) ([]byte, *[]byte, error) {
 	b := (*bp)[:0]
 	for {
 		if len(b) == cap(b) {

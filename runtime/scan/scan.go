@@ -4,27 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/names"
 	"github.com/mailkeep/mailkeep/runtime/repo"
+	"github.com/mailkeep/mailkeep/runtime/selection"
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
-
-// Store is the mail store as SmartScan reads it.
-type Store interface {
-	Accounts() ([]maildir.Account, error)
-	Account(name string) (maildir.Account, error)
-	Scan(a maildir.Account) (*maildir.Snapshot, error)
-	ScanWith(a maildir.Account, opts maildir.ScanOptions) (*maildir.Snapshot, error)
-	OpenMessage(a maildir.Account, f *maildir.Folder, m *maildir.Message) (*os.File, error)
-}
 
 // Options control one SmartScan.
 type Options struct {
@@ -113,7 +103,7 @@ type Result struct {
 	// Mismatches lists, for a deep scan, the items whose content differs
 	// from their backup.
 	Mismatches []Mismatch `json:"mismatches,omitempty"`
-	// Skipped counts, by reason (maildir.Reason: "symlink", "fifo",
+	// Skipped counts, by reason (store.Reason: "symlink", "fifo",
 	// "unreadable", ...), the files and directories of the mail store that
 	// were not read; SkippedItems names the first maxSkippedItems of them.
 	// What a skip hides is never recorded as deleted: the backup of a
@@ -160,7 +150,7 @@ func (r *Result) SkippedTotal() int64 {
 }
 
 // skip adds an account's skips and warnings to the result.
-func (r *Result) skip(account string, skips []maildir.Skip, warnings []error) {
+func (r *Result) skip(account string, skips []store.Skip, warnings []error) {
 	for _, k := range skips {
 		if r.Skipped == nil {
 			r.Skipped = map[string]int64{}
@@ -199,7 +189,7 @@ type Mismatch struct {
 // read and listed. Run holds the repository's writer lock from the first
 // account on, commits every commitInterval or BatchItems, and lets another
 // writer in once it held the lock for BatchTime (see Options and walker).
-func Run(ctx context.Context, r *repo.Repo, st Store, opts Options) (*Result, error) {
+func Run(ctx context.Context, r *repo.Repo, st store.Store, opts Options) (*Result, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -250,7 +240,7 @@ func (s *scanner) settle(w *work, seen map[string]bool) error {
 		switch {
 		case errors.As(err, &se) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 			return err
-		case errors.Is(err, maildir.ErrNoAccount):
+		case errors.Is(err, store.ErrNoAccount):
 			seen[w.a.Name] = false // vanished between listing and scanning
 		case s.fatal(err):
 			s.res.Errors = append(s.res.Errors, fmt.Sprintf("account %s: %v", w.a.Name, err))
@@ -272,7 +262,7 @@ func (s *scanner) settle(w *work, seen map[string]bool) error {
 
 // accounts lists the accounts to scan: every account of the store, or
 // those of Options.Only.
-func (s *scanner) accounts() ([]maildir.Account, error) {
+func (s *scanner) accounts() ([]store.Account, error) {
 	if s.opts.Only == nil {
 		list, err := s.st.Accounts()
 		if err != nil {
@@ -280,7 +270,7 @@ func (s *scanner) accounts() ([]maildir.Account, error) {
 		}
 		return list, nil
 	}
-	var list []maildir.Account
+	var list []store.Account
 	for _, name := range slices.Compact(slices.Sorted(slices.Values(s.opts.Only))) {
 		a, err := s.st.Account(name)
 		if err != nil {
@@ -330,7 +320,7 @@ func (s *scanner) newBlobs() {
 type scanner struct {
 	ctx  context.Context // the run's: stops the listings too
 	r    *repo.Repo
-	st   Store
+	st   store.Store
 	opts Options
 	res  *Result
 
@@ -370,28 +360,7 @@ func (s *scanner) busy(name string) bool {
 // wanted reports whether an account is selected by the include and
 // exclude patterns.
 func (s *scanner) wanted(name string) bool {
-	return Selected(name, s.opts.Include, s.opts.Exclude)
-}
-
-// Selected reports whether an account matches include (empty: all) and
-// none of exclude.
-func Selected(name string, include, exclude []string) bool {
-	in := len(include) == 0
-	for _, p := range include {
-		if ok, _ := path.Match(p, name); ok {
-			in = true
-			break
-		}
-	}
-	if !in {
-		return false
-	}
-	for _, p := range exclude {
-		if ok, _ := path.Match(p, name); ok {
-			return false
-		}
-	}
-	return true
+	return selection.Selected(name, s.opts.Include, s.opts.Exclude)
 }
 
 // now returns a strictly increasing timestamp for this run, so that

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,10 +14,10 @@ import (
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/pack"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 // fixture is a hand-made Maildir store (root/DOMAIN/USER/Maildir) and a
@@ -32,7 +33,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &fixture{t: t, root: filepath.Join(dir, "vmail")}
-	ms, err := schema.ParseMailStore("maildir:" + f.root + "/%d/%n/Maildir")
+	ms, err := location.Parse("maildir:" + f.root + "/%d/%n/Maildir")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,19 +121,19 @@ func packLocation(r catalog.BlobRef) pack.Location {
 	return pack.Location{Pack: r.Pack, Offset: r.Offset, Length: r.Length, Size: r.Size}
 }
 
-// hookedStore is the Maildir store with a hook in front of OpenMessage.
+// hookedStore is the Maildir store with a hook in front of Open.
 type hookedStore struct {
 	*maildir.Store
 	open func(a maildir.Account, m *maildir.Message) error
 }
 
-func (s hookedStore) OpenMessage(a maildir.Account, f *maildir.Folder, m *maildir.Message) (*os.File, error) {
+func (s hookedStore) Open(a maildir.Account, f *maildir.Folder, m *maildir.Message) (io.ReadCloser, error) {
 	if s.open != nil {
 		if err := s.open(a, m); err != nil {
 			return nil, err
 		}
 	}
-	return s.Store.OpenMessage(a, f, m)
+	return s.Store.Open(a, f, m)
 }
 
 // One message that cannot be read does not stop its account from being

@@ -13,8 +13,9 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
 // items returns an account's current items as "Folder/base: content".
@@ -56,7 +57,7 @@ func (f *fixture) folders(account string) []string {
 }
 
 // scanOK runs a SmartScan that must succeed without account errors.
-func (f *fixture) scanOK(st scan.Store) *scan.Result {
+func (f *fixture) scanOK(st store.Store) *scan.Result {
 	f.t.Helper()
 	res, err := scan.Run(context.Background(), f.repo, st, scan.Options{})
 	if err != nil || len(res.Errors) != 0 {
@@ -281,7 +282,7 @@ func TestSkippedDirectoryHidesItsSubfolders(t *testing.T) {
 	for _, layout := range []string{"fs", "maildir++"} {
 		t.Run(layout, func(t *testing.T) {
 			f := newFixture(t)
-			ms, err := schema.ParseMailStore("maildir:" + f.root + "/%d/%n/Maildir:LAYOUT=" + layout)
+			ms, err := location.Parse("maildir:" + f.root + "/%d/%n/Maildir:LAYOUT=" + layout)
 			mustDo(t, err)
 			st, err := maildir.Open(ms)
 			mustDo(t, err)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/store"
 )
 
 // walker takes the accounts of a run through start, plan and record. Up
@@ -15,7 +15,7 @@ import (
 type walker struct {
 	s       *scanner
 	seen    map[string]bool
-	queue   []maildir.Account
+	queue   []store.Account
 	started []*work // listing, or listed
 	planned []*work // reads under way, or done
 }
@@ -26,7 +26,7 @@ const handOverPoll = 10 * time.Millisecond
 
 // walk runs the accounts through the walker and returns the error that
 // stops the run.
-func (s *scanner) walk(ctx context.Context, accounts []maildir.Account) error {
+func (s *scanner) walk(ctx context.Context, accounts []store.Account) error {
 	wk := &walker{s: s, seen: map[string]bool{}, queue: accounts}
 	defer func() {
 		for _, w := range wk.started {
@@ -144,7 +144,7 @@ func (wk *walker) handOver(keep int) error {
 			return err
 		}
 	}
-	var again []maildir.Account
+	var again []store.Account
 	for _, w := range wk.planned[keep:] {
 		<-w.readsDone
 		s.opts.Progress.ItemsSeen.Add(-w.counts.Items)

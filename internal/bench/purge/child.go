@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/purge"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
 
 	"github.com/mailkeep/mailkeep/internal/bench/rusage"
 )
@@ -64,7 +64,7 @@ func childScan(args []string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ms, err := schema.ParseMailStore("maildir:" + args[1] + "/%d/%n/Maildir")
+	ms, err := location.Parse("maildir:" + args[1] + "/%d/%n/Maildir")
 	if err != nil {
 		return nil, err
 	}

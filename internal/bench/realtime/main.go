@@ -30,9 +30,9 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/realtime"
 	"github.com/mailkeep/mailkeep/runtime/repo"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 func main() {
@@ -111,7 +111,7 @@ func run(rate, folders, seconds, overflow int, dir string) error {
 	if err != nil {
 		return err
 	}
-	ms, _ := schema.ParseMailStore("maildir:" + root + "/%d/%n/Maildir")
+	ms, _ := location.Parse("maildir:" + root + "/%d/%n/Maildir")
 	store, err := maildir.Open(ms)
 	if err != nil {
 		return err

@@ -29,9 +29,9 @@ import (
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 func main() {
@@ -129,7 +129,7 @@ func prepare(work string, messages int) (*repo.Repo, string, error) {
 		}
 		fresh = true
 	}
-	ms, err := schema.ParseMailStore("maildir:" + root + "/%d/%n/Maildir")
+	ms, err := location.Parse("maildir:" + root + "/%d/%n/Maildir")
 	if err != nil {
 		return nil, "", err
 	}

@@ -40,7 +40,7 @@
 //     section of BENCHMARKS.md, keeping everything else in the file.
 //
 // Every external command runs with a timeout (-timeout) in its own process
-// group, through a small copy of mailbench (-rusage-wrap, see wrap.go) so
+// group, through a small copy of mailbench (-rusage-wrap, see internal/bench/rusage) so
 // that its peak RSS is its own; its stderr is captured and shown when it
 // fails. Temporary directories are removed at the end (-keep keeps them),
 // also on Ctrl-C, and the cached corpus is put back as generated (checked

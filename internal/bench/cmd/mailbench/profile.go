@@ -15,10 +15,10 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
+	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 	"github.com/mailkeep/mailkeep/runtime/scan"
-	"github.com/mailkeep/mailkeep/schema"
 )
 
 // profileMode runs the engine in-process through the benchmark's phases
@@ -56,7 +56,7 @@ func profileMode(ctx context.Context, cfg *config, logf func(string, ...any)) er
 		}
 	}()
 
-	ms, err := schema.ParseMailStore("maildir:" + c.Root + "/%d/%n/Maildir")
+	ms, err := location.Parse("maildir:" + c.Root + "/%d/%n/Maildir")
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ type runner struct {
 	timeout time.Duration
 	// wrapper, when set, is mailbench's own executable: commands run
 	// through it in -rusage-wrap mode so that their peak RSS is their own
-	// (see wrap.go), with result files in wrapDir.
+	// (see internal/bench/rusage), with result files in wrapDir.
 	wrapper string
 	wrapDir string
 	seq     atomic.Int64

@@ -1,4 +1,4 @@
-package agent
+package impact
 
 import (
 	"fmt"
@@ -6,15 +6,15 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/units"
-	"github.com/mailkeep/mailkeep/runtime/catalog"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/schema"
 )
 
-func purgeEnabledImpact(in *impactInput) ([]Impact, error) {
+func purgeEnabledImpact(in *input) ([]api.Impact, error) {
 	if !turnedOff(in, "purge.enabled") {
 		return nil, nil
 	}
-	return []Impact{{Path: "purge.enabled", Destructive: true,
+	return []api.Impact{{Path: "purge.enabled", Destructive: true,
 		Reason: "Purge stops: deleted messages and accounts are kept past their retention, so the repository only grows until reserved_space stops backups."}}, nil
 }
 
@@ -30,7 +30,7 @@ func retention(d *schema.Document, p string) (int64, bool) {
 
 // shorter reports whether cand keeps what a retention setting governs for
 // less time than live, and the path to report it on.
-func shorter(in *impactInput, p string) (string, bool) {
+func shorter(in *input, p string) (string, bool) {
 	oldDays, oldOn := retention(in.live, p)
 	newDays, newOn := retention(in.cand, p)
 	if !newOn || (oldOn && newDays >= oldDays) {
@@ -44,7 +44,7 @@ func shorter(in *impactInput, p string) (string, bool) {
 
 // retentionWindow returns the next purge under cand and the span of end
 // times [from, to) that it purges under cand but would not under live.
-func retentionWindow(in *impactInput, p string) (next time.Time, from, to int64) {
+func retentionWindow(in *input, p string) (next time.Time, from, to int64) {
 	next = nextRun(in.cand.String("purge.schedule"), in.cand.String("purge.timezone"), in.now)
 	if next.IsZero() {
 		next = in.now
@@ -68,21 +68,21 @@ func keptToday(d *schema.Document, p string) string {
 	return "forever (that purge is off)"
 }
 
-func itemRetentionImpact(in *impactInput) ([]Impact, error) {
+func itemRetentionImpact(in *input) ([]api.Impact, error) {
 	return retentionImpact(in, retentionTarget{
 		path: "purge.item_retention_days", noun: "message", nouns: "messages", byMessage: true,
-		purged: func(d impactData, from, to int64) ([]catalog.AccountAmount, error) { return d.ended(from, to) },
-		counted: func(imp *Impact, _ []catalog.AccountAmount) string {
+		purged: func(d Data, from, to int64) ([]Amount, error) { return d.Ended(from, to) },
+		counted: func(imp *api.Impact, _ []Amount) string {
 			return fmt.Sprintf("%s (%s) in %s", countDeletedMessages(imp.Items), units.Bytes(imp.Bytes), countAccounts(len(imp.Accounts)))
 		},
 	})
 }
 
-func accountRetentionImpact(in *impactInput) ([]Impact, error) {
+func accountRetentionImpact(in *input) ([]api.Impact, error) {
 	return retentionImpact(in, retentionTarget{
 		path: "purge.account_retention_days", noun: "account", nouns: "accounts",
-		purged: func(d impactData, from, to int64) ([]catalog.AccountAmount, error) { return d.deleted(from, to) },
-		counted: func(imp *Impact, gone []catalog.AccountAmount) string {
+		purged: func(d Data, from, to int64) ([]Amount, error) { return d.Deleted(from, to) },
+		counted: func(imp *api.Impact, gone []Amount) string {
 			return fmt.Sprintf("%s (%s)", countDeletedAccounts(len(gone)), countMessages(imp.Items, imp.Bytes))
 		},
 	})
@@ -96,13 +96,13 @@ type retentionTarget struct {
 	// byMessage: nothing is purged earlier unless a message is (an
 	// account purge counts accounts, even empty ones).
 	byMessage bool
-	purged    func(d impactData, from, to int64) ([]catalog.AccountAmount, error)
-	counted   func(imp *Impact, gone []catalog.AccountAmount) string
+	purged    func(d Data, from, to int64) ([]Amount, error)
+	counted   func(imp *api.Impact, gone []Amount) string
 }
 
 // retentionImpact is the impact of a shorter retention: what its next
 // purge drops that the live config would keep.
-func retentionImpact(in *impactInput, t retentionTarget) ([]Impact, error) {
+func retentionImpact(in *input, t retentionTarget) ([]api.Impact, error) {
 	at, ok := shorter(in, t.path)
 	if !ok {
 		return nil, nil
@@ -110,27 +110,27 @@ func retentionImpact(in *impactInput, t retentionTarget) ([]Impact, error) {
 	next, from, to := retentionWindow(in, t.path)
 	newDays, _ := retention(in.cand, t.path)
 	kept := keptToday(in.live, t.path)
-	imp := Impact{Path: at, Destructive: true, NextPurge: &next,
+	imp := api.Impact{Path: at, Destructive: true, NextPurge: &next,
 		Reason: fmt.Sprintf("Deleted %s are kept %d days instead of %s: the next purge (%s) drops those deleted more than %d days before it.",
 			t.nouns, newDays, kept, formatWhen(next), newDays)}
 	if in.data == nil {
-		return []Impact{imp}, nil
+		return []api.Impact{imp}, nil
 	}
 	gone, err := t.purged(in.data, from, to)
 	if err != nil {
 		return nil, err
 	}
-	gone = filterAmounts(gone, func(a catalog.AccountAmount) bool { return !held(in.cand, a.Name) })
+	gone = filterAmounts(gone, func(a Amount) bool { return !held(in.cand, a.Name) })
 	imp.Counted = true
 	imp.Items, imp.Bytes, imp.Accounts = sumAmounts(gone)
 	if len(gone) == 0 || t.byMessage && imp.Items == 0 {
 		imp.Reason = fmt.Sprintf("No %s deleted so far is purged earlier at the next purge (%s); from then on deleted %s are kept %d days instead of %s.",
 			t.noun, formatWhen(next), t.nouns, newDays, kept)
-		return []Impact{imp}, nil
+		return []api.Impact{imp}, nil
 	}
 	imp.Reason = fmt.Sprintf("%s become purgeable at the next purge (%s): deleted more than %d days before it, they are kept %s today.",
 		t.counted(&imp, gone), formatWhen(next), newDays, kept)
-	return []Impact{imp}, nil
+	return []api.Impact{imp}, nil
 }
 
 // accountPurgeWhen says when a deleted account's backup goes under a
