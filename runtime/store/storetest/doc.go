@@ -20,7 +20,9 @@
 //   - a Writer never replaces an existing message, not even when several
 //     goroutines write the same new one at once;
 //   - owners and modes round-trip when the driver has the OwnerKeeper
-//     capability.
+//     capability;
+//   - the mark of a full restore in progress is written (into a missing
+//     account too), read by any Writer, and removed.
 //
 // Memory is a driver in memory that passes the suite, for tests of the
 // engines that need a store without files.

@@ -40,6 +40,7 @@ func TestStore(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"VanishedSkipped", testVanished},
 		{"NeverReplace", testNeverReplace},
 		{"Owners", testOwners},
+		{"RestoreMarker", testRestoreMarker},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, newHarness(t)) })
 	}
@@ -542,5 +543,30 @@ func testOwners(t *testing.T, h Harness) {
 	back := snapshot(t, st, account(t, st, bob))
 	if diff := compare(t, st, a, snap, account(t, st, bob), back, true); diff != "" {
 		t.Errorf("backup-restore round trip with owners differs:\n%s", diff)
+	}
+}
+
+func testRestoreMarker(t *testing.T, h Harness) {
+	st := h.Store()
+	a := account(t, st, alice)
+	w := st.AccountWriter(a)
+	if m, err := w.RestoreMarker(); m != nil || err != nil {
+		t.Errorf("restore marker of a missing account: %q, %v; want none", m, err)
+	}
+	if err := w.RemoveRestoreMarker(); err != nil {
+		t.Errorf("removing a restore marker that is not there: %v", err)
+	}
+	mark := []byte("mailkeep restore of alice@example.org as of 2026-01-01\n")
+	if err := w.WriteRestoreMarker(mark, store.Owner{}); err != nil {
+		t.Fatalf("writing the restore marker into a missing account: %v", err)
+	}
+	if m, err := st.AccountWriter(a).RestoreMarker(); !bytes.Equal(m, mark) || err != nil {
+		t.Errorf("restore marker read by another Writer: %q, %v; want %q", m, err, mark)
+	}
+	if err := w.RemoveRestoreMarker(); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := st.AccountWriter(a).RestoreMarker(); m != nil || err != nil {
+		t.Errorf("restore marker after its removal: %q, %v; want none", m, err)
 	}
 }
