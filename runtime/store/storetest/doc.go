@@ -4,8 +4,8 @@
 // A driver's test calls TestStore with a function that makes a Harness: a
 // fresh, empty store, plus the two things the mail server does behind the
 // store's back that the suite needs to provoke (changing a message's
-// flags, expunging a message). TestStore then states, one sub-test each, the invariants
-// every driver must keep:
+// flags, expunging a message). TestStore then states, one sub-test each,
+// the invariants every driver must keep:
 //
 //   - accounts are listed sorted, resolve by name, and a missing one is
 //     ErrNoAccount;
