@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/agent/api"
+	"github.com/mailkeep/mailkeep/runtime/agent/impact"
 	"github.com/mailkeep/mailkeep/runtime/client"
-	"github.com/mailkeep/mailkeep/runtime/impact"
 	"github.com/mailkeep/mailkeep/schema"
 )
 

@@ -11,6 +11,6 @@
 // The types on the wire are those of package api (runtime/agent/api),
 // which clients import instead of this package; the agent converts its
 // engines' results into them (results.go). What an evaluation reports is
-// decided by the rules of runtime/impact, which read the agent's catalog
+// decided by the rules of runtime/agent/impact, which read the agent's catalog
 // and store through impact.Data (impact_data.go).
 package agent

@@ -3,7 +3,7 @@ package agent
 import (
 	"net/http"
 
-	"github.com/mailkeep/mailkeep/runtime/impact"
+	"github.com/mailkeep/mailkeep/runtime/agent/impact"
 )
 
 // Evaluate decodes a candidate config document and evaluates it against

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/mailkeep/mailkeep/runtime/agent/impact"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/impact"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
 	mslocation "github.com/mailkeep/mailkeep/runtime/maildir/location"
 )

@@ -3,7 +3,7 @@ package agent_test
 import (
 	"testing"
 
-	"github.com/mailkeep/mailkeep/runtime/impact"
+	"github.com/mailkeep/mailkeep/runtime/agent/impact"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 

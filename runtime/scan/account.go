@@ -3,6 +3,7 @@ package scan
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -249,8 +250,11 @@ func (s *scanner) record(w *work) error {
 	}
 	res := w.counts
 	if err := s.write(tx, w, &res); err != nil {
+		// On a full disk or an I/O error SQLite may roll the whole
+		// transaction back, savepoint included: the rollback then fails,
+		// and the write's error says why.
 		if rerr := tx.RollbackTo("account"); rerr != nil {
-			return rerr
+			return fmt.Errorf("%w (the transaction was rolled back: %v)", err, rerr)
 		}
 		return err
 	}

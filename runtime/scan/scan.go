@@ -223,7 +223,7 @@ func Run(ctx context.Context, r *repo.Repo, st store.Store, opts Options) (*Resu
 	s.pipe = s.startPipeline(ctx)
 	err = s.walk(ctx, accounts)
 	s.pipe.stop(err != nil)
-	return s.res, s.finish(err)
+	return s.res, s.r.AsSpaceError(s.finish(err))
 }
 
 // settle records one account, keeping the run going past problems that
@@ -232,7 +232,9 @@ func (s *scanner) settle(w *work, seen map[string]bool) error {
 	if s.busy(w.a.Name) {
 		return nil // a restore began writing into it since its listing
 	}
-	err := s.record(w)
+	// A catalog write that found its filesystem full stops the run as
+	// the reserve does.
+	err := s.r.AsSpaceError(s.record(w))
 	if err != nil {
 		var se *repo.SpaceError
 		switch {

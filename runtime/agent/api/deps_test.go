@@ -32,7 +32,7 @@ func deps(t *testing.T, pkg string) []string {
 // rules and the planner link neither SQLite, nor zstd, nor fsnotify, nor
 // the agent itself; the API package links nothing of mailkeep.
 func TestClientsLinkNoStorage(t *testing.T) {
-	for _, pkg := range []string{"runtime/agent/api", "runtime/client", "runtime/impact", "reconcile"} {
+	for _, pkg := range []string{"runtime/agent/api", "runtime/client", "runtime/agent/impact", "reconcile"} {
 		for _, d := range deps(t, pkg) {
 			for _, f := range forbidden {
 				if strings.Contains(d, f) {
