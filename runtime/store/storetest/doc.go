@@ -22,7 +22,10 @@
 //   - owners and modes round-trip when the driver has the OwnerKeeper
 //     capability;
 //   - the mark of a full restore in progress is written (into a missing
-//     account too), read by any Writer, and removed.
+//     account too), read by any Writer, and removed;
+//   - a DirWatcher names existing directories: one that holds where new
+//     accounts appear, and for an account its root first and every
+//     folder's directory.
 //
 // Memory is a driver in memory that passes the suite, for tests of the
 // engines that need a store without files.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -41,6 +42,7 @@ func TestStore(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"NeverReplace", testNeverReplace},
 		{"Owners", testOwners},
 		{"RestoreMarker", testRestoreMarker},
+		{"WatchDirectories", testWatch},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, newHarness(t)) })
 	}
@@ -568,5 +570,44 @@ func testRestoreMarker(t *testing.T, h Harness) {
 	}
 	if m, err := st.AccountWriter(a).RestoreMarker(); m != nil || err != nil {
 		t.Errorf("restore marker after its removal: %q, %v; want none", m, err)
+	}
+}
+
+func testWatch(t *testing.T, h Harness) {
+	st := h.Store()
+	dw, ok := st.(store.DirWatcher)
+	if !ok {
+		t.Logf("%T reports no directories to watch: nothing to check", st)
+		return
+	}
+	writeCorpus(t, h, alice, corpus, store.Owner{})
+	a := account(t, st, alice)
+	isDir := func(what, d string) {
+		if fi, err := os.Lstat(d); err != nil || !fi.IsDir() {
+			t.Errorf("%s names %s, which is not a directory (%v)", what, d, err)
+		}
+	}
+	var discovery []string
+	dw.WatchDiscovery(func(d string) { discovery = append(discovery, d) })
+	above := false
+	for _, d := range discovery {
+		isDir("WatchDiscovery", d)
+		above = above || strings.HasPrefix(filepath.Dir(a.Root)+"/", filepath.Clean(d)+"/")
+	}
+	if !above {
+		t.Errorf("WatchDiscovery names %q, none of which holds the account's root %s: a new account would go unseen", discovery, a.Root)
+	}
+	var dirs []string
+	dw.WatchAccount(a, func(d string) { dirs = append(dirs, d) })
+	if len(dirs) == 0 || dirs[0] != a.Root {
+		t.Fatalf("WatchAccount names %q; want the account's root %s first", dirs, a.Root)
+	}
+	for _, d := range dirs {
+		isDir("WatchAccount", d)
+	}
+	for _, f := range snapshot(t, st, a).Folders {
+		if dir := filepath.Join(a.Root, f.Dir); !slices.Contains(dirs, dir) {
+			t.Errorf("WatchAccount does not name folder %q's directory %s", f.Name, dir)
+		}
 	}
 }
