@@ -76,7 +76,10 @@ type Writer interface {
 	WriteSubscriptions(names []string, raw []byte, o Owner) error
 	// WriteRestoreMarker, RestoreMarker and RemoveRestoreMarker keep the
 	// mark of a full restore in progress in the account, durably, so that
-	// one cut short is known and resumed.
+	// one cut short is known and resumed. WriteRestoreMarker creates the
+	// account when it is missing; RestoreMarker returns nil when there is
+	// no mark (or no account), and removing a mark that is not there is
+	// no error.
 	WriteRestoreMarker(data []byte, o Owner) error
 	RestoreMarker() ([]byte, error)
 	RemoveRestoreMarker() error

@@ -4,8 +4,8 @@
 // A driver's test calls TestStore with a function that makes a Harness: a
 // fresh, empty store, plus the two things the mail server does behind the
 // store's back that the suite needs to provoke (changing a message's
-// flags, expunging a message). TestStore then states, one sub-test each, the invariants
-// every driver must keep:
+// flags, expunging a message). TestStore then states, one sub-test each,
+// the invariants every driver must keep:
 //
 //   - accounts are listed sorted, resolve by name, and a missing one is
 //     ErrNoAccount;
@@ -20,7 +20,12 @@
 //   - a Writer never replaces an existing message, not even when several
 //     goroutines write the same new one at once;
 //   - owners and modes round-trip when the driver has the OwnerKeeper
-//     capability.
+//     capability;
+//   - the mark of a full restore in progress is written (into a missing
+//     account too), read by any Writer, and removed;
+//   - a DirWatcher names existing directories: one that holds where new
+//     accounts appear, and for an account its root first and every
+//     folder's directory.
 //
 // Memory is a driver in memory that passes the suite, for tests of the
 // engines that need a store without files.

@@ -376,33 +376,39 @@ func (w *memoryWriter) WriteSubscriptions(names []string, raw []byte, _ store.Ow
 	if raw == nil {
 		raw = []byte("V\t2\n\n" + strings.Join(names, "\n") + "\n")
 	}
-	return w.account(func(a *memoryAccount) { a.subscriptions = slices.Clone(raw) })
+	w.account(true, func(a *memoryAccount) { a.subscriptions = slices.Clone(raw) })
+	return nil
 }
 
 func (w *memoryWriter) WriteRestoreMarker(data []byte, _ store.Owner) error {
-	return w.account(func(a *memoryAccount) { a.marker = slices.Clone(data) })
+	w.account(true, func(a *memoryAccount) { a.marker = slices.Clone(data) })
+	return nil
 }
 
 func (w *memoryWriter) RestoreMarker() ([]byte, error) {
 	var m []byte
-	err := w.account(func(a *memoryAccount) { m = slices.Clone(a.marker) })
-	return m, err
+	w.account(false, func(a *memoryAccount) { m = slices.Clone(a.marker) })
+	return m, nil
 }
 
 func (w *memoryWriter) RemoveRestoreMarker() error {
-	return w.account(func(a *memoryAccount) { a.marker = nil })
+	w.account(false, func(a *memoryAccount) { a.marker = nil })
+	return nil
 }
 
-// account runs fn on the account, which must exist.
-func (w *memoryWriter) account(fn func(*memoryAccount)) error {
+// account runs fn on the account, creating it first when create is set;
+// without create, fn is not run for a missing account.
+func (w *memoryWriter) account(create bool, fn func(*memoryAccount)) {
 	w.s.mu.Lock()
 	defer w.s.mu.Unlock()
 	a := w.s.accounts[w.a.Name]
-	if a == nil {
-		return fmt.Errorf("account %s: %w", w.a.Name, store.ErrNoAccount)
+	if a == nil && create {
+		a = &memoryAccount{folders: map[string]*memoryFolder{}}
+		w.s.accounts[w.a.Name] = a
 	}
-	fn(a)
-	return nil
+	if a != nil {
+		fn(a)
+	}
 }
 
 func (w *memoryWriter) Sync() error { return nil }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -40,6 +41,8 @@ func TestStore(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"VanishedSkipped", testVanished},
 		{"NeverReplace", testNeverReplace},
 		{"Owners", testOwners},
+		{"RestoreMarker", testRestoreMarker},
+		{"WatchDirectories", testWatch},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, newHarness(t)) })
 	}
@@ -542,5 +545,69 @@ func testOwners(t *testing.T, h Harness) {
 	back := snapshot(t, st, account(t, st, bob))
 	if diff := compare(t, st, a, snap, account(t, st, bob), back, true); diff != "" {
 		t.Errorf("backup-restore round trip with owners differs:\n%s", diff)
+	}
+}
+
+func testRestoreMarker(t *testing.T, h Harness) {
+	st := h.Store()
+	a := account(t, st, alice)
+	w := st.AccountWriter(a)
+	if m, err := w.RestoreMarker(); m != nil || err != nil {
+		t.Errorf("restore marker of a missing account: %q, %v; want none", m, err)
+	}
+	if err := w.RemoveRestoreMarker(); err != nil {
+		t.Errorf("removing a restore marker that is not there: %v", err)
+	}
+	mark := []byte("mailkeep restore of alice@example.org as of 2026-01-01\n")
+	if err := w.WriteRestoreMarker(mark, store.Owner{}); err != nil {
+		t.Fatalf("writing the restore marker into a missing account: %v", err)
+	}
+	if m, err := st.AccountWriter(a).RestoreMarker(); !bytes.Equal(m, mark) || err != nil {
+		t.Errorf("restore marker read by another Writer: %q, %v; want %q", m, err, mark)
+	}
+	if err := w.RemoveRestoreMarker(); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := st.AccountWriter(a).RestoreMarker(); m != nil || err != nil {
+		t.Errorf("restore marker after its removal: %q, %v; want none", m, err)
+	}
+}
+
+func testWatch(t *testing.T, h Harness) {
+	st := h.Store()
+	dw, ok := st.(store.DirWatcher)
+	if !ok {
+		t.Logf("%T reports no directories to watch: nothing to check", st)
+		return
+	}
+	writeCorpus(t, h, alice, corpus, store.Owner{})
+	a := account(t, st, alice)
+	isDir := func(what, d string) {
+		if fi, err := os.Lstat(d); err != nil || !fi.IsDir() {
+			t.Errorf("%s names %s, which is not a directory (%v)", what, d, err)
+		}
+	}
+	var discovery []string
+	dw.WatchDiscovery(func(d string) { discovery = append(discovery, d) })
+	above := false
+	for _, d := range discovery {
+		isDir("WatchDiscovery", d)
+		above = above || strings.HasPrefix(filepath.Dir(a.Root)+"/", filepath.Clean(d)+"/")
+	}
+	if !above {
+		t.Errorf("WatchDiscovery names %q, none of which holds the account's root %s: a new account would go unseen", discovery, a.Root)
+	}
+	var dirs []string
+	dw.WatchAccount(a, func(d string) { dirs = append(dirs, d) })
+	if len(dirs) == 0 || dirs[0] != a.Root {
+		t.Fatalf("WatchAccount names %q; want the account's root %s first", dirs, a.Root)
+	}
+	for _, d := range dirs {
+		isDir("WatchAccount", d)
+	}
+	for _, f := range snapshot(t, st, a).Folders {
+		if dir := filepath.Join(a.Root, f.Dir); !slices.Contains(dirs, dir) {
+			t.Errorf("WatchAccount does not name folder %q's directory %s", f.Name, dir)
+		}
 	}
 }
