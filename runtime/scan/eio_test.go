@@ -82,8 +82,11 @@ func TestScanGivenEIOOnPacks(t *testing.T) {
 			if rule.After == 0 && stored != 0 {
 				t.Errorf("%d items committed although the first commit's packs failed", stored)
 			}
-			if rule.After == 2 && stored != 2*each {
-				t.Errorf("%d items committed before the third commit failed, want the first two accounts' %d", stored, 2*each)
+			// Two fsyncs went through: at least two accounts were committed
+			// (a commit may hold more, accounts run in parallel), and not
+			// all of them.
+			if rule.After == 2 && (stored < 2*each || stored >= accounts*each) {
+				t.Errorf("%d items committed before the third fsync failed, want at least the %d of two accounts and fewer than all %d", stored, 2*each, accounts*each)
 			}
 			f.verify()
 
