@@ -3,15 +3,13 @@ package history_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
+	"github.com/mailkeep/mailkeep/internal/testkit/mailrepo"
 	"github.com/mailkeep/mailkeep/runtime/history"
-	"github.com/mailkeep/mailkeep/runtime/maildir"
-	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
 )
@@ -21,29 +19,12 @@ import (
 // and 10% deleted (not part of make test: go test -run '^$' -bench
 // History100k ./runtime/history; BENCH_HISTORY_MESSAGES sets another size).
 func BenchmarkHistory100k(b *testing.B) {
-	dir := b.TempDir()
-	root := filepath.Join(dir, "vmail")
 	n := 100_000
 	if v, err := strconv.Atoi(os.Getenv("BENCH_HISTORY_MESSAGES")); err == nil {
 		n = v
 	}
-	st, err := corpus.Generate(root, corpus.Options{Seed: 5, Accounts: 1, Messages: n, MaxSize: 16 << 10})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ms, err := location.Parse("maildir:" + root + "/%d/%n/Maildir")
-	if err != nil {
-		b.Fatal(err)
-	}
-	store, err := maildir.Open(ms)
-	if err != nil {
-		b.Fatal(err)
-	}
-	r, err := repo.Open(filepath.Join(dir, "backup"), repo.Options{Create: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
+	m := mailrepo.New(b, corpus.Options{Seed: 5, Accounts: 1, Messages: n, MaxSize: 16 << 10}, repo.Options{})
+	root, st, store, r := m.Root, m.Corpus, m.Store, m.Repo
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	scanAt := func(at time.Time) {
 		if _, err := scan.Run(context.Background(), r, store, scan.Options{Now: func() time.Time { return at }}); err != nil {

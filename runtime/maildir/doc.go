@@ -1,7 +1,14 @@
 // Package maildir is mailkeep's store driver for Maildir as Dovecot writes
 // it (PRODUCT.md §3).
 //
-// A Store is opened from a parsed mail_store setting (location.Location). It
+// A *Store implements the store driver interface (package store) with every
+// optional capability — Writable, DirWatcher, OwnerKeeper — in driver.go;
+// the types of a snapshot are the interface's own, under their Maildir
+// names here. The contract suite (store/storetest) runs against it in every
+// layout (storetest_test.go).
+//
+// A Store is opened from a parsed mail_store setting (package location,
+// which parses Dovecot's mail_location syntax and imports nothing else). It
 // enumerates accounts by globbing the path template, and Scan reads one
 // account: its folders (Maildir++ ".Folder.Sub" directories or, with
 // LAYOUT=fs, "Folder/Sub"; names in modified UTF-7), the messages in new/

@@ -3,13 +3,11 @@ package mailheader_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
+	"github.com/mailkeep/mailkeep/internal/testkit/mailrepo"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/maildir"
-	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/mailheader"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
@@ -20,24 +18,8 @@ import (
 // the rows the backup had recorded.
 func oldRepo(t *testing.T, messages int) (*repo.Repo, map[catalog.BlobID]catalog.Headers) {
 	t.Helper()
-	dir := t.TempDir()
-	root := filepath.Join(dir, "vmail")
-	if _, err := corpus.Generate(root, corpus.Options{Seed: 7, Accounts: 3, Messages: messages, MaxSize: 64 << 10}); err != nil {
-		t.Fatal(err)
-	}
-	ms, err := location.Parse("maildir:" + root + "/%d/%n/Maildir")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := maildir.Open(ms)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Open(filepath.Join(dir, "backup"), repo.Options{Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
+	m := mailrepo.New(t, corpus.Options{Seed: 7, Accounts: 3, Messages: messages, MaxSize: 64 << 10}, repo.Options{})
+	st, r := m.Store, m.Repo
 	if _, err := scan.Run(context.Background(), r, st, scan.Options{}); err != nil {
 		t.Fatal(err)
 	}

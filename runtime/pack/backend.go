@@ -118,7 +118,15 @@ func ValidName(name string) error {
 
 // PackName is the object name of pack id: 8 lower-case hex digits and
 // ".pack".
-func PackName(id uint32) string { return fmt.Sprintf("%08x.pack", id) }
+func PackName(id uint32) string {
+	const digits = "0123456789abcdef"
+	b := [13]byte{8: '.', 9: 'p', 10: 'a', 11: 'c', 12: 'k'}
+	for i := 7; i >= 0; i-- {
+		b[i] = digits[id&15]
+		id >>= 4
+	}
+	return string(b[:])
+}
 
 // readAtBackend reads a range of an object of be: through ReadAt when be
 // has it, through Load otherwise.

@@ -123,3 +123,11 @@ func TestStoreOverObjectStore(t *testing.T) {
 		t.Fatalf("Put after reopening: %v in pack %d, want a new pack %d", err, loc.Pack, packs[len(packs)-1].ID+1)
 	}
 }
+
+func TestPackName(t *testing.T) {
+	for _, id := range []uint32{0, 1, 0x12a, 0xdeadbeef, 1<<32 - 1} {
+		if got, want := pack.PackName(id), fmt.Sprintf("%08x.pack", id); got != want {
+			t.Errorf("PackName(%#x) = %q, want %q", id, got, want)
+		}
+	}
+}

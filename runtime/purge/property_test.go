@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
+	"github.com/mailkeep/mailkeep/internal/testkit/mailrepo"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
-	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 	"github.com/mailkeep/mailkeep/runtime/scan"
@@ -45,13 +45,7 @@ func buildStoreFixture(t *testing.T, seed int64, days int) *storeFixture {
 	if _, err := corpus.Generate(f.root, corpus.Options{Seed: seed, Accounts: 5, Messages: 400, MaxSize: 32 << 10, FoldersPerAccount: 3}); err != nil {
 		t.Fatal(err)
 	}
-	ms, err := location.Parse("maildir:" + f.root + "/%d/%n/Maildir")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.store, err = maildir.Open(ms); err != nil {
-		t.Fatal(err)
-	}
+	f.store = mailrepo.Store(t, f.root)
 	list, err := f.store.Accounts()
 	if err != nil {
 		t.Fatal(err)

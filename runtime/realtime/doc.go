@@ -11,4 +11,8 @@
 // changes costs one rescan per account. When events are lost (a kernel
 // queue overflow, an error) every account is rescanned; when the inotify
 // watch limit is reached the status says so and names the limit to raise.
+//
+// The store must have the store.DirWatcher capability: its driver names
+// the directories where accounts appear and those of each account, and the
+// scanner watches them.
 package realtime

@@ -16,9 +16,9 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
+	"github.com/mailkeep/mailkeep/internal/testkit/mailrepo"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
-	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
@@ -41,21 +41,9 @@ type rig struct {
 
 func newRig(t *testing.T, accounts, messages int) *rig {
 	t.Helper()
-	dir := t.TempDir()
-	g := &rig{t: t, root: filepath.Join(dir, "vmail")}
-	if _, err := corpus.Generate(g.root, corpus.Options{Seed: 31, Accounts: accounts, Messages: messages, MaxSize: 64 << 10}); err != nil {
-		t.Fatal(err)
-	}
-	ms, err := location.Parse("maildir:" + g.root + "/%d/%n/Maildir")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g.store, err = maildir.Open(ms); err != nil {
-		t.Fatal(err)
-	}
-	if g.repo, err = repo.Open(filepath.Join(dir, "backup"), repo.Options{Create: true, Durable: true}); err != nil {
-		t.Fatal(err)
-	}
+	m := mailrepo.New(t, corpus.Options{Seed: 31, Accounts: accounts, Messages: messages, MaxSize: 64 << 10}, repo.Options{Durable: true})
+	g := &rig{t: t, root: m.Root, store: m.Store, repo: m.Repo}
+	var err error
 	g.s, err = Start(context.Background(), g.repo, g.store, Options{
 		Settle: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnRecord: func(Batch) { g.mu.Lock(); g.batches++; g.mu.Unlock() },
@@ -64,7 +52,7 @@ func newRig(t *testing.T, accounts, messages int) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { g.s.Stop(); g.repo.Close() })
+	t.Cleanup(g.s.Stop)
 	return g
 }
 

@@ -12,9 +12,8 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
+	"github.com/mailkeep/mailkeep/internal/testkit/mailrepo"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/maildir"
-	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repair"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/restore"
@@ -26,26 +25,9 @@ import (
 // names; the repository verifies clean; a recovered account restores
 // byte-identical messages; and the next SmartScan stores nothing again.
 func TestRebuildCatalog(t *testing.T) {
-	dir := t.TempDir()
-	root := filepath.Join(dir, "vmail")
-	st, err := corpus.Generate(root, corpus.Options{Seed: 21, Accounts: 3, Messages: 240, MaxSize: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := location.Parse("maildir:" + root + "/%d/%n/Maildir")
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := maildir.Open(ms)
-	if err != nil {
-		t.Fatal(err)
-	}
-	backup := filepath.Join(dir, "backup")
+	m := mailrepo.New(t, corpus.Options{Seed: 21, Accounts: 3, Messages: 240, MaxSize: 64 << 10}, repo.Options{})
+	root, backup, st, store, r := m.Root, m.Backup, m.Corpus, m.Store, m.Repo
 	t0 := time.Date(2026, 3, 1, 4, 0, 0, 0, time.UTC)
-	r, err := repo.Open(backup, repo.Options{Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := scan.Run(context.Background(), r, store, scan.Options{Now: func() time.Time { return t0 }}); err != nil {
 		t.Fatal(err)
 	}

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
+	"github.com/mailkeep/mailkeep/internal/testkit/mailrepo"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
-	"github.com/mailkeep/mailkeep/runtime/maildir/location"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 	"github.com/mailkeep/mailkeep/runtime/scan"
@@ -33,23 +33,8 @@ type fixture struct {
 
 func newFixture(t testing.TB, seed int64, accounts, messages int) *fixture {
 	t.Helper()
-	dir := t.TempDir()
-	f := &fixture{t: t, root: filepath.Join(dir, "vmail"), now: time.Date(2026, 3, 1, 4, 0, 0, 0, time.UTC)}
-	if _, err := corpus.Generate(f.root, corpus.Options{Seed: seed, Accounts: accounts, Messages: messages, MaxSize: 256 << 10}); err != nil {
-		t.Fatal(err)
-	}
-	ms, err := location.Parse("maildir:" + f.root + "/%d/%n/Maildir")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.store, err = maildir.Open(ms); err != nil {
-		t.Fatal(err)
-	}
-	if f.repo, err = repo.Open(filepath.Join(dir, "backup"), repo.Options{Create: true}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.repo.Close() })
-	return f
+	m := mailrepo.New(t, corpus.Options{Seed: seed, Accounts: accounts, Messages: messages, MaxSize: 256 << 10}, repo.Options{})
+	return &fixture{t: t, root: m.Root, store: m.Store, repo: m.Repo, now: time.Date(2026, 3, 1, 4, 0, 0, 0, time.UTC)}
 }
 
 // smartScan runs a SmartScan at the fixture's clock and advances it.

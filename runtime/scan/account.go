@@ -211,7 +211,9 @@ func (s *scanner) plan(w *work) error {
 				}
 				continue
 			}
-			if cand, ok := byFile[fileKey{m.Ino, m.Size, m.MTime.UnixNano()}]; ok && !s.opts.Deep {
+			// A move keeps the file (Maildir: its inode); a store without
+			// file identities (Ino 0) has no moves to recognise.
+			if cand, ok := byFile[fileKey{m.Ino, m.Size, m.MTime.UnixNano()}]; ok && m.Ino != 0 && !s.opts.Deep {
 				w.moved = append(w.moved, change{f, m, cand})
 				continue
 			}

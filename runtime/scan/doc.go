@@ -2,10 +2,14 @@
 // records in the repository what changed since the last scan, reading only
 // messages whose content it does not already know.
 //
-// Change detection follows the Maildir rules: a message keeps its base
-// name across flag changes (a rename), so a known base name with the same
-// size, mtime and inode is the same content; a move keeps the inode, so a
-// new name whose inode, size and mtime match a known item reuses its blob.
+// It reads the mail store through the store driver interface (package
+// store): a snapshot of each account, and Open for the messages to read.
+// Change detection follows the Maildir rules the interface carries: a
+// message keeps its identity (Message.ID, the base name) across flag
+// changes (a rename), so a known identity with the same size, mtime and
+// inode is the same content; a move keeps the inode, so a new name whose
+// inode, size and mtime match a known item reuses its blob. A message that
+// vanished between the snapshot and Open is skipped, not taken for deleted.
 // Everything else is read, hashed (SHA-256) and, when the content is new
 // to the repository, compressed into a pack.
 //

@@ -82,8 +82,14 @@ func TestScanGivenEIOOnPacks(t *testing.T) {
 			if rule.After == 0 && stored != 0 {
 				t.Errorf("%d items committed although the first commit's packs failed", stored)
 			}
-			if rule.After == 2 && stored != 2*each {
-				t.Errorf("%d items committed before the third commit failed, want the first two accounts' %d", stored, 2*each)
+			// A commit writes and fsyncs whatever records are buffered
+			// when it syncs, which may be more than one account's when the
+			// scan runs ahead of its commits (and a commit that finds them
+			// already durable needs no write): the third write or fsync
+			// failing leaves at least the first two accounts committed,
+			// each whole, and never all of them.
+			if rule.After == 2 && (stored < 2*each || stored >= accounts*each) {
+				t.Errorf("%d items committed before the third %s failed, want at least the first two accounts' %d and not all %d", stored, rule.Op, 2*each, accounts*each)
 			}
 			f.verify()
 

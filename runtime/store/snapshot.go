@@ -149,8 +149,9 @@ type Message struct {
 	// modification time).
 	MTime time.Time
 	// Ino and Dev identify the stored file; Dovecot hard-links a message
-	// it copies, so one file may appear in several folders. Zero for a
-	// driver without files.
+	// it copies, so one file may appear in several folders, and a move
+	// keeps the file. Zero for a driver without files: SmartScan then
+	// recognises no moves and reads every message it does not know by ID.
 	Ino, Dev uint64
 	// UID is the message's IMAP UID; 0 when it has none (yet).
 	UID uint32

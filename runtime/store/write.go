@@ -46,7 +46,8 @@ const Inbox = "INBOX"
 
 // Writer writes into one account. It never replaces an existing message:
 // writing one whose identity is already in the folder fails with an error
-// wrapping ErrExists. A Writer is not safe for concurrent use.
+// wrapping ErrExists. Its methods are safe for concurrent use: restores
+// stage and publish from several goroutines at once.
 type Writer interface {
 	// Folder creates a folder (and what it needs above it) with its owner.
 	Folder(f FolderSpec) error

@@ -17,7 +17,11 @@
 //     change key (Key) changes, and Open finds it by its identity;
 //   - a message expunged after the snapshot is ErrVanished when opened,
 //     and simply absent from the next snapshot: no error, no skip;
-//   - a Writer never replaces an existing message;
+//   - a Writer never replaces an existing message, not even when several
+//     goroutines write the same new one at once;
 //   - owners and modes round-trip when the driver has the OwnerKeeper
 //     capability.
+//
+// Memory is a driver in memory that passes the suite, for tests of the
+// engines that need a store without files.
 package storetest

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -464,12 +465,49 @@ func testNeverReplace(t *testing.T, h Harness) {
 			t.Errorf("writing a second message %s (flags %q): %v, want ErrExists", m.id, flags, err)
 		}
 	}
+	// Writers racing on one new identity: exactly one wins.
+	const racers = 8
+	id := "1767225699.M99P1.mx1"
+	errs := make(chan error, racers)
+	var wg sync.WaitGroup
+	for i := 0; i < racers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := w.Stage("", "cur", st.MessageName(id, "", ""), strings.NewReader(fmt.Sprintf("racer %d", i)), m.date, store.Owner{})
+			if err == nil {
+				err = w.Publish([]store.Staged{s})[0]
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	won := 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, store.ErrExists):
+			t.Errorf("a writer racing on %s: %v, want nil or ErrExists", id, err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d writers racing on %s succeeded, want exactly 1", won, id)
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
 	snap := snapshot(t, st, a)
 	f := folder(t, snap, "INBOX")
-	if len(f.Messages) != 1 {
-		t.Fatalf("INBOX has %d messages, want 1", len(f.Messages))
+	if len(f.Messages) != 2 {
+		t.Fatalf("INBOX has %d messages, want 2 (the first write and one racer)", len(f.Messages))
 	}
-	if body, err := read(st, a, f, &f.Messages[0]); err != nil || !bytes.Equal(body, m.body) {
+	i := slices.IndexFunc(f.Messages, func(x store.Message) bool { return x.ID() == m.id })
+	if i < 0 {
+		t.Fatalf("message %s is gone", m.id)
+	}
+	if body, err := read(st, a, f, &f.Messages[i]); err != nil || !bytes.Equal(body, m.body) {
 		t.Errorf("the existing message reads %q (%v), want what was written first", body, err)
 	}
 }

@@ -9,18 +9,22 @@ import (
 	"net/http"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
 	"github.com/mailkeep/mailkeep/schema"
 )
 
-// Target is the config API of an agent as a client sees it: a
-// *client.Client in front of a real agent, or a *Fake.
+// Target is the API of an agent as a client sees it: a *client.Client in
+// front of a real agent, or a *Fake.
 type Target interface {
 	Config(ctx context.Context) (*api.ConfigState, error)
 	PutConfig(ctx context.Context, doc []byte, ifMatch, clientName string) (*api.ConfigState, error)
 	Evaluate(ctx context.Context, doc []byte) (*api.Evaluation, error)
+	Start(ctx context.Context, req api.OperationRequest) (*api.Operation, error)
+	Operation(ctx context.Context, id string, wait time.Duration) (*api.Operation, error)
+	Cancel(ctx context.Context, id string) (*api.Operation, error)
 }
 
 // NewTarget returns a new, unconfigured target, and a directory of the
@@ -41,6 +45,7 @@ func Run(t *testing.T, newTarget NewTarget) {
 		{"LastApplied", lastApplied},
 		{"BadDocuments", badDocuments},
 		{"Evaluate", evaluate},
+		{"OperationRefusals", operationRefusals},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tg, dir := newTarget(t)
@@ -285,5 +290,35 @@ func evaluate(t *testing.T, tg Target, dir string) {
 	}
 	if got := read(t, tg); got.ETag != cs.ETag || got.Revision != cs.Revision {
 		t.Errorf("an evaluation changed the config: %s", state(got))
+	}
+}
+
+// operationRefusals: an unknown operation type is refused with 400, and
+// every kind with 409 while the agent is unconfigured (not as busy: no
+// operation stands in the way); an operation the agent does not have is
+// 404 to a read, a wait and a cancel.
+func operationRefusals(t *testing.T, tg Target, dir string) {
+	ctx := context.Background()
+	if _, err := tg.Start(ctx, api.OperationRequest{Type: "defragment"}); status(err) != http.StatusBadRequest {
+		t.Errorf("an unknown operation type: %v, want 400", err)
+	}
+	for _, kind := range api.Kinds {
+		_, err := tg.Start(ctx, api.OperationRequest{Type: kind, RestoreRequest: api.RestoreRequest{Account: "ann@example.com", DryRun: true}})
+		if status(err) != http.StatusConflict || client.Busy(err) {
+			t.Errorf("%s on an unconfigured agent: %v, want a 409 that is not busy", kind, err)
+		}
+	}
+	if _, err := tg.Operation(ctx, "0123456789abcdef", 0); status(err) != http.StatusNotFound {
+		t.Errorf("reading an unknown operation: %v, want 404", err)
+	}
+	if _, err := tg.Operation(ctx, "0123456789abcdef", time.Second); status(err) != http.StatusNotFound {
+		t.Errorf("waiting for an unknown operation: %v, want 404", err)
+	}
+	if _, err := tg.Cancel(ctx, "0123456789abcdef"); status(err) != http.StatusNotFound {
+		t.Errorf("cancelling an unknown operation: %v, want 404", err)
+	}
+	put(t, tg, Document(t, dir, nil), "", "")
+	if _, err := tg.Start(ctx, api.OperationRequest{Type: "defragment"}); status(err) != http.StatusBadRequest {
+		t.Errorf("an unknown operation type on a configured agent: %v, want 400", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -119,6 +120,44 @@ func (f *Fake) PutConfig(ctx context.Context, doc []byte, ifMatch, clientName st
 		f.Applied = &api.Applied{ETag: f.ETag, Time: f.Now, Client: clientName, Document: f.Doc}
 	}
 	return f.state(), nil
+}
+
+// Start starts an operation, as client.Client.Start does. The fake runs
+// none: it refuses an unknown kind (400) and, while unconfigured, every
+// kind (409), as the agent does, and answers any other start 501.
+func (f *Fake) Start(ctx context.Context, req api.OperationRequest) (*api.Operation, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.Down != nil:
+		return nil, f.Down
+	case !slices.Contains(api.Kinds, req.Type):
+		return nil, &client.APIError{Status: http.StatusBadRequest, Message: fmt.Sprintf("agent fake: unknown operation type %q", req.Type)}
+	case f.Doc == nil:
+		return nil, &client.APIError{Status: http.StatusConflict, Message: "agent fake: the agent is unconfigured"}
+	}
+	return nil, &client.APIError{Status: http.StatusNotImplemented, Message: "agent fake: runs no operations"}
+}
+
+// Operation reads an operation, as client.Client.Operation does: the
+// fake has none (404).
+func (f *Fake) Operation(ctx context.Context, id string, wait time.Duration) (*api.Operation, error) {
+	return nil, f.noOperation(id)
+}
+
+// Cancel cancels an operation, as client.Client.Cancel does: the fake
+// has none (404).
+func (f *Fake) Cancel(ctx context.Context, id string) (*api.Operation, error) {
+	return nil, f.noOperation(id)
+}
+
+func (f *Fake) noOperation(id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.Down != nil {
+		return f.Down
+	}
+	return &client.APIError{Status: http.StatusNotFound, Message: fmt.Sprintf("agent fake: no operation %q", id)}
 }
 
 // Set replaces the config as a direct change would (no client name).
