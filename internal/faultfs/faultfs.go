@@ -95,7 +95,9 @@ func Mount(backing, mountpoint string, opts Options) (*FS, error) {
 	return f, nil
 }
 
-// Unmount unmounts the file system, retrying while it is busy.
+// Unmount unmounts the file system, retrying while it is busy for up to
+// 5 seconds; then it detaches it (a lazy unmount, so that no mount is
+// left behind) and reports that files were still open on it.
 func (f *FS) Unmount() error {
 	var err error
 	for i := 0; i < 100; i++ {
@@ -105,7 +107,10 @@ func (f *FS) Unmount() error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("faultfs: unmounting %s: %w", f.Dir, err)
+	if derr := syscall.Unmount(f.Dir, syscall.MNT_DETACH); derr != nil {
+		return fmt.Errorf("faultfs: unmounting %s: %w; detaching it: %v", f.Dir, err, derr)
+	}
+	return fmt.Errorf("faultfs: unmounting %s: %w (detached with files still open on it)", f.Dir, err)
 }
 
 // Fail makes ops on every file named base (at any depth) fail with EIO

@@ -117,6 +117,13 @@ func moveAccounts(t *testing.T, from, to string, which []string) []string {
 // answers meanwhile, and once the disk heals the next SmartScan records
 // everything, without a restart; verify -deep finds nothing wrong.
 func TestCatalogWriteEIO(t *testing.T) {
+	t.Run("write", func(t *testing.T) { catalogWriteEIO(t, faultfs.Write|faultfs.Fsync) })
+	// Only the fsync fails (metadata.flush_on_save, the default, fsyncs
+	// every commit): the commit's frames are in the log but not durable.
+	t.Run("fsync", func(t *testing.T) { catalogWriteEIO(t, faultfs.Fsync) })
+}
+
+func catalogWriteEIO(t *testing.T, ops faultfs.Op) {
 	const messages = 3000
 	ta, disk := startAgentOnFaultFS(t, corpus.Options{Seed: 21, Accounts: 12, Messages: messages, MaxSize: 16 << 10})
 	ctx := context.Background()
@@ -151,7 +158,7 @@ func TestCatalogWriteEIO(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	for _, f := range catalogFiles {
-		disk.Fail(f, faultfs.Write|faultfs.Fsync)
+		disk.Fail(f, ops)
 	}
 	done := waitOp(t, ta.c, op.ID)
 	if disk.Injected() == 0 {
