@@ -3,13 +3,12 @@ package agent_test
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"github.com/mailkeep/mailkeep/internal/tmpfs"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/runtime/agent"
@@ -17,28 +16,6 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
 )
-
-// mountTmpfs mounts a tmpfs of size bytes at dir for the test (the tests
-// run as root, as the agent does).
-func mountTmpfs(t *testing.T, dir string, size string) {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Fatalf("mounting a tmpfs at %s (the test needs root): %v: %s", dir, err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
-}
-
-func freeOn(t *testing.T, dir string) int64 {
-	t.Helper()
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil {
-		t.Fatal(err)
-	}
-	return int64(st.Bavail) * int64(st.Bsize)
-}
 
 // TestFullBackupFilesystem fills a small backup filesystem: the SmartScan
 // stops at the reserve (the disk never fills up), its result counts only
@@ -61,7 +38,7 @@ func fillBackupFilesystem(t *testing.T, reserveMB int64) {
 	}
 	ta.generated = true
 	fs := filepath.Join(ta.dir, "backupfs")
-	mountTmpfs(t, fs, "12m")
+	tmpfs.Mount(t, fs, "12m")
 	reserve := reserveMB << 20
 	doc := map[string]any{
 		"format_version": 1, "mail_store": "maildir:" + root + "/%d/%n/Maildir",
@@ -79,7 +56,7 @@ func fillBackupFilesystem(t *testing.T, reserveMB int64) {
 	}
 	// The packs stop above the backup reserve; the catalog, on the same
 	// filesystem here, may write on down to the metadata reserve.
-	if free, floor := freeOn(t, fs), (reserveMB/4)<<20; reserve > 0 && free < floor {
+	if free, floor := tmpfs.Free(t, fs), (reserveMB/4)<<20; reserve > 0 && free < floor {
 		t.Errorf("the SmartScan left %d bytes free, below the metadata reserve of %d", free, floor)
 	}
 	// What the result says was found new was committed.

@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/pack"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
@@ -112,7 +111,7 @@ func commit(r *repo.Repo, rows []catalog.BlobHeaders, retry []catalog.BlobID, bu
 
 // read reads a blob into buf and parses its headers.
 func read(r *repo.Repo, buf []byte, id catalog.BlobID, ref catalog.BlobRef) ([]byte, catalog.Headers, error) {
-	data, err := r.Packs.AppendBlob(buf[:0], id, pack.Location{Pack: ref.Pack, Offset: ref.Offset, Length: ref.Length, Size: ref.Size})
+	data, err := r.Packs.AppendBlob(buf[:0], id, ref)
 	if err != nil {
 		return buf, catalog.Headers{}, err
 	}

@@ -101,11 +101,11 @@ func (p *purger) copyPack(st packState) ([]copied, error) {
 	}
 	moves := make([]copied, 0, len(blobs))
 	for _, b := range blobs {
-		loc, err := p.r.Packs.CopyRecord(pack.ID(b.ID), pack.Location{Pack: b.Ref.Pack, Offset: b.Ref.Offset, Length: b.Ref.Length, Size: b.Ref.Size})
+		loc, err := p.r.Packs.CopyRecord(pack.ID(b.ID), b.Ref)
 		if err != nil {
 			return nil, err
 		}
-		moves = append(moves, copied{id: b.ID, from: b.Ref, to: catalog.BlobRef{Pack: loc.Pack, Offset: loc.Offset, Length: loc.Length, Size: loc.Size}})
+		moves = append(moves, copied{id: b.ID, from: b.Ref, to: loc})
 	}
 	return moves, nil
 }

@@ -121,7 +121,7 @@ func readPacks(ctx context.Context, ps *pack.Store, rep *Report) ([]blob, error)
 			}
 			seen[id] = true
 			hdr := mailheader.Parse(raw)
-			blobs = append(blobs, blob{id: id, ref: catalog.BlobRef{Pack: loc.Pack, Offset: loc.Offset, Length: loc.Length, Size: loc.Size},
+			blobs = append(blobs, blob{id: id, ref: loc,
 				account: mailheader.Recipient(raw), date: hdr.Date})
 			return nil
 		})

@@ -265,7 +265,7 @@ func (p *pipeline) store(l loadedJob) {
 		p.fail(err)
 		return
 	}
-	stRef := catalog.BlobRef{Pack: loc.Pack, Offset: loc.Offset, Length: loc.Length, Size: loc.Size}
+	stRef := loc
 	p.s.blobs.stored(mine, stRef)
 	r.ref = &stRef
 	r.hdr = mailheader.Parse(l.data) // once the readers waiting for the claim are let go

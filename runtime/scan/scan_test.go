@@ -15,7 +15,6 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/maildir/location"
-	"github.com/mailkeep/mailkeep/runtime/pack"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
 )
@@ -117,10 +116,6 @@ func (f *fixture) verify() {
 	}
 }
 
-func packLocation(r catalog.BlobRef) pack.Location {
-	return pack.Location{Pack: r.Pack, Offset: r.Offset, Length: r.Length, Size: r.Size}
-}
-
 // hookedStore is the Maildir store with a hook in front of Open.
 type hookedStore struct {
 	*maildir.Store
@@ -198,7 +193,7 @@ func TestUnreadableMessageIsSkipped(t *testing.T) {
 					if err != nil {
 						t.Fatalf("%s: the blob of %s: %v", name, it.Base, err)
 					}
-					if _, err := f.repo.Packs.Read(packLocation(ref)); err != nil {
+					if _, err := f.repo.Packs.Read(ref); err != nil {
 						t.Fatalf("%s: reading the blob of %s: %v", name, it.Base, err)
 					}
 				}

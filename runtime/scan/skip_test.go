@@ -31,7 +31,7 @@ func (f *fixture) items(account string) []string {
 		if err != nil {
 			f.t.Fatal(err)
 		}
-		body, err := f.repo.Packs.Read(packLocation(ref))
+		body, err := f.repo.Packs.Read(ref)
 		if err != nil {
 			f.t.Fatal(err)
 		}
