@@ -27,6 +27,8 @@ type SpaceError struct {
 	Path    string
 	Free    int64
 	Reserve int64
+	// Need is what the write that was refused needed (0 when not known).
+	Need int64
 	// Err is the write error when the filesystem filled up before the
 	// reserve was reached (another process wrote to it, or no reserve is
 	// set).
@@ -37,6 +39,11 @@ func (e *SpaceError) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("the %s filesystem of %s is full (%v; reserved_space.%s_mb is %d): writing stopped",
 			e.Which, e.Path, e.Err, e.Which, e.Reserve>>20)
+	}
+	if e.Reserve == 0 {
+		// No reserve: the next write does not fit.
+		return fmt.Sprintf("the %s filesystem of %s is full (%d KB free, the next write needs %d KB; reserved_space.%s_mb is 0): writing stopped",
+			e.Which, e.Path, e.Free>>10, e.Need>>10, e.Which)
 	}
 	return fmt.Sprintf("the %s filesystem of %s has %d MB free, below the reserved %d MB (reserved_space.%s_mb): writing stopped",
 		e.Which, e.Path, e.Free>>20, e.Reserve>>20, e.Which)
@@ -135,7 +142,7 @@ func (r *Repo) measureSpace(pending int64) (int64, error) {
 		return 0, err
 	}
 	if free-pending < r.opts.Reserve.Blobs {
-		return free, &SpaceError{Which: "backup", Path: packs, Free: free, Reserve: r.opts.Reserve.Blobs}
+		return free, &SpaceError{Which: "backup", Path: packs, Free: free, Reserve: r.opts.Reserve.Blobs, Need: pending}
 	}
 	meta, err := freeBytes(r.Path)
 	if err != nil {
