@@ -26,10 +26,10 @@ func checkBackupPath(v cty.Value) *hcl.Diagnostic {
 	bad := func(format string, args ...any) *hcl.Diagnostic {
 		return invalid("Invalid backup_path", "backup_path %q "+format, append([]any{p}, args...)...)
 	}
-	if err := checkPathChars(p); err != nil {
+	if err := location.CheckChars(p); err != nil {
 		return bad("%s; the repository's path must be one a shell and a log can show.", err)
 	}
-	if hasDotDot(p) {
+	if location.HasDotDot(p) {
 		return bad("has a \"..\" component; write the directory it means.")
 	}
 	clean := path.Clean(p)
@@ -42,33 +42,6 @@ func checkBackupPath(v cty.Value) *hcl.Diagnostic {
 		}
 	}
 	return nil
-}
-
-// checkPathChars refuses the characters no path setting may hold: NUL,
-// which ends a path for the kernel, and the other control characters
-// (newlines among them), which split and garble logs, messages and scripts.
-func checkPathChars(p string) error {
-	for i := 0; i < len(p); i++ {
-		switch c := p[i]; {
-		case c == 0:
-			return fmt.Errorf("contains a NUL byte")
-		case c == '\n' || c == '\r':
-			return fmt.Errorf("contains a line break")
-		case c < 0x20 || c == 0x7f:
-			return fmt.Errorf("contains the control character %q", string(c))
-		}
-	}
-	return nil
-}
-
-// hasDotDot reports whether a slash-separated path has a ".." component.
-func hasDotDot(p string) bool {
-	for _, c := range strings.Split(p, "/") {
-		if c == ".." {
-			return true
-		}
-	}
-	return false
 }
 
 // checkBackupPathStore reports a backup_path inside the mail store's

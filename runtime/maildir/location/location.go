@@ -106,10 +106,10 @@ func checkPath(what, p string, needAccount bool) error {
 	if !filepath.IsAbs(p) {
 		return fmt.Errorf("%s %q must be absolute", what, p)
 	}
-	if err := checkChars(p); err != nil {
+	if err := CheckChars(p); err != nil {
 		return fmt.Errorf("%s %q %v", what, p, err)
 	}
-	if hasDotDot(p) {
+	if HasDotDot(p) {
 		return fmt.Errorf("%s %q has a \"..\" component, which could lead an account's path out of the store; write the directory it means", what, p)
 	}
 	account := false
@@ -137,10 +137,11 @@ func checkPath(what, p string, needAccount bool) error {
 	return nil
 }
 
-// checkChars refuses the characters no path may hold: NUL, which ends a
-// path for the kernel, and the other control characters (newlines among
-// them), which split and garble logs, messages and scripts.
-func checkChars(p string) error {
+// CheckChars refuses the characters no path setting may hold (this one and
+// the policy's other paths, such as backup_path): NUL, which ends a path
+// for the kernel, and the other control characters (newlines among them),
+// which split and garble logs, messages and scripts.
+func CheckChars(p string) error {
 	for i := 0; i < len(p); i++ {
 		switch c := p[i]; {
 		case c == 0:
@@ -154,8 +155,8 @@ func checkChars(p string) error {
 	return nil
 }
 
-// hasDotDot reports whether a slash-separated path has a ".." component.
-func hasDotDot(p string) bool {
+// HasDotDot reports whether a slash-separated path has a ".." component.
+func HasDotDot(p string) bool {
 	for _, c := range strings.Split(p, "/") {
 		if c == ".." {
 			return true
