@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/dovecot"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // TestSmartScanDuringRealtime: SmartScans run again and again while the
@@ -17,17 +17,17 @@ func TestSmartScanDuringRealtime(t *testing.T) {
 	w := newWorkload(t, e, 11, alice.Name, bob.Name)
 	scans := 0
 	for i := 0; i < 8; i++ {
-		op, err := e.cl.Start(t.Context(), agent.OperationRequest{Type: "smartscan"})
+		op, err := e.cl.Start(t.Context(), api.OperationRequest{Type: "smartscan"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		w.run(historyOps / 16)
-		for op.State == agent.StateRunning {
+		for op.State == api.StateRunning {
 			if op, err = e.cl.Operation(t.Context(), op.ID, 10*time.Second); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if op.State != agent.StateSucceeded {
+		if op.State != api.StateSucceeded {
 			t.Fatalf("SmartScan during realtime: %s: %s", op.State, op.Error)
 		}
 		scans++

@@ -15,7 +15,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/mailkeep/mailkeep/internal/dovecot"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/restore"
@@ -339,7 +339,7 @@ func TestGranularRestores(t *testing.T) {
 	for _, id := range append(ids, own...) {
 		args = append(args, fmt.Sprint(id))
 	}
-	var op agent.Operation
+	var op api.Operation
 	if err := json.Unmarshal([]byte(e.mailkeep(append(args, target...)...)), &op); err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +350,7 @@ func TestGranularRestores(t *testing.T) {
 		t.Errorf("restore item -folder: %+v", res)
 	}
 	args = []string{"restore", "item", "-wait", "-json", alice.Name, fmt.Sprint(own[0])}
-	op = agent.Operation{}
+	op = api.Operation{}
 	json.Unmarshal([]byte(e.mailkeep(append(args, target...)...)), &op)
 	b, _ = json.Marshal(op.Result)
 	res = restore.LiveResult{}

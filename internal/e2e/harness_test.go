@@ -19,6 +19,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/dovecot"
 	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 )
@@ -380,7 +381,7 @@ func (e *env) waitDeleted(account string) time.Time {
 }
 
 // runOp starts an operation through the API and waits for its end.
-func (e *env) runOp(req agent.OperationRequest) *agent.Operation {
+func (e *env) runOp(req api.OperationRequest) *api.Operation {
 	t := e.t
 	t.Helper()
 	ctx := context.Background()
@@ -388,7 +389,7 @@ func (e *env) runOp(req agent.OperationRequest) *agent.Operation {
 	if err != nil {
 		t.Fatalf("starting %s: %v", req.Type, err)
 	}
-	for op.State == agent.StateRunning {
+	for op.State == api.StateRunning {
 		if op, err = e.cl.Operation(ctx, op.ID, 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
@@ -398,10 +399,10 @@ func (e *env) runOp(req agent.OperationRequest) *agent.Operation {
 
 // smartScan runs a SmartScan to the end and fails the test unless it
 // succeeded.
-func (e *env) smartScan() *agent.Operation {
+func (e *env) smartScan() *api.Operation {
 	e.t.Helper()
-	op := e.runOp(agent.OperationRequest{Type: "smartscan"})
-	if op.State != agent.StateSucceeded {
+	op := e.runOp(api.OperationRequest{Type: "smartscan"})
+	if op.State != api.StateSucceeded {
 		e.t.Fatalf("SmartScan %s: %s", op.State, op.Error)
 	}
 	return op
@@ -410,17 +411,17 @@ func (e *env) smartScan() *agent.Operation {
 // restoreAPI restores account at an instant ("" for last) into to ("" for
 // itself) through the API, and fails the test unless it succeeded with its
 // post_command.
-func (e *env) restoreAPI(account, at, to string) *agent.Operation {
+func (e *env) restoreAPI(account, at, to string) *api.Operation {
 	e.t.Helper()
-	op := e.runOp(agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: account, At: at, To: to}})
-	if op.State != agent.StateSucceeded {
+	op := e.runOp(api.OperationRequest{Type: "restore", RestoreRequest: api.RestoreRequest{Account: account, At: at, To: to}})
+	if op.State != api.StateSucceeded {
 		e.t.Fatalf("restore %s at %q into %q: %s: %s (result %+v)", account, at, to, op.State, op.Error, op.Result)
 	}
 	return op
 }
 
 // restoreSummary renders a restore operation's result in one line.
-func restoreSummary(op *agent.Operation) string {
+func restoreSummary(op *api.Operation) string {
 	var res restore.Result
 	b, _ := json.Marshal(op.Result)
 	if json.Unmarshal(b, &res) != nil {

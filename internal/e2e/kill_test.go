@@ -15,7 +15,7 @@ import (
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/internal/dovecot"
 	"github.com/mailkeep/mailkeep/internal/killtest"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
@@ -134,19 +134,19 @@ func killDuringSmartScan(t *testing.T, realtime bool) {
 			remaining -= a.Bytes
 		}
 		threshold := int64((0.15 + 0.75*r.Float64()) * float64(max(remaining, 1<<20)))
-		op, err := e.cl.Start(t.Context(), agent.OperationRequest{Type: "smartscan"})
+		op, err := e.cl.Start(t.Context(), api.OperationRequest{Type: "smartscan"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		running := false
-		var progress agent.Progress
+		var progress api.Progress
 		for {
 			cur, err := e.cl.Operation(t.Context(), op.ID, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			progress = cur.Progress
-			if cur.State != agent.StateRunning {
+			if cur.State != api.StateRunning {
 				break
 			}
 			if cur.Progress.Bytes >= threshold {
@@ -192,10 +192,10 @@ func killDuringSmartScan(t *testing.T, realtime bool) {
 	t.Logf("%d messages delivered through LMTP, %d before the final SmartScan started at %s", len(delivered), before, final.Started.Format(time.RFC3339Nano))
 
 	t0 := time.Now()
-	op := e.runOp(agent.OperationRequest{Type: "verify", Deep: true})
+	op := e.runOp(api.OperationRequest{Type: "verify", Deep: true})
 	t.Logf("verify took %s", time.Since(t0))
 	var rep repo.VerifyReport
-	if b, _ := json.Marshal(op.Result); json.Unmarshal(b, &rep) != nil || op.State != agent.StateSucceeded || len(rep.Problems) > 0 {
+	if b, _ := json.Marshal(op.Result); json.Unmarshal(b, &rep) != nil || op.State != api.StateSucceeded || len(rep.Problems) > 0 {
 		t.Fatalf("deep verify after the kills: %s %s %+v", op.State, op.Error, rep.Problems)
 	}
 

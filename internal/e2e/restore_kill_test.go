@@ -12,7 +12,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/dovecot"
 	"github.com/mailkeep/mailkeep/internal/killtest"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 )
@@ -83,7 +83,7 @@ func TestRestoreKilledAndRunAgain(t *testing.T) {
 			if attempt == 5 {
 				t.Fatalf("no kill of 5 landed while a folder was locked with files staged (last: %+v)", left)
 			}
-			op, err := e.cl.Start(t.Context(), agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: alice.Name, To: killed.Name}})
+			op, err := e.cl.Start(t.Context(), api.OperationRequest{Type: "restore", RestoreRequest: api.RestoreRequest{Account: alice.Name, To: killed.Name}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +92,7 @@ func TestRestoreKilledAndRunAgain(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if cur.State != agent.StateRunning {
+				if cur.State != api.StateRunning {
 					t.Fatalf("the restore ended before the kill: %s %s", cur.State, cur.Error)
 				}
 				if p := cur.Progress; p.ItemsTotal > 0 && p.ItemsDone >= int64(frac*float64(p.ItemsTotal))/(1+int64(attempt)) {
@@ -118,10 +118,10 @@ func TestRestoreKilledAndRunAgain(t *testing.T) {
 		}
 
 		start := time.Now()
-		op := e.runOp(agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: alice.Name, To: killed.Name}})
+		op := e.runOp(api.OperationRequest{Type: "restore", RestoreRequest: api.RestoreRequest{Account: alice.Name, To: killed.Name}})
 		took := time.Since(start)
 		var res restore.Result
-		if b, _ := json.Marshal(op.Result); json.Unmarshal(b, &res) != nil || op.State != agent.StateSucceeded {
+		if b, _ := json.Marshal(op.Result); json.Unmarshal(b, &res) != nil || op.State != api.StateSucceeded {
 			t.Fatalf("the restore after the kill: %s %s %+v", op.State, op.Error, op.Result)
 		}
 		t.Logf("the restore after the kill took %s: %d written, %d already there, mode %s, resumed %v", took, res.Messages, res.Skipped, res.Mode, res.Resumed)

@@ -12,7 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/mailkeep/mailkeep/internal/dovecot"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // TestSearchBackup: messages with known headers are delivered over LMTP
@@ -59,10 +59,10 @@ func TestSearchBackup(t *testing.T) {
 		byMID[strings.Trim(HeaderValue(m.Body, "Message-ID"), "<>")] = m
 	}
 
-	search := func(args ...string) agent.SearchResponse {
+	search := func(args ...string) api.SearchResponse {
 		t.Helper()
 		out := e.mailkeep(append([]string{"backup", "search", "-json", "-agent", "unix://" + e.sock}, args...)...)
-		var res agent.SearchResponse
+		var res api.SearchResponse
 		if err := json.Unmarshal([]byte(out), &res); err != nil {
 			t.Fatalf("backup search %v: %v\n%s", args, err, out)
 		}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/fsutil"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
 	mslocation "github.com/mailkeep/mailkeep/runtime/maildir/location"
@@ -233,7 +234,7 @@ func (a *Agent) recordRepo(path string) {
 			return
 		}
 	}
-	a.st.Repos = append(a.st.Repos, RepoRecord{Path: path, FirstUsed: now, LastUsed: now})
+	a.st.Repos = append(a.st.Repos, api.RepoRecord{Path: path, FirstUsed: now, LastUsed: now})
 	a.saveLocked()
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
 	"github.com/mailkeep/mailkeep/runtime/scan"
 )
@@ -181,7 +182,7 @@ func TestTokenRequired(t *testing.T) {
 }
 
 // waitOp follows an operation to its end.
-func waitOp(t *testing.T, c *client.Client, id string) *agent.Operation {
+func waitOp(t *testing.T, c *client.Client, id string) *api.Operation {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
@@ -189,7 +190,7 @@ func waitOp(t *testing.T, c *client.Client, id string) *agent.Operation {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if op.State != agent.StateRunning {
+		if op.State != api.StateRunning {
 			return op
 		}
 	}
@@ -199,9 +200,9 @@ func waitOp(t *testing.T, c *client.Client, id string) *agent.Operation {
 
 // start starts an operation, asking again while the repository of a
 // config just applied is still being opened in the background.
-func (ta *testAgent) start(t *testing.T, req agent.OperationRequest) *agent.Operation {
+func (ta *testAgent) start(t *testing.T, req api.OperationRequest) *api.Operation {
 	t.Helper()
-	var op *agent.Operation
+	var op *api.Operation
 	var err error
 	for i := 0; i < 50; i++ {
 		if op, err = ta.c.Start(context.Background(), req); err == nil {
@@ -214,7 +215,7 @@ func (ta *testAgent) start(t *testing.T, req agent.OperationRequest) *agent.Oper
 }
 
 // run starts an operation and waits for its end.
-func (ta *testAgent) run(t *testing.T, req agent.OperationRequest) *agent.Operation {
+func (ta *testAgent) run(t *testing.T, req api.OperationRequest) *api.Operation {
 	t.Helper()
 	return waitOp(t, ta.c, ta.start(t, req).ID)
 }
@@ -222,19 +223,19 @@ func (ta *testAgent) run(t *testing.T, req agent.OperationRequest) *agent.Operat
 func TestOperations(t *testing.T) {
 	ta := startAgent(t)
 	ctx := context.Background()
-	if _, err := ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"}); err == nil || !strings.Contains(err.Error(), "unconfigured") {
+	if _, err := ta.c.Start(ctx, api.OperationRequest{Type: "smartscan"}); err == nil || !strings.Contains(err.Error(), "unconfigured") {
 		t.Fatalf("SmartScan on an unconfigured agent: %v", err)
 	}
 	if _, err := ta.c.PutConfig(ctx, ta.document(t, "backup", nil), "", "t"); err != nil {
 		t.Fatal(err)
 	}
-	op := ta.start(t, agent.OperationRequest{Type: "smartscan"})
+	op := ta.start(t, api.OperationRequest{Type: "smartscan"})
 	// A second SmartScan while the first runs is refused and names it.
-	if _, err := ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"}); err != nil && !client.Busy(err) {
+	if _, err := ta.c.Start(ctx, api.OperationRequest{Type: "smartscan"}); err != nil && !client.Busy(err) {
 		t.Errorf("second SmartScan: %v, want busy", err)
 	}
 	done := waitOp(t, ta.c, op.ID)
-	if done.State != agent.StateSucceeded {
+	if done.State != api.StateSucceeded {
 		t.Fatalf("SmartScan: %+v", done)
 	}
 	b, _ := json.Marshal(done.Result)
@@ -256,23 +257,23 @@ func TestOperations(t *testing.T) {
 		t.Errorf("accounts: %+v %v", list, err)
 	}
 	// Restore one account into another, then verify.
-	op, err = ta.c.Start(ctx, agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: list[0].Name, To: "copy@example.net"}})
+	op, err = ta.c.Start(ctx, api.OperationRequest{Type: "restore", RestoreRequest: api.RestoreRequest{Account: list[0].Name, To: "copy@example.net"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if done := waitOp(t, ta.c, op.ID); done.State != agent.StateSucceeded {
+	if done := waitOp(t, ta.c, op.ID); done.State != api.StateSucceeded {
 		t.Fatalf("restore: %+v", done)
 	}
-	op, err = ta.c.Start(ctx, agent.OperationRequest{Type: "verify", Deep: true})
+	op, err = ta.c.Start(ctx, api.OperationRequest{Type: "verify", Deep: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if done := waitOp(t, ta.c, op.ID); done.State != agent.StateSucceeded {
+	if done := waitOp(t, ta.c, op.ID); done.State != api.StateSucceeded {
 		t.Fatalf("verify: %+v", done)
 	}
 	// Account names are validated: no path escapes.
 	for _, bad := range []string{"../../etc@x", "a/b@example.com", ".hidden@example.com", "x@../y"} {
-		_, err := ta.c.Start(ctx, agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: list[0].Name, To: bad}})
+		_, err := ta.c.Start(ctx, api.OperationRequest{Type: "restore", RestoreRequest: api.RestoreRequest{Account: list[0].Name, To: bad}})
 		var ae *client.APIError
 		if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
 			t.Errorf("restore into %q: %v, want 400", bad, err)
@@ -298,7 +299,7 @@ func TestBackupPathChange(t *testing.T) {
 	}
 }
 
-func waitState(t *testing.T, c *client.Client, want string) *agent.Status {
+func waitState(t *testing.T, c *client.Client, want string) *api.Status {
 	t.Helper()
 	for i := 0; i < 200; i++ {
 		st, err := c.Status(context.Background())
@@ -324,12 +325,12 @@ func TestReservedSpaceStopsWriting(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, ta.c, "idle")
-	op, err := ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"})
+	op, err := ta.c.Start(ctx, api.OperationRequest{Type: "smartscan"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := waitOp(t, ta.c, op.ID)
-	if done.State != agent.StateFailed || !strings.Contains(done.Error, "reserved_space.backup_mb") {
+	if done.State != api.StateFailed || !strings.Contains(done.Error, "reserved_space.backup_mb") {
 		t.Fatalf("SmartScan below the reserve: %+v", done)
 	}
 	st, err := ta.c.Status(ctx)
@@ -339,11 +340,11 @@ func TestReservedSpaceStopsWriting(t *testing.T) {
 	if !strings.Contains(st.ReservedSpace.Stopped, "below the reserved") {
 		t.Errorf("status does not say writing stopped: %+v", st.ReservedSpace)
 	}
-	op, err = ta.c.Start(ctx, agent.OperationRequest{Type: "verify"})
+	op, err = ta.c.Start(ctx, api.OperationRequest{Type: "verify"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if done := waitOp(t, ta.c, op.ID); done.State != agent.StateSucceeded {
+	if done := waitOp(t, ta.c, op.ID); done.State != api.StateSucceeded {
 		t.Fatalf("verify after the stop: %+v", done)
 	}
 }
@@ -364,7 +365,7 @@ func TestCancelSmartScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, ta.c, "idle")
-	op, err := ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"})
+	op, err := ta.c.Start(ctx, api.OperationRequest{Type: "smartscan"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,14 +373,14 @@ func TestCancelSmartScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := waitOp(t, ta.c, op.ID)
-	if done.State != agent.StateCancelled {
+	if done.State != api.StateCancelled {
 		t.Fatalf("cancelled SmartScan ended %s", done.State)
 	}
 	st, _ := ta.c.Status(ctx)
 	if st.SmartScan.LastRun == nil || st.SmartScan.LastRun.Outcome != "cancelled" {
 		t.Errorf("status after a cancel: %+v", st.SmartScan)
 	}
-	op, err = ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"})
+	op, err = ta.c.Start(ctx, api.OperationRequest{Type: "smartscan"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +388,7 @@ func TestCancelSmartScan(t *testing.T) {
 	var res scan.Result
 	b, _ := json.Marshal(done.Result)
 	json.Unmarshal(b, &res)
-	if done.State != agent.StateSucceeded || res.Items != 8000 || res.New+res.Unchanged != 8000 {
+	if done.State != api.StateSucceeded || res.Items != 8000 || res.New+res.Unchanged != 8000 {
 		t.Errorf("SmartScan after the cancel: %s %+v", done.State, res)
 	}
 }
@@ -402,7 +403,7 @@ func TestRealtimeToggle(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, ta.c, "idle")
-	waitRealtime := func(want string) *agent.Status {
+	waitRealtime := func(want string) *api.Status {
 		t.Helper()
 		for i := 0; i < 250; i++ {
 			st, err := ta.c.Status(ctx)
@@ -458,27 +459,27 @@ func TestPurgeOperation(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, ta.c, "idle")
-	run := func(req agent.OperationRequest) *agent.Operation {
+	run := func(req api.OperationRequest) *api.Operation {
 		t.Helper()
 		op, err := ta.c.Start(ctx, req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		done := waitOp(t, ta.c, op.ID)
-		if done.State != agent.StateSucceeded {
+		if done.State != api.StateSucceeded {
 			t.Fatalf("%s: %+v", req.Type, done)
 		}
 		return done
 	}
-	run(agent.OperationRequest{Type: "smartscan"})
+	run(api.OperationRequest{Type: "smartscan"})
 	n, err := corpus.Delete(filepath.Join(ta.dir, "vmail"), 0.2, 3)
 	if err != nil || n == 0 {
 		t.Fatalf("deleting: %d %v", n, err)
 	}
 	advance(time.Hour)
-	run(agent.OperationRequest{Type: "smartscan"})
+	run(api.OperationRequest{Type: "smartscan"})
 	advance(8 * 24 * time.Hour)
-	items := func(op *agent.Operation) int64 {
+	items := func(op *api.Operation) int64 {
 		var res struct {
 			Items int64 `json:"items"`
 		}
@@ -486,15 +487,15 @@ func TestPurgeOperation(t *testing.T) {
 		json.Unmarshal(b, &res)
 		return res.Items
 	}
-	dry := run(agent.OperationRequest{Type: "purge", RestoreRequest: agent.RestoreRequest{DryRun: true}})
+	dry := run(api.OperationRequest{Type: "purge", RestoreRequest: api.RestoreRequest{DryRun: true}})
 	if items(dry) != int64(n) {
 		t.Errorf("dry run lists %d messages, want the %d deleted", items(dry), n)
 	}
-	real := run(agent.OperationRequest{Type: "purge"})
+	real := run(api.OperationRequest{Type: "purge"})
 	if items(real) != int64(n) {
 		t.Errorf("purge removed %d messages, want %d", items(real), n)
 	}
-	again := run(agent.OperationRequest{Type: "purge"})
+	again := run(api.OperationRequest{Type: "purge"})
 	if items(again) != 0 {
 		t.Errorf("a second purge removed %d more", items(again))
 	}
@@ -505,5 +506,5 @@ func TestPurgeOperation(t *testing.T) {
 	if st.Purge.LastRun == nil || st.Purge.LastRun.Outcome != "ok" || !st.Purge.Active {
 		t.Errorf("purge status: %+v", st.Purge)
 	}
-	run(agent.OperationRequest{Type: "verify", Deep: true})
+	run(api.OperationRequest{Type: "verify", Deep: true})
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/scan"
 )
 
@@ -31,8 +31,8 @@ func TestSmartScanLeavesAccountBeingRestored(t *testing.T) {
 	}
 	scanRes := func() scan.Result {
 		t.Helper()
-		done := ta.run(t, agent.OperationRequest{Type: "smartscan"})
-		if done.State != agent.StateSucceeded {
+		done := ta.run(t, api.OperationRequest{Type: "smartscan"})
+		if done.State != api.StateSucceeded {
 			t.Fatalf("SmartScan: %+v", done)
 		}
 		b, _ := json.Marshal(done.Result)
@@ -48,18 +48,18 @@ func TestSmartScanLeavesAccountBeingRestored(t *testing.T) {
 		t.Fatalf("accounts: %+v %v", list, err)
 	}
 	const to = "copy@example.net"
-	op, err := ta.c.Start(ctx, agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: list[0].Name, To: to}})
+	op, err := ta.c.Start(ctx, api.OperationRequest{Type: "restore", RestoreRequest: api.RestoreRequest{Account: list[0].Name, To: to}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Wait until every message is written: the restore is then in its
 	// post_command, still running.
-	for op.State == agent.StateRunning && (op.Progress.ItemsTotal == 0 || op.Progress.ItemsDone < op.Progress.ItemsTotal) {
+	for op.State == api.StateRunning && (op.Progress.ItemsTotal == 0 || op.Progress.ItemsDone < op.Progress.ItemsTotal) {
 		if op, err = ta.c.Operation(ctx, op.ID, 50*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if op.State != agent.StateRunning {
+	if op.State != api.StateRunning {
 		t.Fatalf("the restore ended before its post_command was released: %+v", op)
 	}
 	if res := scanRes(); !reflect.DeepEqual(res.Busy, []string{to}) || res.DeletedAccounts != 0 || res.Accounts != 2 {
@@ -71,7 +71,7 @@ func TestSmartScanLeavesAccountBeingRestored(t *testing.T) {
 	if err := os.WriteFile(release, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if done := waitOp(t, ta.c, op.ID); done.State != agent.StateSucceeded {
+	if done := waitOp(t, ta.c, op.ID); done.State != api.StateSucceeded {
 		t.Fatalf("restore: %+v", done)
 	}
 	if res := scanRes(); len(res.Busy) != 0 || res.New != int64(list[0].Items) {

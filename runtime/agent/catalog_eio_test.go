@@ -13,7 +13,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/internal/faultfs"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
 )
@@ -74,7 +74,7 @@ func listedItems(ta *testAgent) (int64, error) {
 	return n, err
 }
 
-func scanResult(t *testing.T, op *agent.Operation) scan.Result {
+func scanResult(t *testing.T, op *api.Operation) scan.Result {
 	t.Helper()
 	var res scan.Result
 	b, _ := json.Marshal(op.Result)
@@ -130,7 +130,7 @@ func catalogWriteEIO(t *testing.T, ops faultfs.Op) {
 	// Half the accounts are backed up first.
 	root, hold := filepath.Join(ta.dir, "vmail"), filepath.Join(ta.dir, "held")
 	moved := moveAccounts(t, root, hold, nil)
-	if done := ta.run(t, agent.OperationRequest{Type: "smartscan"}); done.State != agent.StateSucceeded {
+	if done := ta.run(t, api.OperationRequest{Type: "smartscan"}); done.State != api.StateSucceeded {
 		t.Fatalf("first SmartScan: %+v", done)
 	}
 	before, err := listedItems(ta)
@@ -140,13 +140,13 @@ func catalogWriteEIO(t *testing.T, ops faultfs.Op) {
 	// The others come back, and the disk breaks under the SmartScan that
 	// records them, once it has listed the accounts.
 	moveAccounts(t, hold, root, moved)
-	op := ta.start(t, agent.OperationRequest{Type: "smartscan"})
+	op := ta.start(t, api.OperationRequest{Type: "smartscan"})
 	for deadline := time.Now().Add(time.Minute); ; {
 		cur, err := ta.c.Operation(ctx, op.ID, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cur.State != agent.StateRunning {
+		if cur.State != api.StateRunning {
 			t.Fatalf("the SmartScan ended (%s) before the fault was set", cur.State)
 		}
 		if !strings.HasSuffix(cur.Progress.Phase, " of 0 accounts") && cur.Progress.Phase != "" {
@@ -164,7 +164,7 @@ func catalogWriteEIO(t *testing.T, ops faultfs.Op) {
 	if disk.Injected() == 0 {
 		t.Fatalf("the SmartScan finished (%s) without writing to the catalog", done.State)
 	}
-	if done.State != agent.StateFailed || !strings.Contains(done.Error, repo.CatalogFile) || !strings.Contains(done.Error, "I/O error") {
+	if done.State != api.StateFailed || !strings.Contains(done.Error, repo.CatalogFile) || !strings.Contains(done.Error, "I/O error") {
 		t.Fatalf("SmartScan whose catalog commit hit EIO: %s %q, want failed naming the catalog and the I/O error", done.State, done.Error)
 	}
 	t.Logf("SmartScan under a write fault: %s", done.Error)
@@ -180,8 +180,8 @@ func catalogWriteEIO(t *testing.T, ops faultfs.Op) {
 
 	// The disk heals: the next SmartScan records everything.
 	disk.Clear()
-	done = ta.run(t, agent.OperationRequest{Type: "smartscan"})
-	if done.State != agent.StateSucceeded {
+	done = ta.run(t, api.OperationRequest{Type: "smartscan"})
+	if done.State != api.StateSucceeded {
 		t.Fatalf("SmartScan after the disk healed: %s %q", done.State, done.Error)
 	}
 	if n, err := listedItems(ta); err != nil || n != messages {
@@ -190,7 +190,7 @@ func catalogWriteEIO(t *testing.T, ops faultfs.Op) {
 	if st, err := ta.c.Status(ctx); err != nil || st.State != "idle" || st.SmartScan.LastRun.Outcome != "ok" {
 		t.Errorf("status after the disk healed: %+v %v", st, err)
 	}
-	if done := ta.run(t, agent.OperationRequest{Type: "verify", Deep: true}); done.State != agent.StateSucceeded {
+	if done := ta.run(t, api.OperationRequest{Type: "verify", Deep: true}); done.State != api.StateSucceeded {
 		t.Fatalf("verify -deep after the disk healed: %s %q %+v", done.State, done.Error, done.Result)
 	}
 }
@@ -212,7 +212,7 @@ func TestCatalogReadEIO(t *testing.T) {
 	// Two SmartScans: after the second one's commit, the connections
 	// that did not write it hold no valid page, and read the disk.
 	for i := 0; i < 2; i++ {
-		if done := ta.run(t, agent.OperationRequest{Type: "smartscan"}); done.State != agent.StateSucceeded {
+		if done := ta.run(t, api.OperationRequest{Type: "smartscan"}); done.State != api.StateSucceeded {
 			t.Fatalf("SmartScan: %+v", done)
 		}
 	}
@@ -248,14 +248,14 @@ func TestCatalogReadEIO(t *testing.T) {
 		t.Errorf("no listing read the faulty disk (%d reads failed)", disk.Injected())
 	}
 	// A SmartScan and a verify are either right or stop naming the catalog.
-	done := ta.run(t, agent.OperationRequest{Type: "smartscan"})
-	if !(done.State == agent.StateFailed && strings.Contains(done.Error, repo.CatalogFile)) &&
-		!(done.State == agent.StateSucceeded && scanResult(t, done).Unchanged == messages) {
+	done := ta.run(t, api.OperationRequest{Type: "smartscan"})
+	if !(done.State == api.StateFailed && strings.Contains(done.Error, repo.CatalogFile)) &&
+		!(done.State == api.StateSucceeded && scanResult(t, done).Unchanged == messages) {
 		t.Errorf("SmartScan under a read fault: %s %q %+v, want failed naming the catalog, or right", done.State, done.Error, done.Result)
 	}
 	t.Logf("SmartScan under a read fault: %s %s", done.State, done.Error)
-	if done := ta.run(t, agent.OperationRequest{Type: "verify"}); done.State != agent.StateSucceeded &&
-		!(done.State == agent.StateFailed && strings.Contains(done.Error, repo.CatalogFile)) {
+	if done := ta.run(t, api.OperationRequest{Type: "verify"}); done.State != api.StateSucceeded &&
+		!(done.State == api.StateFailed && strings.Contains(done.Error, repo.CatalogFile)) {
 		t.Errorf("verify under a read fault: %s %q, want failed naming the catalog, or right", done.State, done.Error)
 	}
 
@@ -263,14 +263,14 @@ func TestCatalogReadEIO(t *testing.T) {
 	if n, err := listedItems(ta); err != nil || n != messages {
 		t.Fatalf("listing after the disk healed: %d messages (%v), want %d", n, err, messages)
 	}
-	done = ta.run(t, agent.OperationRequest{Type: "smartscan"})
-	if done.State != agent.StateSucceeded {
+	done = ta.run(t, api.OperationRequest{Type: "smartscan"})
+	if done.State != api.StateSucceeded {
 		t.Fatalf("SmartScan after the disk healed: %s %q", done.State, done.Error)
 	}
 	if res := scanResult(t, done); res.New != 0 || res.Unchanged != messages {
 		t.Errorf("SmartScan after the disk healed: %+v, want all %d unchanged", res, messages)
 	}
-	if done := ta.run(t, agent.OperationRequest{Type: "verify", Deep: true}); done.State != agent.StateSucceeded {
+	if done := ta.run(t, api.OperationRequest{Type: "verify", Deep: true}); done.State != api.StateSucceeded {
 		t.Fatalf("verify -deep after the disk healed: %s %q", done.State, done.Error)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
@@ -29,7 +29,7 @@ func TestCatalogDeletedWhileRunning(t *testing.T) {
 	if !strings.Contains(st.Error, cat) || !strings.Contains(st.Error, "repair -rebuild-catalog") {
 		t.Errorf("status error after the catalog was deleted: %q", st.Error)
 	}
-	if _, err := ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"}); err == nil || !strings.Contains(err.Error(), "was deleted while in use") {
+	if _, err := ta.c.Start(ctx, api.OperationRequest{Type: "smartscan"}); err == nil || !strings.Contains(err.Error(), "was deleted while in use") {
 		t.Fatalf("SmartScan without a catalog: %v", err)
 	}
 }

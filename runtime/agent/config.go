@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/schema"
 )
 
@@ -11,13 +12,13 @@ import (
 var ErrStale = errors.New("the config changed since it was read")
 
 // Config returns the live configuration, or ErrUnconfigured.
-func (a *Agent) Config() (ConfigState, error) {
+func (a *Agent) Config() (api.ConfigState, error) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	if a.doc == nil {
-		return ConfigState{}, ErrUnconfigured
+		return api.ConfigState{}, ErrUnconfigured
 	}
-	return ConfigState{Document: a.st.Document, ETag: a.st.ETag, Revision: a.st.Revision,
+	return api.ConfigState{Document: a.st.Document, ETag: a.st.ETag, Revision: a.st.Revision,
 		UpdatedAt: a.st.UpdatedAt, LastApplied: a.st.LastApplied}, nil
 }
 
@@ -25,31 +26,31 @@ func (a *Agent) Config() (ConfigState, error) {
 // ("*" or "" only while unconfigured). client, when not empty, names the
 // mailkeep apply run that pushed it and becomes last_applied; direct
 // changes leave last_applied alone, which is how plan tells drift.
-func (a *Agent) PutConfig(body []byte, ifMatch, client string) (ConfigState, error) {
+func (a *Agent) PutConfig(body []byte, ifMatch, client string) (api.ConfigState, error) {
 	doc, err := decodeDocument(body)
 	if err != nil {
-		return ConfigState{}, err
+		return api.ConfigState{}, err
 	}
 	a.mu.Lock()
 	old := a.doc
 	switch {
 	case old == nil && ifMatch != "" && ifMatch != "*":
 		a.mu.Unlock()
-		return ConfigState{}, fmt.Errorf("%w: the agent is unconfigured, but If-Match names %s", ErrStale, ifMatch)
+		return api.ConfigState{}, fmt.Errorf("%w: the agent is unconfigured, but If-Match names %s", ErrStale, ifMatch)
 	case old != nil && ifMatch == "":
 		a.mu.Unlock()
-		return ConfigState{}, ErrPreconditionRequired
+		return api.ConfigState{}, ErrPreconditionRequired
 	case old != nil && ifMatch != a.st.ETag:
 		etag := a.st.ETag
 		a.mu.Unlock()
-		return ConfigState{}, fmt.Errorf("%w: If-Match %s, live ETag %s", ErrStale, ifMatch, etag)
+		return api.ConfigState{}, fmt.Errorf("%w: If-Match %s, live ETag %s", ErrStale, ifMatch, etag)
 	}
 	now := a.cfg.Now().UTC()
 	etag := doc.ETag()
 	if old != nil && etag == a.st.ETag {
 		// Same document: nothing changes, but a client apply is recorded.
 		if client != "" {
-			a.st.LastApplied = &Applied{ETag: etag, Time: now, Client: client, Document: doc.Canonical()}
+			a.st.LastApplied = &api.Applied{ETag: etag, Time: now, Client: client, Document: doc.Canonical()}
 			a.saveLocked()
 		}
 		cs := a.configLocked()
@@ -60,12 +61,12 @@ func (a *Agent) PutConfig(body []byte, ifMatch, client string) (ConfigState, err
 	a.st.Document, a.st.ETag, a.st.UpdatedAt = doc.Canonical(), etag, now
 	a.st.Revision++
 	if client != "" {
-		a.st.LastApplied = &Applied{ETag: etag, Time: now, Client: client, Document: doc.Canonical()}
+		a.st.LastApplied = &api.Applied{ETag: etag, Time: now, Client: client, Document: doc.Canonical()}
 	}
 	if err := a.st.save(a.cfg.StateDir); err != nil {
 		*a.st = prev
 		a.mu.Unlock()
-		return ConfigState{}, err
+		return api.ConfigState{}, err
 	}
 	a.doc = doc
 	cs := a.configLocked()
@@ -92,8 +93,8 @@ func (a *Agent) PutConfig(body []byte, ifMatch, client string) (ConfigState, err
 	return cs, nil
 }
 
-func (a *Agent) configLocked() ConfigState {
-	return ConfigState{Document: a.st.Document, ETag: a.st.ETag, Revision: a.st.Revision,
+func (a *Agent) configLocked() api.ConfigState {
+	return api.ConfigState{Document: a.st.Document, ETag: a.st.ETag, Revision: a.st.Revision,
 		UpdatedAt: a.st.UpdatedAt, LastApplied: a.st.LastApplied}
 }
 

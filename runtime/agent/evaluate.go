@@ -3,18 +3,19 @@ package agent
 import (
 	"net/http"
 
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/agent/impact"
 )
 
 // Evaluate decodes a candidate config document and evaluates it against
 // the live config and the repository's catalog, without applying it.
-func (a *Agent) Evaluate(body []byte) (Evaluation, error) {
+func (a *Agent) Evaluate(body []byte) (api.Evaluation, error) {
 	cand, err := decodeDocument(body)
 	if err != nil {
-		return Evaluation{}, err
+		return api.Evaluation{}, err
 	}
 	now := a.cfg.Now()
-	ev := Evaluation{CandidateETag: cand.ETag(), EvaluatedAt: now.UTC(), Impacts: []Impact{}}
+	ev := api.Evaluation{CandidateETag: cand.ETag(), EvaluatedAt: now.UTC(), Impacts: []api.Impact{}}
 	a.mu.RLock()
 	live, e, engErr, switching := a.doc, a.engine, a.engineErr, a.switching
 	if live != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/internal/testkit"
 	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
 )
 
@@ -87,7 +88,7 @@ func TestEvaluateImpacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, c, "idle")
-	if op := runScan(t, c); op.State != agent.StateSucceeded {
+	if op := runScan(t, c); op.State != api.StateSucceeded {
 		t.Fatalf("first SmartScan: %+v", op)
 	}
 
@@ -103,13 +104,13 @@ func TestEvaluateImpacts(t *testing.T) {
 	}
 	deletedBytes := before - storeBytes(t, root)
 	clk.Set(clk.Now().Add(time.Hour))
-	if op := runScan(t, c); op.State != agent.StateSucceeded {
+	if op := runScan(t, c); op.State != api.StateSucceeded {
 		t.Fatalf("second SmartScan: %+v", op)
 	}
 	clk.Set(time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)) // ten days later
 	nextPurge := time.Date(2026, 3, 14, 4, 0, 0, 0, time.UTC)
 
-	impact := func(ev *agent.Evaluation, path string) agent.Impact {
+	impact := func(ev *api.Evaluation, path string) api.Impact {
 		t.Helper()
 		for _, imp := range ev.Impacts {
 			if imp.Path == path {
@@ -117,7 +118,7 @@ func TestEvaluateImpacts(t *testing.T) {
 			}
 		}
 		t.Fatalf("no impact on %s in %+v", path, ev)
-		return agent.Impact{}
+		return api.Impact{}
 	}
 
 	// Lower item retention to 5 days: the messages deleted (in the accounts
@@ -202,9 +203,9 @@ func errString(err error) string {
 }
 
 // runScan runs a SmartScan to its end.
-func runScan(t *testing.T, c *client.Client) *agent.Operation {
+func runScan(t *testing.T, c *client.Client) *api.Operation {
 	t.Helper()
-	op, err := c.Start(context.Background(), agent.OperationRequest{Type: "smartscan"})
+	op, err := c.Start(context.Background(), api.OperationRequest{Type: "smartscan"})
 	if err != nil {
 		t.Fatal(err)
 	}

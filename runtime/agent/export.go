@@ -20,13 +20,13 @@ import (
 type preparedExport struct {
 	e      *engine
 	ex     *export.Export
-	res    ExportResult
+	res    api.ExportResult
 	params map[string]any
 }
 
 // prepareExport checks an export request and resolves its instant and
 // folder, so that every refusal comes before a byte of the stream.
-func (a *Agent) prepareExport(req ExportRequest) (*preparedExport, *Operation, error) {
+func (a *Agent) prepareExport(req api.ExportRequest) (*preparedExport, *api.Operation, error) {
 	e, err := a.current()
 	if err != nil {
 		return nil, nil, err
@@ -66,7 +66,7 @@ func (a *Agent) prepareExport(req ExportRequest) (*preparedExport, *Operation, e
 		return nil, nil, &BadRequestError{err}
 	}
 	p := &preparedExport{e: e, ex: ex,
-		res:    ExportResult{Account: account, AccountB64: names.B64(account), Format: req.Format, Folder: folder, At: time.Unix(0, state.At).UTC()},
+		res:    api.ExportResult{Account: account, AccountB64: names.B64(account), Format: req.Format, Folder: folder, At: time.Unix(0, state.At).UTC()},
 		params: map[string]any{"account": names.Arg(account), "format": req.Format, "at": time.Unix(0, state.At).UTC()}}
 	if folder != "" {
 		p.params["folder"] = names.Arg(folder)
@@ -81,15 +81,15 @@ func (a *Agent) prepareExport(req ExportRequest) (*preparedExport, *Operation, e
 // without the result trailer) and the client knows the export failed.
 func (a *Agent) handleExport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	px, busy, err := a.prepareExport(ExportRequest{Account: r.PathValue("account"), Folder: q.Get("folder"), Format: q.Get("format"), At: q.Get("at")})
+	px, busy, err := a.prepareExport(api.ExportRequest{Account: r.PathValue("account"), Folder: q.Get("folder"), Format: q.Get("format"), At: q.Get("at")})
 	if err != nil {
 		a.refuseExport(w, err, busy)
 		return
 	}
 	rc := http.NewResponseController(w)
 	prog := &export.Progress{}
-	progress := func() Progress {
-		return Progress{ItemsDone: prog.ItemsDone.Load(), ItemsTotal: prog.ItemsTotal.Load(), Bytes: prog.Bytes.Load(), Phase: "streaming " + px.res.Format}
+	progress := func() api.Progress {
+		return api.Progress{ItemsDone: prog.ItemsDone.Load(), ItemsTotal: prog.ItemsTotal.Load(), Bytes: prog.Bytes.Load(), Phase: "streaming " + px.res.Format}
 	}
 	ready := make(chan struct{})
 	op, err := a.ops.start(api.TypeExportPrefix+px.res.Account, px.params, progress, func(ctx context.Context) (any, error) {
@@ -126,16 +126,16 @@ func (a *Agent) handleExport(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	close(ready)
 	final, _ := a.ops.wait(r.Context(), op.ID)
-	if final.State == StateRunning {
+	if final.State == api.StateRunning {
 		// The client went away: stop the export, then cut the stream.
 		a.ops.cancel(op.ID)
 		final, _ = a.ops.wait(context.Background(), op.ID)
 	}
-	if final.State != StateSucceeded {
+	if final.State != api.StateSucceeded {
 		panic(http.ErrAbortHandler)
 	}
 	var sum api.ExportSummary
-	if res, ok := final.Result.(ExportResult); ok {
+	if res, ok := final.Result.(api.ExportResult); ok {
 		sum = res.ExportSummary
 	}
 	b, _ := json.Marshal(sum)
@@ -150,7 +150,7 @@ func (e notFound) Unwrap() []error { return []error{e.err, catalog.ErrNotFound} 
 
 // refuseExport answers an export that does not start, with the running
 // operation that stands in its way when it is busy.
-func (a *Agent) refuseExport(w http.ResponseWriter, err error, running *Operation) {
+func (a *Agent) refuseExport(w http.ResponseWriter, err error, running *api.Operation) {
 	body := api.Error{Error: err.Error()}
 	if errors.Is(err, ErrBusy) && running != nil {
 		body.Operation = running

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -39,7 +40,7 @@ func TestExportRefusedDuringPurge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, busy, err := a.prepareExport(ExportRequest{Account: "ann@example.com", Format: "mbox"})
+	_, busy, err := a.prepareExport(api.ExportRequest{Account: "ann@example.com", Format: "mbox"})
 	if !errors.Is(err, ErrBusy) || busy == nil || busy.ID != purge.ID {
 		t.Fatalf("export during a purge: %v (running %+v)", err, busy)
 	}
@@ -47,7 +48,7 @@ func TestExportRefusedDuringPurge(t *testing.T) {
 	a.ops.wait(context.Background(), purge.ID)
 	// Now the request gets as far as the catalog, which does not know the
 	// account.
-	if _, _, err := a.prepareExport(ExportRequest{Account: "ann@example.com", Format: "mbox"}); errors.Is(err, ErrBusy) || err == nil {
+	if _, _, err := a.prepareExport(api.ExportRequest{Account: "ann@example.com", Format: "mbox"}); errors.Is(err, ErrBusy) || err == nil {
 		t.Fatalf("export after the purge: %v", err)
 	}
 }

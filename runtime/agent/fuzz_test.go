@@ -15,6 +15,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // FuzzAPI sends arbitrary bodies, account names and query strings to the
@@ -60,7 +61,7 @@ func FuzzAPI(f *testing.F) {
 	}
 	for i := 0; ; i++ {
 		rec := serve(http.MethodGet, "/v1/status", nil)
-		var s agent.Status
+		var s api.Status
 		if json.Unmarshal(rec.Body.Bytes(), &s) == nil && s.State == "idle" && s.SmartScan.LastRun != nil && s.SmartScan.LastRun.Outcome == "ok" {
 			break
 		}

@@ -13,7 +13,7 @@ import (
 )
 
 // StartRestoreItems starts a restore of single items (restore item).
-func (a *Agent) StartRestoreItems(req RestoreRequest) (*Operation, error) {
+func (a *Agent) StartRestoreItems(req api.RestoreRequest) (*api.Operation, error) {
 	e, err := a.current()
 	if err != nil {
 		return nil, err
@@ -36,7 +36,7 @@ func (a *Agent) StartRestoreItems(req RestoreRequest) (*Operation, error) {
 }
 
 // StartUndelete starts a time-range undelete (restore undelete).
-func (a *Agent) StartUndelete(req RestoreRequest) (*Operation, error) {
+func (a *Agent) StartUndelete(req api.RestoreRequest) (*api.Operation, error) {
 	if req.To != "" {
 		return nil, &BadRequestError{errors.New("restore-undelete writes into the account itself; \"to\" is not for it (the end of the range is \"until\")")}
 	}
@@ -68,7 +68,7 @@ func (a *Agent) StartUndelete(req RestoreRequest) (*Operation, error) {
 
 // StartIntoFolder starts a restore of an account's tree under a folder of
 // the live account (restore account -into-folder).
-func (a *Agent) StartIntoFolder(req RestoreRequest) (*Operation, error) {
+func (a *Agent) StartIntoFolder(req api.RestoreRequest) (*api.Operation, error) {
 	if req.To != "" {
 		return nil, &BadRequestError{errors.New("restore -into-folder writes into the account itself; it does not take \"to\"")}
 	}
@@ -96,7 +96,7 @@ func (a *Agent) StartIntoFolder(req RestoreRequest) (*Operation, error) {
 
 // granularNames decodes the account, target account and folder of a
 // request ("b64:" names included).
-func granularNames(req RestoreRequest, folderArg string) (account, to, folder string, err error) {
+func granularNames(req api.RestoreRequest, folderArg string) (account, to, folder string, err error) {
 	if req.Account == "" {
 		return "", "", "", &BadRequestError{errors.New("restore needs an account")}
 	}
@@ -130,7 +130,7 @@ func (a *Agent) requiredInstant(e *engine, field, s, account string) (time.Time,
 // purge runs and refusing purges while it runs). prepare checks the input
 // and chooses the messages before the operation starts, so that bad input
 // is refused at once and nothing is written.
-func (a *Agent) startGranular(e *engine, to string, params map[string]any, prepare func(*restore.Progress) (*restore.Prepared, error)) (*Operation, error) {
+func (a *Agent) startGranular(e *engine, to string, params map[string]any, prepare func(*restore.Progress) (*restore.Prepared, error)) (*api.Operation, error) {
 	if _, err := e.store.Account(to); err != nil {
 		return nil, &BadRequestError{err}
 	}
@@ -142,8 +142,8 @@ func (a *Agent) startGranular(e *engine, to string, params map[string]any, prepa
 	if err != nil {
 		return nil, &BadRequestError{err}
 	}
-	progress := func() Progress {
-		return Progress{ItemsDone: p.ItemsDone.Load(), ItemsTotal: p.ItemsTotal.Load(), Bytes: p.BytesDone.Load()}
+	progress := func() api.Progress {
+		return api.Progress{ItemsDone: p.ItemsDone.Load(), ItemsTotal: p.ItemsTotal.Load(), Bytes: p.BytesDone.Load()}
 	}
 	return a.ops.start(api.TypeRestorePrefix+to, params, progress, func(ctx context.Context) (any, error) {
 		started := a.cfg.Now()

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 )
@@ -35,8 +35,8 @@ func TestGranularOperations(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, ta.c, "idle")
-	start := func(req agent.OperationRequest) (*agent.Operation, error) { return ta.c.Start(ctx, req) }
-	op, err := start(agent.OperationRequest{Type: "smartscan"})
+	start := func(req api.OperationRequest) (*api.Operation, error) { return ta.c.Start(ctx, req) }
+	op, err := start(api.OperationRequest{Type: "smartscan"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,20 +58,20 @@ func TestGranularOperations(t *testing.T) {
 	mu.Lock()
 	clock = clock.Add(time.Hour)
 	mu.Unlock()
-	op, _ = start(agent.OperationRequest{Type: "smartscan"})
+	op, _ = start(api.OperationRequest{Type: "smartscan"})
 	waitOp(t, ta.c, op.ID)
 
 	rfc := func(t time.Time) string { return t.Format(time.RFC3339Nano) }
-	undelete := agent.RestoreRequest{Account: account, GranularRequest: agent.GranularRequest{From: rfc(t0.Add(time.Second)), Until: rfc(clock)}}
+	undelete := api.RestoreRequest{Account: account, GranularRequest: api.GranularRequest{From: rfc(t0.Add(time.Second)), Until: rfc(clock)}}
 	for _, c := range []struct {
-		req  agent.OperationRequest
+		req  api.OperationRequest
 		want string
 	}{
-		{agent.OperationRequest{Type: "restore-item", RestoreRequest: agent.RestoreRequest{Account: account, GranularRequest: agent.GranularRequest{Items: []int64{424242}}}}, "item 424242 (no such item)"},
-		{agent.OperationRequest{Type: "restore-undelete", RestoreRequest: agent.RestoreRequest{Account: account, GranularRequest: agent.GranularRequest{From: rfc(clock), Until: rfc(t0)}}}, "is not after its start"},
-		{agent.OperationRequest{Type: "restore-undelete", RestoreRequest: agent.RestoreRequest{Account: account, GranularRequest: agent.GranularRequest{From: rfc(t0)}}}, `needs "until"`},
-		{agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: account, GranularRequest: agent.GranularRequest{IntoFolder: "b64:QS5C"}}}, "Maildir++ uses as its separator"},
-		{agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: "nobody@example.com", GranularRequest: agent.GranularRequest{IntoFolder: "R"}}}, "nobody@example.com"},
+		{api.OperationRequest{Type: "restore-item", RestoreRequest: api.RestoreRequest{Account: account, GranularRequest: api.GranularRequest{Items: []int64{424242}}}}, "item 424242 (no such item)"},
+		{api.OperationRequest{Type: "restore-undelete", RestoreRequest: api.RestoreRequest{Account: account, GranularRequest: api.GranularRequest{From: rfc(clock), Until: rfc(t0)}}}, "is not after its start"},
+		{api.OperationRequest{Type: "restore-undelete", RestoreRequest: api.RestoreRequest{Account: account, GranularRequest: api.GranularRequest{From: rfc(t0)}}}, `needs "until"`},
+		{api.OperationRequest{Type: "restore", RestoreRequest: api.RestoreRequest{Account: account, GranularRequest: api.GranularRequest{IntoFolder: "b64:QS5C"}}}, "Maildir++ uses as its separator"},
+		{api.OperationRequest{Type: "restore", RestoreRequest: api.RestoreRequest{Account: "nobody@example.com", GranularRequest: api.GranularRequest{IntoFolder: "R"}}}, "nobody@example.com"},
 	} {
 		_, err := start(c.req)
 		var ae *client.APIError
@@ -80,7 +80,7 @@ func TestGranularOperations(t *testing.T) {
 		}
 	}
 
-	op, err = start(agent.OperationRequest{Type: "restore-undelete", RestoreRequest: undelete})
+	op, err = start(api.OperationRequest{Type: "restore-undelete", RestoreRequest: undelete})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,10 +88,10 @@ func TestGranularOperations(t *testing.T) {
 		t.Errorf("operation %s %v", op.Type, op.Params)
 	}
 	// It is now held in its post_command.
-	if _, err := start(agent.OperationRequest{Type: "purge"}); !client.Busy(err) {
+	if _, err := start(api.OperationRequest{Type: "purge"}); !client.Busy(err) {
 		t.Errorf("purge during a restore: %v, want busy", err)
 	}
-	if _, err := start(agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: account, GranularRequest: agent.GranularRequest{IntoFolder: "R"}}}); !client.Busy(err) {
+	if _, err := start(api.OperationRequest{Type: "restore", RestoreRequest: api.RestoreRequest{Account: account, GranularRequest: api.GranularRequest{IntoFolder: "R"}}}); !client.Busy(err) {
 		t.Errorf("a second restore of the account: %v, want busy", err)
 	}
 	if err := os.WriteFile(release, nil, 0o600); err != nil {
@@ -101,7 +101,7 @@ func TestGranularOperations(t *testing.T) {
 	var res restore.LiveResult
 	b, _ := json.Marshal(done.Result)
 	json.Unmarshal(b, &res)
-	if done.State != agent.StateSucceeded || res.Messages == 0 || res.Messages+res.Skipped != n || res.Keyword != "undelete_"+clock.Local().Format("2006-01-02") ||
+	if done.State != api.StateSucceeded || res.Messages == 0 || res.Messages+res.Skipped != n || res.Keyword != "undelete_"+clock.Local().Format("2006-01-02") ||
 		res.PostCommand == nil || res.PostCommand.Outcome() != "ok" {
 		t.Fatalf("undelete of %d deleted messages: %+v %+v", n, done, res)
 	}

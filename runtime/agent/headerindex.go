@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/mailheader"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
@@ -63,12 +64,12 @@ func (h *headerIndexer) stop() {
 	}
 }
 
-func (h *headerIndexer) status() HeaderIndexStatus {
+func (h *headerIndexer) status() api.HeaderIndexStatus {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.p == nil {
-		return HeaderIndexStatus{State: "not running"}
+		return api.HeaderIndexStatus{State: "not running"}
 	}
-	return HeaderIndexStatus{State: h.state, Done: h.p.Done.Load(), Total: h.p.Total.Load(),
+	return api.HeaderIndexStatus{State: h.state, Done: h.p.Done.Load(), Total: h.p.Total.Load(),
 		Unreadable: h.p.Unreadable.Load(), Error: h.err}
 }

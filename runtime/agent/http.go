@@ -116,7 +116,7 @@ func errorStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-func setConfigHeaders(w http.ResponseWriter, cs ConfigState) {
+func setConfigHeaders(w http.ResponseWriter, cs api.ConfigState) {
 	w.Header().Set("ETag", strconv.Quote(cs.ETag))
 	w.Header().Set(api.HeaderRevision, strconv.FormatInt(cs.Revision, 10))
 }
@@ -173,14 +173,14 @@ func (a *Agent) handleListOps(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Agent) handleStartOp(w http.ResponseWriter, r *http.Request) {
-	var req OperationRequest
+	var req api.OperationRequest
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		writeError(w, http.StatusBadRequest, "bad operation request: "+err.Error())
 		return
 	}
-	var op *Operation
+	var op *api.Operation
 	var err error
 	switch req.Type {
 	case api.KindSmartScan:
@@ -215,7 +215,7 @@ func (a *Agent) handleStartOp(w http.ResponseWriter, r *http.Request) {
 
 func (a *Agent) handleGetOp(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	var op Operation
+	var op api.Operation
 	var ok bool
 	if wait := r.URL.Query().Get("wait"); wait != "" {
 		d, err := time.ParseDuration(wait)
@@ -263,9 +263,9 @@ func (a *Agent) handleAccounts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorStatus(err), err.Error())
 		return
 	}
-	out := []AccountListing{}
+	out := []api.AccountListing{}
 	for _, s := range stats {
-		l := AccountListing{Items: s.Items, Folders: s.Folders, Bytes: s.Bytes, Versions: s.Versions,
+		l := api.AccountListing{Items: s.Items, Folders: s.Folders, Bytes: s.Bytes, Versions: s.Versions,
 			FirstBackup: time.Unix(0, s.FirstBackup).UTC(), LastBackup: time.Unix(0, s.LastBackup).UTC(),
 			RestorableFrom: time.Unix(0, max(s.FirstBackup, s.ExactFrom)).UTC()}
 		l.Name, l.NameB64 = names.Fields(s.Name)

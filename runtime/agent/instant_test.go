@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
 )
 
@@ -39,20 +39,20 @@ func TestInstantEdges(t *testing.T) {
 	account, first := list[0].Name, list[0].FirstBackup.Format(time.RFC3339Nano)
 	nowArg := time.Now().UTC().Format(time.RFC3339Nano)
 	later := func() string { return time.Now().UTC().Format(time.RFC3339Nano) }
-	start := func(req agent.OperationRequest) error {
+	start := func(req api.OperationRequest) error {
 		op, err := ta.c.Start(ctx, req)
 		if err == nil {
 			waitOp(t, ta.c, op.ID)
 		}
 		return err
 	}
-	restore := func(r agent.RestoreRequest) error {
+	restore := func(r api.RestoreRequest) error {
 		r.Account, r.DryRun = account, true
-		return start(agent.OperationRequest{Type: "restore", RestoreRequest: r})
+		return start(api.OperationRequest{Type: "restore", RestoreRequest: r})
 	}
 	undelete := func(from, until string) error {
-		return start(agent.OperationRequest{Type: "restore-undelete", RestoreRequest: agent.RestoreRequest{Account: account, DryRun: true,
-			GranularRequest: agent.GranularRequest{From: from, Until: until}}})
+		return start(api.OperationRequest{Type: "restore-undelete", RestoreRequest: api.RestoreRequest{Account: account, DryRun: true,
+			GranularRequest: api.GranularRequest{From: from, Until: until}}})
 	}
 	ops := []struct {
 		name string
@@ -60,9 +60,9 @@ func TestInstantEdges(t *testing.T) {
 		sinceLike bool
 		run       func(arg string) error
 	}{
-		{"restore -at", false, func(s string) error { return restore(agent.RestoreRequest{At: s}) }},
+		{"restore -at", false, func(s string) error { return restore(api.RestoreRequest{At: s}) }},
 		{"restore -into-folder -at", false, func(s string) error {
-			return restore(agent.RestoreRequest{At: s, GranularRequest: agent.GranularRequest{IntoFolder: "Restored"}})
+			return restore(api.RestoreRequest{At: s, GranularRequest: api.GranularRequest{IntoFolder: "Restored"}})
 		}},
 		{"export -at", false, func(s string) error {
 			st, err := ta.c.Export(ctx, account, "", "mbox", s)
@@ -76,7 +76,7 @@ func TestInstantEdges(t *testing.T) {
 		{"undelete -from", false, func(s string) error { return undelete(s, later()) }},
 		{"undelete -to", false, func(s string) error { return undelete(first, s) }},
 		{"search -at", false, func(s string) error {
-			_, err := ta.c.Search(ctx, agent.SearchRequest{Account: account, At: s})
+			_, err := ta.c.Search(ctx, api.SearchRequest{Account: account, At: s})
 			return err
 		}},
 		{"history -since", true, func(s string) error { _, err := ta.c.History(ctx, account, s); return err }},

@@ -15,14 +15,14 @@ import (
 )
 
 // StartSmartScan starts a SmartScan unless one is running.
-func (a *Agent) StartSmartScan(deep bool) (*Operation, error) {
+func (a *Agent) StartSmartScan(deep bool) (*api.Operation, error) {
 	e, err := a.current()
 	if err != nil {
 		return nil, err
 	}
 	p := &scan.Progress{}
-	progress := func() Progress {
-		return Progress{ItemsDone: p.ItemsSeen.Load(), ItemsTotal: 0, Bytes: p.BytesRead.Load(),
+	progress := func() api.Progress {
+		return api.Progress{ItemsDone: p.ItemsSeen.Load(), ItemsTotal: 0, Bytes: p.BytesRead.Load(),
 			Phase: fmt.Sprintf("%d of %d accounts", p.AccountsDone.Load(), p.AccountsTotal.Load())}
 	}
 	kind := api.KindSmartScan
@@ -58,7 +58,7 @@ func (a *Agent) StartSmartScan(deep bool) (*Operation, error) {
 
 // StartRestore starts an account restore. Several restores may run at
 // once, one per target account.
-func (a *Agent) StartRestore(req RestoreRequest) (*Operation, error) {
+func (a *Agent) StartRestore(req api.RestoreRequest) (*api.Operation, error) {
 	if req.IntoFolder != "" {
 		return a.StartIntoFolder(req)
 	}
@@ -87,8 +87,8 @@ func (a *Agent) StartRestore(req RestoreRequest) (*Operation, error) {
 		return op, fmt.Errorf("a purge (%s) is running; restore after it: %w", op.ID, ErrBusy)
 	}
 	p := &restore.Progress{}
-	progress := func() Progress {
-		return Progress{ItemsDone: p.ItemsDone.Load(), ItemsTotal: p.ItemsTotal.Load(), Bytes: p.BytesDone.Load()}
+	progress := func() api.Progress {
+		return api.Progress{ItemsDone: p.ItemsDone.Load(), ItemsTotal: p.ItemsTotal.Load(), Bytes: p.BytesDone.Load()}
 	}
 	params := map[string]any{"account": names.Arg(account), "to": names.Arg(to), "dry_run": req.DryRun}
 	if !at.IsZero() {
@@ -123,14 +123,14 @@ func (a *Agent) logRestore(ctx context.Context, e *engine, r catalog.Restore, er
 }
 
 // StartVerify starts a repository check.
-func (a *Agent) StartVerify(deep bool) (*Operation, error) {
+func (a *Agent) StartVerify(deep bool) (*api.Operation, error) {
 	e, err := a.current()
 	if err != nil {
 		return nil, err
 	}
 	p := &repo.VerifyProgress{}
-	progress := func() Progress {
-		return Progress{ItemsDone: p.Done.Load(), ItemsTotal: p.Total.Load(), Bytes: p.Bytes.Load(), Errors: p.Problems.Load()}
+	progress := func() api.Progress {
+		return api.Progress{ItemsDone: p.Done.Load(), ItemsTotal: p.Total.Load(), Bytes: p.Bytes.Load(), Errors: p.Problems.Load()}
 	}
 	return a.ops.start(api.KindVerify, map[string]any{"deep": deep}, progress, func(ctx context.Context) (any, error) {
 		rep, err := e.repo.Verify(ctx, repo.VerifyOptions{Deep: deep, Progress: p})
@@ -158,7 +158,7 @@ func (a *Agent) noteSpace(err error) {
 // StartPurge starts a retention purge (a dry run lists what would go).
 // It refuses to start while a restore or an export runs, and they refuse
 // to start while it runs: a purge may rewrite the packs they read.
-func (a *Agent) StartPurge(dryRun bool) (*Operation, error) {
+func (a *Agent) StartPurge(dryRun bool) (*api.Operation, error) {
 	e, err := a.current()
 	if err != nil {
 		return nil, err
@@ -170,7 +170,7 @@ func (a *Agent) StartPurge(dryRun bool) (*Operation, error) {
 		return op, fmt.Errorf("an export (%s) is running; purge waits for it: %w", op.ID, ErrBusy)
 	}
 	c := e.doc.Config()
-	return a.ops.start(api.KindPurge, map[string]any{"dry_run": dryRun}, func() Progress { return Progress{Phase: "purging"} }, func(ctx context.Context) (any, error) {
+	return a.ops.start(api.KindPurge, map[string]any{"dry_run": dryRun}, func() api.Progress { return api.Progress{Phase: "purging"} }, func(ctx context.Context) (any, error) {
 		kind := api.KindPurge
 		if dryRun {
 			kind = "purge-dry-run"

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
@@ -33,11 +34,11 @@ func TestAgentFilesArePrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, ta.c, "idle")
-	op, err := ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"})
+	op, err := ta.c.Start(ctx, api.OperationRequest{Type: "smartscan"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if done := waitOp(t, ta.c, op.ID); done.State != agent.StateSucceeded {
+	if done := waitOp(t, ta.c, op.ID); done.State != api.StateSucceeded {
 		t.Fatalf("SmartScan: %+v", done)
 	}
 	seen := map[string]bool{}

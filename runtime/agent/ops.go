@@ -29,13 +29,13 @@ func operationID(ctx context.Context) string {
 
 // job is the body of an operation. It reports progress through the
 // function it is given and returns its result.
-type job func(ctx context.Context, progress func() Progress) (any, error)
+type job func(ctx context.Context, progress func() api.Progress) (any, error)
 
 // running is an operation in flight.
 type running struct {
-	op       *Operation
+	op       *api.Operation
 	cancel   context.CancelFunc
-	progress func() Progress
+	progress func() api.Progress
 	done     chan struct{}
 }
 
@@ -58,16 +58,16 @@ func newOpManager(base context.Context, logf func(string, ...any)) *opManager {
 
 // start launches an operation of a kind unless one is running. The
 // progress function is read when the operation is listed.
-func (m *opManager) start(kind string, params map[string]any, progress func() Progress, run func(ctx context.Context) (any, error)) (*Operation, error) {
+func (m *opManager) start(kind string, params map[string]any, progress func() api.Progress, run func(ctx context.Context) (any, error)) (*api.Operation, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range m.ops {
-		if r.op.Type == kind && r.op.State == StateRunning {
+		if r.op.Type == kind && r.op.State == api.StateRunning {
 			return r.op, fmt.Errorf("%s %s: %w", kind, r.op.ID, ErrBusy)
 		}
 	}
 	ctx, cancel := context.WithCancel(m.base)
-	op := &Operation{ID: newID(), Type: kind, Params: params, State: StateRunning, Started: time.Now().UTC()}
+	op := &api.Operation{ID: newID(), Type: kind, Params: params, State: api.StateRunning, Started: time.Now().UTC()}
 	ctx = context.WithValue(ctx, operationKey{}, op.ID)
 	r := &running{op: op, cancel: cancel, progress: progress, done: make(chan struct{})}
 	m.ops[op.ID] = r
@@ -96,12 +96,12 @@ func (m *opManager) finish(r *running, res any, err error) {
 	}
 	switch {
 	case err == nil:
-		r.op.State = StateSucceeded
+		r.op.State = api.StateSucceeded
 	case errors.Is(err, context.Canceled):
-		r.op.State = StateCancelled
+		r.op.State = api.StateCancelled
 		r.op.Error = "cancelled"
 	default:
-		r.op.State = StateFailed
+		r.op.State = api.StateFailed
 		r.op.Error = err.Error()
 	}
 	r.progress = nil
@@ -120,7 +120,7 @@ func (m *opManager) trim() {
 	for len(m.order) > m.keep {
 		dropped := false
 		for i, id := range m.order {
-			if m.ops[id].op.State != StateRunning {
+			if m.ops[id].op.State != api.StateRunning {
 				delete(m.ops, id)
 				m.order = append(m.order[:i], m.order[i+1:]...)
 				dropped = true
@@ -134,19 +134,19 @@ func (m *opManager) trim() {
 }
 
 // get returns a snapshot of an operation.
-func (m *opManager) get(id string) (Operation, bool) {
+func (m *opManager) get(id string) (api.Operation, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, ok := m.ops[id]
 	if !ok {
-		return Operation{}, false
+		return api.Operation{}, false
 	}
 	return m.snapshot(r), true
 }
 
-func (m *opManager) snapshot(r *running) Operation {
+func (m *opManager) snapshot(r *running) api.Operation {
 	op := *r.op
-	if r.progress != nil && op.State == StateRunning {
+	if r.progress != nil && op.State == api.StateRunning {
 		op.Progress = r.progress()
 		if secs := time.Since(op.Started).Seconds(); secs > 0 {
 			op.Progress.RateBytes = float64(op.Progress.Bytes) / secs
@@ -156,10 +156,10 @@ func (m *opManager) snapshot(r *running) Operation {
 }
 
 // list returns every kept operation, newest first.
-func (m *opManager) list() []Operation {
+func (m *opManager) list() []api.Operation {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]Operation, 0, len(m.ops))
+	out := make([]api.Operation, 0, len(m.ops))
 	for _, r := range m.ops {
 		out = append(out, m.snapshot(r))
 	}
@@ -168,24 +168,24 @@ func (m *opManager) list() []Operation {
 }
 
 // cancel asks a running operation to stop.
-func (m *opManager) cancel(id string) (Operation, bool) {
+func (m *opManager) cancel(id string) (api.Operation, bool) {
 	m.mu.Lock()
 	r, ok := m.ops[id]
 	m.mu.Unlock()
 	if !ok {
-		return Operation{}, false
+		return api.Operation{}, false
 	}
 	r.cancel()
 	return m.get(id)
 }
 
 // wait blocks until the operation ends or ctx is done.
-func (m *opManager) wait(ctx context.Context, id string) (Operation, bool) {
+func (m *opManager) wait(ctx context.Context, id string) (api.Operation, bool) {
 	m.mu.Lock()
 	r, ok := m.ops[id]
 	m.mu.Unlock()
 	if !ok {
-		return Operation{}, false
+		return api.Operation{}, false
 	}
 	select {
 	case <-r.done:
@@ -196,11 +196,11 @@ func (m *opManager) wait(ctx context.Context, id string) (Operation, bool) {
 
 // runningPrefix returns a running operation whose kind starts with
 // prefix, or nil.
-func (m *opManager) runningPrefix(prefix string) *Operation {
+func (m *opManager) runningPrefix(prefix string) *api.Operation {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range m.ops {
-		if r.op.State == StateRunning && strings.HasPrefix(r.op.Type, prefix) {
+		if r.op.State == api.StateRunning && strings.HasPrefix(r.op.Type, prefix) {
 			op := m.snapshot(r)
 			return &op
 		}
@@ -213,7 +213,7 @@ func (m *opManager) runningKind(kind string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range m.ops {
-		if r.op.State == StateRunning && r.op.Type == kind {
+		if r.op.State == api.StateRunning && r.op.Type == kind {
 			return true
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 )
@@ -38,7 +38,7 @@ func TestPostCommandUser(t *testing.T) {
 	if _, err := ta.c.Evaluate(ctx, unknown); !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
 		t.Errorf("evaluating a config naming an unknown user: %v, want 400", err)
 	}
-	op, err := ta.c.Start(ctx, agent.OperationRequest{Type: "smartscan"})
+	op, err := ta.c.Start(ctx, api.OperationRequest{Type: "smartscan"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestPostCommandUser(t *testing.T) {
 	if err != nil || len(list) == 0 {
 		t.Fatalf("accounts: %v %v", list, err)
 	}
-	op, err = ta.c.Start(ctx, agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: list[0].Name, To: "copy@example.net"}})
+	op, err = ta.c.Start(ctx, api.OperationRequest{Type: "restore", RestoreRequest: api.RestoreRequest{Account: list[0].Name, To: "copy@example.net"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestPostCommandUser(t *testing.T) {
 	b, _ := json.Marshal(done.Result)
 	var res restore.Result
 	json.Unmarshal(b, &res)
-	if done.State != agent.StateSucceeded || res.PostCommand == nil || strings.TrimSpace(res.PostCommand.Output) != nobody.Uid {
+	if done.State != api.StateSucceeded || res.PostCommand == nil || strings.TrimSpace(res.PostCommand.Output) != nobody.Uid {
 		t.Errorf("restore with post_command_user nobody: %+v, post_command %+v; want it run as uid %s", done, res.PostCommand, nobody.Uid)
 	}
 }

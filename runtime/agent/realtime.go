@@ -73,10 +73,10 @@ func (r *realtimeRunner) stop() {
 }
 
 // status returns the scanner's state for the status listing.
-func (r *realtimeRunner) status(enabled bool) RealtimeStatus {
+func (r *realtimeRunner) status(enabled bool) api.RealtimeStatus {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	st := RealtimeStatus{Enabled: enabled, State: "off"}
+	st := api.RealtimeStatus{Enabled: enabled, State: "off"}
 	switch {
 	case r.s != nil:
 		rs := r.s.Status()

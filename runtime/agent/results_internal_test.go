@@ -126,7 +126,7 @@ func TestAPIResultsMatchEngines(t *testing.T) {
 // still shows "result": null.
 func TestAPIResultNilStaysNil(t *testing.T) {
 	var res *scan.Result
-	op := Operation{Result: toAPI[api.ScanResult](res)}
+	op := api.Operation{Result: toAPI[api.ScanResult](res)}
 	b, _ := json.Marshal(op)
 	if !bytes.Contains(b, []byte(`"result":null`)) {
 		t.Errorf("a nil result encodes as %s", b)

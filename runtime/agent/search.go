@@ -14,7 +14,7 @@ import (
 
 // Search answers a search in the backup. It only reads the catalog: it
 // takes no writer lock and is never refused because an operation runs.
-func (a *Agent) Search(req SearchRequest) (*SearchResponse, error) {
+func (a *Agent) Search(req api.SearchRequest) (*api.SearchResponse, error) {
 	e, err := a.current()
 	if err != nil {
 		return nil, err
@@ -42,7 +42,7 @@ func (a *Agent) Search(req SearchRequest) (*SearchResponse, error) {
 	if req.Limit < 0 {
 		return nil, &BadRequestError{fmt.Errorf("limit %d: must be 0 (no limit) or more", req.Limit)}
 	}
-	resp := &SearchResponse{}
+	resp := &api.SearchResponse{}
 	acct, err := e.repo.Catalog.AccountByName(name)
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func (a *Agent) Search(req SearchRequest) (*SearchResponse, error) {
 	}
 	resp.Account, resp.AccountB64 = names.Fields(name)
 	resp.Truncated, resp.Unindexed, resp.HeaderIndex = res.Truncated, res.Unindexed, a.hdr.status()
-	resp.Messages = make([]FoundMessage, 0, len(res.Messages))
+	resp.Messages = make([]api.FoundMessage, 0, len(res.Messages))
 	for i := range res.Messages {
 		resp.Messages = append(resp.Messages, foundMessage(&res.Messages[i]))
 	}
@@ -75,9 +75,9 @@ func (a *Agent) Search(req SearchRequest) (*SearchResponse, error) {
 	return resp, nil
 }
 
-func foundMessage(f *catalog.Found) FoundMessage {
+func foundMessage(f *catalog.Found) api.FoundMessage {
 	it := &f.Item
-	m := FoundMessage{ID: it.ID, UID: it.UID, Flags: it.Flags, Keywords: it.Keywords, Received: time.Unix(0, it.MTime).UTC(),
+	m := api.FoundMessage{ID: it.ID, UID: it.UID, Flags: it.Flags, Keywords: it.Keywords, Received: time.Unix(0, it.MTime).UTC(),
 		Size: it.Size, Deleted: f.DeletedAt != 0}
 	if m.Keywords == nil {
 		m.Keywords = []string{}
@@ -118,7 +118,7 @@ func searchInstant(what, s string, now time.Time) (int64, error) {
 
 func (a *Agent) handleSearch(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	req := SearchRequest{Account: r.PathValue("account"), Sender: v.Get("sender"), Recipient: v.Get("recipient"),
+	req := api.SearchRequest{Account: r.PathValue("account"), Sender: v.Get("sender"), Recipient: v.Get("recipient"),
 		Subject: v.Get("subject"), MessageID: v.Get("message_id"), Folder: v.Get("folder"),
 		Since: v.Get("since"), Before: v.Get("before"), At: v.Get("at")}
 	var err error

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/client"
 	"github.com/mailkeep/mailkeep/runtime/repo"
@@ -28,11 +29,11 @@ func backedUp(t *testing.T) *testAgent {
 		t.Fatal(err)
 	}
 	waitState(t, ta.c, "idle")
-	op, err := ta.c.Start(context.Background(), agent.OperationRequest{Type: "smartscan"})
+	op, err := ta.c.Start(context.Background(), api.OperationRequest{Type: "smartscan"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if done := waitOp(t, ta.c, op.ID); done.State != agent.StateSucceeded {
+	if done := waitOp(t, ta.c, op.ID); done.State != api.StateSucceeded {
 		t.Fatalf("SmartScan: %+v", done)
 	}
 	return ta
@@ -46,7 +47,7 @@ func TestSearchRoute(t *testing.T) {
 		t.Fatalf("accounts: %+v, %v", list, err)
 	}
 	acct := list[0]
-	all, err := ta.c.Search(ctx, agent.SearchRequest{Account: acct.Name})
+	all, err := ta.c.Search(ctx, api.SearchRequest{Account: acct.Name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,11 +64,11 @@ func TestSearchRoute(t *testing.T) {
 	}
 	// By Message-ID, sender and subject: the same message.
 	want := all.Messages[len(all.Messages)/2]
-	got, err := ta.c.Search(ctx, agent.SearchRequest{Account: acct.Name, MessageID: "<" + want.MessageID + ">"})
+	got, err := ta.c.Search(ctx, api.SearchRequest{Account: acct.Name, MessageID: "<" + want.MessageID + ">"})
 	if err != nil || got.Count != 1 || got.Messages[0].ID != want.ID {
 		t.Fatalf("by message-id %s: %+v, %v", want.MessageID, got, err)
 	}
-	got, err = ta.c.Search(ctx, agent.SearchRequest{Account: acct.Name, Sender: strings.ToUpper(want.From), Subject: want.Subject,
+	got, err = ta.c.Search(ctx, api.SearchRequest{Account: acct.Name, Sender: strings.ToUpper(want.From), Subject: want.Subject,
 		Folder: want.Folder, Since: want.Received.Format(time.RFC3339Nano), Before: want.Received.Add(time.Second).Format(time.RFC3339Nano)})
 	if err != nil || got.Count == 0 || got.Messages[0].ID != want.ID {
 		t.Fatalf("by sender, subject, folder and dates: %+v, %v", got, err)
@@ -76,20 +77,20 @@ func TestSearchRoute(t *testing.T) {
 	// zone contains it.
 	day := want.Received.Local().Format(time.DateOnly)
 	next := want.Received.Local().AddDate(0, 0, 1).Format(time.DateOnly)
-	got, err = ta.c.Search(ctx, agent.SearchRequest{Account: acct.Name, MessageID: want.MessageID, Since: day, Before: next})
+	got, err = ta.c.Search(ctx, api.SearchRequest{Account: acct.Name, MessageID: want.MessageID, Since: day, Before: next})
 	if err != nil || got.Count != 1 {
 		t.Errorf("since %s before %s: %+v, %v", day, next, got, err)
 	}
-	got, err = ta.c.Search(ctx, agent.SearchRequest{Account: acct.Name, MessageID: want.MessageID, Before: day})
+	got, err = ta.c.Search(ctx, api.SearchRequest{Account: acct.Name, MessageID: want.MessageID, Before: day})
 	if err != nil || got.Count != 0 {
 		t.Errorf("before its own day %s: %+v, %v", day, got, err)
 	}
 	// The account as b64:, -at last (present now), -deleted (nothing).
 	b64 := "b64:" + base64.StdEncoding.EncodeToString([]byte(acct.Name))
-	if got, err = ta.c.Search(ctx, agent.SearchRequest{Account: b64, At: "last", Limit: 3}); err != nil || got.Count != 3 || !got.Truncated || got.At == nil {
+	if got, err = ta.c.Search(ctx, api.SearchRequest{Account: b64, At: "last", Limit: 3}); err != nil || got.Count != 3 || !got.Truncated || got.At == nil {
 		t.Errorf("b64 account, at last, limit 3: %+v, %v", got, err)
 	}
-	if got, err = ta.c.Search(ctx, agent.SearchRequest{Account: acct.Name, Deleted: true}); err != nil || got.Count != 0 {
+	if got, err = ta.c.Search(ctx, api.SearchRequest{Account: acct.Name, Deleted: true}); err != nil || got.Count != 0 {
 		t.Errorf("deleted: %+v, %v", got, err)
 	}
 	if st, err := ta.c.Status(ctx); err != nil || st.HeaderIndex.State != "done" || st.HeaderIndex.Total != 0 {
@@ -103,19 +104,19 @@ func TestSearchBadInput(t *testing.T) {
 	list, _ := ta.c.Accounts(ctx, "")
 	name := list[0].Name
 	for _, tc := range []struct {
-		req    agent.SearchRequest
+		req    api.SearchRequest
 		status int
 		msg    string
 	}{
-		{agent.SearchRequest{Account: "nobody@example.org"}, http.StatusNotFound, "nobody@example.org"},
-		{agent.SearchRequest{Account: name, Since: "last tuesday"}, http.StatusBadRequest, "-since"},
-		{agent.SearchRequest{Account: name, Before: "2026-13-45"}, http.StatusBadRequest, "-before"},
-		{agent.SearchRequest{Account: name, Since: "2026-12-01", Before: "2026-11-01"}, http.StatusBadRequest, "not after -since"},
-		{agent.SearchRequest{Account: name, At: "2200-01-01"}, http.StatusBadRequest, "in the future"},
-		{agent.SearchRequest{Account: name, At: "2999-01-01"}, http.StatusBadRequest, "cannot be represented"},
-		{agent.SearchRequest{Account: name, At: "2001-01-01"}, http.StatusBadRequest, "before the backup history"},
-		{agent.SearchRequest{Account: "b64:!!"}, http.StatusBadRequest, "not valid base64"},
-		{agent.SearchRequest{Account: name, Limit: -1}, http.StatusBadRequest, "limit"},
+		{api.SearchRequest{Account: "nobody@example.org"}, http.StatusNotFound, "nobody@example.org"},
+		{api.SearchRequest{Account: name, Since: "last tuesday"}, http.StatusBadRequest, "-since"},
+		{api.SearchRequest{Account: name, Before: "2026-13-45"}, http.StatusBadRequest, "-before"},
+		{api.SearchRequest{Account: name, Since: "2026-12-01", Before: "2026-11-01"}, http.StatusBadRequest, "not after -since"},
+		{api.SearchRequest{Account: name, At: "2200-01-01"}, http.StatusBadRequest, "in the future"},
+		{api.SearchRequest{Account: name, At: "2999-01-01"}, http.StatusBadRequest, "cannot be represented"},
+		{api.SearchRequest{Account: name, At: "2001-01-01"}, http.StatusBadRequest, "before the backup history"},
+		{api.SearchRequest{Account: "b64:!!"}, http.StatusBadRequest, "not valid base64"},
+		{api.SearchRequest{Account: name, Limit: -1}, http.StatusBadRequest, "limit"},
 	} {
 		_, err := ta.c.Search(ctx, tc.req)
 		var ae *client.APIError
@@ -136,7 +137,7 @@ func TestSearchWhileWriterHoldsTheLock(t *testing.T) {
 	defer r.WriteMu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	got, err := ta.c.Search(ctx, agent.SearchRequest{Account: list[0].Name})
+	got, err := ta.c.Search(ctx, api.SearchRequest{Account: list[0].Name})
 	if err != nil || int64(got.Count) != list[0].Items {
 		t.Fatalf("search under the writer lock: %+v, %v", got, err)
 	}
@@ -165,7 +166,7 @@ func TestHeaderIndexOnOldRepository(t *testing.T) {
 	cat.Close()
 
 	tb := restartAgent(t, ta)
-	var st *agent.Status
+	var st *api.Status
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if st, err = tb.c.Status(ctx); err != nil {
 			t.Fatal(err)
@@ -177,7 +178,7 @@ func TestHeaderIndexOnOldRepository(t *testing.T) {
 	if h := st.HeaderIndex; h.State != "done" || h.Total != blobs || h.Done != blobs {
 		t.Fatalf("header_index %+v, want done with %d blobs", h, blobs)
 	}
-	got, err := tb.c.Search(ctx, agent.SearchRequest{Account: list[0].Name, Sender: "@"})
+	got, err := tb.c.Search(ctx, api.SearchRequest{Account: list[0].Name, Sender: "@"})
 	if err != nil || int64(got.Count) != list[0].Items || got.Unindexed != 0 {
 		t.Errorf("search after the indexing: %d of %d, unindexed %d, %v", got.Count, list[0].Items, got.Unindexed, err)
 	}

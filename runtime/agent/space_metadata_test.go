@@ -9,7 +9,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/internal/tmpfs"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
@@ -56,8 +56,8 @@ func fillMetadataFilesystem(t *testing.T, size string, reserveMB int64, why stri
 		t.Fatal(err)
 	}
 	waitState(t, ta.c, "idle")
-	done := ta.run(t, agent.OperationRequest{Type: "smartscan"})
-	if done.State != agent.StateFailed || !strings.Contains(done.Error, "reserved_space.metadata_mb") || !strings.Contains(done.Error, repo.CatalogFile) || !strings.Contains(done.Error, why) {
+	done := ta.run(t, api.OperationRequest{Type: "smartscan"})
+	if done.State != api.StateFailed || !strings.Contains(done.Error, "reserved_space.metadata_mb") || !strings.Contains(done.Error, repo.CatalogFile) || !strings.Contains(done.Error, why) {
 		t.Fatalf("SmartScan with a full catalog filesystem: %s %q, want failed naming the catalog and reserved_space.metadata_mb, saying %q", done.State, done.Error, why)
 	}
 	t.Logf("SmartScan with a full catalog filesystem: %s", done.Error)
@@ -91,8 +91,8 @@ func fillMetadataFilesystem(t *testing.T, size string, reserveMB int64, why stri
 
 	// The filesystem grows: the next SmartScan finishes.
 	tmpfs.Resize(t, meta, "64m")
-	done = ta.run(t, agent.OperationRequest{Type: "smartscan"})
-	if done.State != agent.StateSucceeded {
+	done = ta.run(t, api.OperationRequest{Type: "smartscan"})
+	if done.State != api.StateSucceeded {
 		t.Fatalf("SmartScan after the catalog's filesystem grew: %s %q", done.State, done.Error)
 	}
 	if res := scanResult(t, done); res.New+items != 12000 {
@@ -101,7 +101,7 @@ func fillMetadataFilesystem(t *testing.T, size string, reserveMB int64, why stri
 	if st, err := ta.c.Status(ctx); err != nil || st.ReservedSpace.Stopped != "" || st.SmartScan.LastRun.Outcome != "ok" {
 		t.Fatalf("status after space came back: %+v %v", st, err)
 	}
-	if done := ta.run(t, agent.OperationRequest{Type: "verify", Deep: true}); done.State != agent.StateSucceeded {
+	if done := ta.run(t, api.OperationRequest{Type: "verify", Deep: true}); done.State != api.StateSucceeded {
 		t.Fatalf("verify -deep: %s %q", done.State, done.Error)
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
 	"github.com/mailkeep/mailkeep/internal/tmpfs"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/purge"
 )
 
@@ -49,11 +49,11 @@ func TestPurgeOnFullBackupFilesystem(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, ta.c, "idle")
-	run := func(req agent.OperationRequest) *agent.Operation {
+	run := func(req api.OperationRequest) *api.Operation {
 		t.Helper()
 		return ta.run(t, req)
 	}
-	if done := run(agent.OperationRequest{Type: "smartscan"}); done.State != agent.StateSucceeded {
+	if done := run(api.OperationRequest{Type: "smartscan"}); done.State != api.StateSucceeded {
 		t.Fatalf("SmartScan: %+v", done)
 	}
 	// A new agent process: the pack written so far is closed (a purge
@@ -76,18 +76,18 @@ func TestPurgeOnFullBackupFilesystem(t *testing.T) {
 		}
 	}
 	advance(time.Hour)
-	if done := run(agent.OperationRequest{Type: "smartscan"}); done.State != agent.StateSucceeded {
+	if done := run(api.OperationRequest{Type: "smartscan"}); done.State != api.StateSucceeded {
 		t.Fatalf("SmartScan recording the deletions: %+v", done)
 	}
 	// The disk fills below the reserve: SmartScan stops there.
 	filler := tmpfs.Fill(t, filepath.Join(fs, "filler"), reserveMB<<20/2)
 	deliver(t, accountRoot(ta, list[2].Name), 4, 64<<10, 2)
-	if done := run(agent.OperationRequest{Type: "smartscan"}); done.State != agent.StateFailed || !strings.Contains(done.Error, "reserved_space.backup_mb") {
+	if done := run(api.OperationRequest{Type: "smartscan"}); done.State != api.StateFailed || !strings.Contains(done.Error, "reserved_space.backup_mb") {
 		t.Fatalf("SmartScan below the reserve: %s %q", done.State, done.Error)
 	}
 
 	advance(3 * 24 * time.Hour)
-	purged := func(op *agent.Operation) purge.Result {
+	purged := func(op *api.Operation) purge.Result {
 		t.Helper()
 		var res purge.Result
 		b, _ := json.Marshal(op.Result)
@@ -96,15 +96,15 @@ func TestPurgeOnFullBackupFilesystem(t *testing.T) {
 		}
 		return res
 	}
-	done := run(agent.OperationRequest{Type: "purge"})
+	done := run(api.OperationRequest{Type: "purge"})
 	res := purged(done)
-	if done.State != agent.StateSucceeded || len(res.RemovedAccounts) != 2 || res.PacksRewritten != 0 ||
+	if done.State != api.StateSucceeded || len(res.RemovedAccounts) != 2 || res.PacksRewritten != 0 ||
 		len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "rewriting packs stopped") || !strings.Contains(res.Warnings[0], "reserved_space.backup_mb") {
 		t.Fatalf("purge below the reserve: %s %q: %d accounts removed, %d packs rewritten, warnings %q; want 2 removed, the rewrite stopped by the reserve",
 			done.State, done.Error, len(res.RemovedAccounts), res.PacksRewritten, res.Warnings)
 	}
 	t.Logf("purge below the reserve: %s", res.Warnings[0])
-	if done := run(agent.OperationRequest{Type: "verify", Deep: true}); done.State != agent.StateSucceeded {
+	if done := run(api.OperationRequest{Type: "verify", Deep: true}); done.State != api.StateSucceeded {
 		t.Fatalf("verify -deep after the purge below the reserve: %s %q", done.State, done.Error)
 	}
 
@@ -114,20 +114,20 @@ func TestPurgeOnFullBackupFilesystem(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := tmpfs.Free(t, fs)
-	done = run(agent.OperationRequest{Type: "purge"})
-	if res := purged(done); done.State != agent.StateSucceeded || res.PacksRewritten == 0 || len(res.Warnings) != 0 || res.BytesFreed == 0 {
+	done = run(api.OperationRequest{Type: "purge"})
+	if res := purged(done); done.State != api.StateSucceeded || res.PacksRewritten == 0 || len(res.Warnings) != 0 || res.BytesFreed == 0 {
 		t.Fatalf("purge once space is back: %s %q %+v", done.State, done.Error, res)
 	}
 	if after := tmpfs.Free(t, fs); after <= before {
 		t.Errorf("the purge once space is back gave no space back: %d bytes free before, %d after", before, after)
 	}
-	if done := run(agent.OperationRequest{Type: "smartscan"}); done.State != agent.StateSucceeded || scanResult(t, done).New != 4 {
+	if done := run(api.OperationRequest{Type: "smartscan"}); done.State != api.StateSucceeded || scanResult(t, done).New != 4 {
 		t.Fatalf("SmartScan after the purge: %s %q %+v, want the 4 deliveries new", done.State, done.Error, done.Result)
 	}
 	if st, err := ta.c.Status(ctx); err != nil || st.ReservedSpace.Stopped != "" || st.Purge.LastRun == nil || st.Purge.LastRun.Outcome != "ok" {
 		t.Errorf("status after space came back: %+v %v", st, err)
 	}
-	if done := run(agent.OperationRequest{Type: "verify", Deep: true}); done.State != agent.StateSucceeded {
+	if done := run(api.OperationRequest{Type: "verify", Deep: true}); done.State != api.StateSucceeded {
 		t.Fatalf("verify -deep: %s %q", done.State, done.Error)
 	}
 }

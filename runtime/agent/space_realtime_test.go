@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/tmpfs"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 )
 
 // deliver writes n messages of size bytes (incompressible bodies) into
@@ -77,7 +77,7 @@ func realtimeOnFullDisk(t *testing.T, reserveMB int64, why string) {
 		n, err := listedItems(ta)
 		return err == nil && n == initial
 	})
-	status := func() *agent.Status {
+	status := func() *api.Status {
 		st, err := ta.c.Status(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -99,7 +99,7 @@ func realtimeOnFullDisk(t *testing.T, reserveMB int64, why string) {
 	maildir := accountRoot(ta, list[0].Name)
 	const delivered = 24
 	deliver(t, maildir, delivered, 256<<10, 1)
-	var st *agent.Status
+	var st *api.Status
 	waitFor(t, "realtime reports the full disk", func() bool {
 		st = status()
 		return st.Realtime.Detail.Errors > errorsBefore
@@ -125,10 +125,10 @@ func realtimeOnFullDisk(t *testing.T, reserveMB int64, why string) {
 		return err == nil && n == initial+delivered
 	})
 	waitFor(t, "realtime has nothing pending", func() bool { return status().Realtime.Detail.Pending == 0 })
-	if done := ta.run(t, agent.OperationRequest{Type: "smartscan"}); done.State != agent.StateSucceeded || scanResult(t, done).New != 0 {
+	if done := ta.run(t, api.OperationRequest{Type: "smartscan"}); done.State != api.StateSucceeded || scanResult(t, done).New != 0 {
 		t.Errorf("SmartScan after realtime recovered: %s %q %+v, want nothing new", done.State, done.Error, done.Result)
 	}
-	if done := ta.run(t, agent.OperationRequest{Type: "verify", Deep: true}); done.State != agent.StateSucceeded {
+	if done := ta.run(t, api.OperationRequest{Type: "verify", Deep: true}); done.State != api.StateSucceeded {
 		t.Fatalf("verify -deep: %s %q", done.State, done.Error)
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/mailkeep/mailkeep/internal/tmpfs"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 )
 
@@ -66,7 +66,7 @@ func tmpFiles(t *testing.T, root string) []string {
 	return left
 }
 
-func restoreResult(t *testing.T, op *agent.Operation) restore.Result {
+func restoreResult(t *testing.T, op *api.Operation) restore.Result {
 	t.Helper()
 	var res restore.Result
 	b, _ := json.Marshal(op.Result)
@@ -92,7 +92,7 @@ func TestRestoreIntoFullMailFilesystem(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, ta.c, "idle")
-	if done := ta.run(t, agent.OperationRequest{Type: "smartscan"}); done.State != agent.StateSucceeded {
+	if done := ta.run(t, api.OperationRequest{Type: "smartscan"}); done.State != api.StateSucceeded {
 		t.Fatalf("SmartScan: %+v", done)
 	}
 	list, err := ta.c.Accounts(ctx, "")
@@ -100,11 +100,11 @@ func TestRestoreIntoFullMailFilesystem(t *testing.T) {
 		t.Fatalf("accounts: %+v %v", list, err)
 	}
 	src := list[0]
-	restoreTo := func(to string) *agent.Operation {
-		return ta.run(t, agent.OperationRequest{Type: "restore", RestoreRequest: agent.RestoreRequest{Account: src.Name, To: to}})
+	restoreTo := func(to string) *api.Operation {
+		return ta.run(t, api.OperationRequest{Type: "restore", RestoreRequest: api.RestoreRequest{Account: src.Name, To: to}})
 	}
 	// The reference: an uninterrupted restore.
-	if done := restoreTo("ref@example.net"); done.State != agent.StateSucceeded {
+	if done := restoreTo("ref@example.net"); done.State != api.StateSucceeded {
 		t.Fatalf("reference restore: %+v", done)
 	}
 	ref := filepath.Join(vmail, "example.net", "ref", "Maildir")
@@ -113,7 +113,7 @@ func TestRestoreIntoFullMailFilesystem(t *testing.T) {
 	filler := tmpfs.Fill(t, filepath.Join(vmail, "filler"), need/3)
 	done := restoreTo("copy@example.net")
 	res := restoreResult(t, done)
-	if done.State != agent.StateFailed || !strings.Contains(done.Error, "could not be written") {
+	if done.State != api.StateFailed || !strings.Contains(done.Error, "could not be written") {
 		t.Fatalf("restore into a full filesystem: %s %q, want failed saying what could not be written", done.State, done.Error)
 	}
 	t.Logf("restore into a full filesystem: %s", done.Error)
@@ -143,7 +143,7 @@ func TestRestoreIntoFullMailFilesystem(t *testing.T) {
 		t.Fatal(err)
 	}
 	done = restoreTo("copy@example.net")
-	if done.State != agent.StateSucceeded {
+	if done.State != api.StateSucceeded {
 		t.Fatalf("restore once space is back: %s %q", done.State, done.Error)
 	}
 	if res := restoreResult(t, done); !res.Resumed || res.Mode != "full" {

@@ -11,7 +11,7 @@ import (
 	"github.com/mailkeep/mailkeep/internal/tmpfs"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
@@ -50,8 +50,8 @@ func fillBackupFilesystem(t *testing.T, reserveMB int64) {
 		t.Fatal(err)
 	}
 	waitState(t, ta.c, "idle")
-	done := ta.run(t, agent.OperationRequest{Type: "smartscan"})
-	if done.State != agent.StateFailed || !strings.Contains(done.Error, "reserved_space.") {
+	done := ta.run(t, api.OperationRequest{Type: "smartscan"})
+	if done.State != api.StateFailed || !strings.Contains(done.Error, "reserved_space.") {
 		t.Fatalf("SmartScan on a filesystem too small: %+v", done)
 	}
 	// The packs stop above the backup reserve; the catalog, on the same
@@ -89,7 +89,7 @@ func fillBackupFilesystem(t *testing.T, reserveMB int64) {
 	if out, err := exec.Command("mount", "-o", "remount,size=96m", fs).CombinedOutput(); err != nil {
 		t.Fatalf("growing the tmpfs: %v: %s", err, out)
 	}
-	if done := ta.run(t, agent.OperationRequest{Type: "smartscan"}); done.State != agent.StateSucceeded {
+	if done := ta.run(t, api.OperationRequest{Type: "smartscan"}); done.State != api.StateSucceeded {
 		t.Fatalf("SmartScan after space came back: %+v", done)
 	}
 	if st, err := ta.c.Status(ctx); err != nil || st.ReservedSpace.Stopped != "" || st.SmartScan.LastRun.Outcome != "ok" {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/fsutil"
 	"github.com/mailkeep/mailkeep/schema"
 )
@@ -19,12 +20,12 @@ const stateFile = "agent-state.json"
 // state is what the agent keeps across restarts.
 type state struct {
 	// Document is the canonical config document, nil while unconfigured.
-	Document    json.RawMessage `json:"document,omitempty"`
-	ETag        string          `json:"etag,omitempty"`
-	Revision    int64           `json:"revision"`
-	UpdatedAt   time.Time       `json:"updated_at,omitzero"`
-	LastApplied *Applied        `json:"last_applied,omitempty"`
-	Repos       []RepoRecord    `json:"repositories,omitempty"`
+	Document    json.RawMessage  `json:"document,omitempty"`
+	ETag        string           `json:"etag,omitempty"`
+	Revision    int64            `json:"revision"`
+	UpdatedAt   time.Time        `json:"updated_at,omitzero"`
+	LastApplied *api.Applied     `json:"last_applied,omitempty"`
+	Repos       []api.RepoRecord `json:"repositories,omitempty"`
 }
 
 // loadState reads the state file; a missing file is an unconfigured agent.

@@ -4,6 +4,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/schema"
@@ -13,16 +14,16 @@ import (
 var Version = "dev"
 
 // Status returns the server listing.
-func (a *Agent) Status() Status {
+func (a *Agent) Status() api.Status {
 	host, _ := os.Hostname()
-	s := Status{Version: Version, Hostname: host, Started: a.started.UTC(), OldRepositories: []RepoRecord{}, Inactive: []string{}, Running: []Operation{}}
+	s := api.Status{Version: Version, Hostname: host, Started: a.started.UTC(), OldRepositories: []api.RepoRecord{}, Inactive: []string{}, Running: []api.Operation{}}
 	a.mu.RLock()
 	doc, e, engErr, switching, stop := a.doc, a.engine, a.engineErr, a.switching, a.spaceStop
 	s.Revision, s.ETag = a.st.Revision, a.st.ETag
-	repos := append([]RepoRecord(nil), a.st.Repos...)
+	repos := append([]api.RepoRecord(nil), a.st.Repos...)
 	a.mu.RUnlock()
 	for _, op := range a.ops.list() {
-		if op.State == StateRunning {
+		if op.State == api.StateRunning {
 			s.Running = append(s.Running, op)
 		}
 	}
@@ -36,14 +37,14 @@ func (a *Agent) Status() Status {
 	s.BackupAtStartup = c.EnabledAtStartup
 	s.SmartScanAtStartup = c.SmartScanAtStartup
 	s.Realtime = a.rt.status(c.RealtimeScanner)
-	s.SmartScan = JobStatus{Enabled: c.SmartScan.Enabled, Schedule: c.SmartScan.Schedule,
+	s.SmartScan = api.JobStatus{Enabled: c.SmartScan.Enabled, Schedule: c.SmartScan.Schedule,
 		Timezone: c.SmartScan.Timezone, Active: true}
 	if next := a.sched.next(jobSmartScan); !next.IsZero() {
 		s.SmartScan.NextRun = &next
 	}
 	s.SmartScan.SkippedRuns = a.sched.skips(jobSmartScan)
-	s.Purge = PurgeStatus{
-		JobStatus:         JobStatus{Enabled: c.Purge.Enabled, Schedule: c.Purge.Schedule, Timezone: c.Purge.Timezone},
+	s.Purge = api.PurgeStatus{
+		JobStatus:         api.JobStatus{Enabled: c.Purge.Enabled, Schedule: c.Purge.Schedule, Timezone: c.Purge.Timezone},
 		ItemRetentionDays: c.Purge.ItemRetentionDays, AccountRetentionDays: c.Purge.AccountRetentionDays,
 	}
 	s.Purge.Active = true
@@ -94,7 +95,7 @@ func (a *Agent) Status() Status {
 		s.State = "idle"
 	}
 	if e != nil {
-		for _, j := range []*JobStatus{&s.SmartScan, &s.Purge.JobStatus} {
+		for _, j := range []*api.JobStatus{&s.SmartScan, &s.Purge.JobStatus} {
 			kind := jobSmartScan
 			if j == &s.Purge.JobStatus {
 				kind = jobPurge
@@ -112,11 +113,11 @@ func (a *Agent) Status() Status {
 }
 
 // runRecord converts a catalog scan record.
-func runRecord(sc *catalog.Scan) *RunRecord {
+func runRecord(sc *catalog.Scan) *api.RunRecord {
 	if sc == nil {
 		return nil
 	}
-	r := &RunRecord{Started: time.Unix(0, sc.Started).UTC(), Outcome: sc.Outcome, Detail: sc.Detail}
+	r := &api.RunRecord{Started: time.Unix(0, sc.Started).UTC(), Outcome: sc.Outcome, Detail: sc.Detail}
 	if sc.Finished != 0 {
 		f := time.Unix(0, sc.Finished).UTC()
 		r.Finished = &f

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/corpus"
-	"github.com/mailkeep/mailkeep/runtime/agent"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
 )
 
@@ -209,7 +209,7 @@ func (m *mailkeepTool) operation(ctx context.Context, args ...string) (sample, *
 	if err := json.Unmarshal(res.Stdout, &op); err != nil {
 		return sample{}, nil, fmt.Errorf("mailkeep %s: reading its -json output: %w\n%s", args[0], err, tail(res.Stdout, 2000))
 	}
-	if op.State != agent.StateSucceeded {
+	if op.State != api.StateSucceeded {
 		return sample{}, nil, fmt.Errorf("mailkeep %s: operation %s %s: %s", args[0], op.ID, op.State, op.Error)
 	}
 	s := fromResult(res)
