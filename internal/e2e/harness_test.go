@@ -21,7 +21,6 @@ import (
 	"github.com/mailkeep/mailkeep/runtime/agent"
 	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/client"
-	"github.com/mailkeep/mailkeep/runtime/restore"
 )
 
 // binDir holds the mailkeep binary built for the tests that run it.
@@ -422,7 +421,7 @@ func (e *env) restoreAPI(account, at, to string) *api.Operation {
 
 // restoreSummary renders a restore operation's result in one line.
 func restoreSummary(op *api.Operation) string {
-	var res restore.Result
+	var res api.RestoreResult
 	b, _ := json.Marshal(op.Result)
 	if json.Unmarshal(b, &res) != nil {
 		return fmt.Sprintf("%+v", op.Result)

@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/mailkeep/mailkeep/internal/dovecot"
+	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/history"
 )
 
@@ -66,13 +67,13 @@ func TestHistoryDiffAndFolderDeletion(t *testing.T) {
 	}
 	e.waitRealtime(time.Now())
 
-	var hist struct{ Events []history.Event }
+	var hist struct{ Events []api.Event }
 	out := e.mailkeep("backup", "history", "-json", "-agent", "unix://"+e.sock, alice.Name)
 	if err := json.Unmarshal([]byte(out), &hist); err != nil {
 		t.Fatalf("backup history -json: %v\n%s", err, out)
 	}
 	t.Logf("mailkeep backup history:\n%s", e.mailkeep("backup", "history", "-agent", "unix://"+e.sock, alice.Name))
-	var bulk, gone *history.Event
+	var bulk, gone *api.Event
 	for i, ev := range hist.Events {
 		switch {
 		case ev.Kind == history.BulkDeletion:
@@ -88,7 +89,7 @@ func TestHistoryDiffAndFolderDeletion(t *testing.T) {
 		t.Fatalf("history shows no deletion of Projects with its 10 messages and when it began: %+v", hist.Events)
 	}
 
-	var d history.Diff
+	var d api.Diff
 	out = e.mailkeep("backup", "diff", "-json", "-agent", "unix://"+e.sock, "-from", from.Format(time.RFC3339Nano), alice.Name)
 	if err := json.Unmarshal([]byte(out), &d); err != nil {
 		t.Fatalf("backup diff -json: %v\n%s", err, out)
@@ -100,7 +101,7 @@ func TestHistoryDiffAndFolderDeletion(t *testing.T) {
 	for _, f := range d.Folders {
 		for _, m := range f.Deleted {
 			if !strings.Contains(m.Subject, "#") || m.Sender == "" || m.Date == nil {
-				t.Errorf("deleted message %d of %s is listed without its sender, subject or date: %+v", m.ID, f.Folder, m.Summary)
+				t.Errorf("deleted message %d of %s is listed without its sender, subject or date: %+v", m.ID, f.Folder, m.MessageSummary)
 			}
 		}
 	}

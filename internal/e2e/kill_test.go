@@ -16,7 +16,6 @@ import (
 	"github.com/mailkeep/mailkeep/internal/dovecot"
 	"github.com/mailkeep/mailkeep/internal/killtest"
 	"github.com/mailkeep/mailkeep/runtime/agent/api"
-	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
 // deliveryInterval is the steady LMTP delivery rate of the kill test:
@@ -194,7 +193,7 @@ func killDuringSmartScan(t *testing.T, realtime bool) {
 	t0 := time.Now()
 	op := e.runOp(api.OperationRequest{Type: "verify", Deep: true})
 	t.Logf("verify took %s", time.Since(t0))
-	var rep repo.VerifyReport
+	var rep api.VerifyReport
 	if b, _ := json.Marshal(op.Result); json.Unmarshal(b, &rep) != nil || op.State != api.StateSucceeded || len(rep.Problems) > 0 {
 		t.Fatalf("deep verify after the kills: %s %s %+v", op.State, op.Error, rep.Problems)
 	}

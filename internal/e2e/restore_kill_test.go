@@ -14,7 +14,6 @@ import (
 	"github.com/mailkeep/mailkeep/internal/killtest"
 	"github.com/mailkeep/mailkeep/runtime/agent/api"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
-	"github.com/mailkeep/mailkeep/runtime/restore"
 )
 
 // leftovers lists what a killed restore leaves in a Maildir: the folders'
@@ -120,7 +119,7 @@ func TestRestoreKilledAndRunAgain(t *testing.T) {
 		start := time.Now()
 		op := e.runOp(api.OperationRequest{Type: "restore", RestoreRequest: api.RestoreRequest{Account: alice.Name, To: killed.Name}})
 		took := time.Since(start)
-		var res restore.Result
+		var res api.RestoreResult
 		if b, _ := json.Marshal(op.Result); json.Unmarshal(b, &res) != nil || op.State != api.StateSucceeded {
 			t.Fatalf("the restore after the kill: %s %s %+v", op.State, op.Error, op.Result)
 		}
