@@ -33,7 +33,19 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// ReopenWait is how long the agent waits before it tries again to
+	// open a repository or mail store that could not be opened (a backup
+	// disk mounted late, an I/O error that cleared); the wait doubles
+	// after each failure, up to MaxReopenWait. DefaultReopenWait when 0.
+	ReopenWait time.Duration
 }
+
+// DefaultReopenWait and MaxReopenWait bound the waits between tries to
+// open a repository that failed to open.
+const (
+	DefaultReopenWait = 30 * time.Second
+	MaxReopenWait     = 10 * time.Minute
+)
 
 // Agent is the mailkeep runtime of one mail server.
 type Agent struct {
@@ -92,6 +104,9 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.ReopenWait <= 0 {
+		cfg.ReopenWait = DefaultReopenWait
+	}
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
@@ -141,9 +156,15 @@ func (a *Agent) activate(doc *schema.Document, startup bool, switched chan struc
 		close(switched)
 	}
 	if err != nil {
-		a.log.Error("backup module cannot start", "err", err)
+		a.log.Error("backup module cannot start; the agent tries again by itself", "err", err)
+		a.reopenLater(doc, startup)
 		return
 	}
+	a.runEngine(doc, e, startup)
+}
+
+// runEngine starts what runs on an engine that just opened.
+func (a *Agent) runEngine(doc *schema.Document, e *engine, startup bool) {
 	a.log.Info("repository open", "backup_path", e.repo.Path, "mail_store", doc.Config().MailStore)
 	a.recordRepo(e.repo.Path)
 	a.hdr.start(a.ctx, e.repo, a.log)

@@ -48,8 +48,17 @@ func startAgentAt(t *testing.T, now func() time.Time) *testAgent {
 // startAgentIn starts an agent whose state directory is DIR/state.
 func startAgentIn(t *testing.T, dir string, now func() time.Time) *testAgent {
 	t.Helper()
+	return startAgentWith(t, dir, agent.Config{Now: now})
+}
+
+// startAgentWith starts an agent of config cfg whose state directory is
+// DIR/state, logging to the test agent's logs.
+func startAgentWith(t *testing.T, dir string, cfg agent.Config) *testAgent {
+	t.Helper()
 	logs := &strings.Builder{}
-	a, err := agent.New(agent.Config{StateDir: filepath.Join(dir, "state"), Now: now, Logger: slog.New(slog.NewTextHandler(&syncWriter{b: logs}, nil))})
+	cfg.StateDir = filepath.Join(dir, "state")
+	cfg.Logger = slog.New(slog.NewTextHandler(&syncWriter{b: logs}, nil))
+	a, err := agent.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
