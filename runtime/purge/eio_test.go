@@ -3,31 +3,21 @@ package purge
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
-	"github.com/mailkeep/mailkeep/runtime/pack"
+	"github.com/mailkeep/mailkeep/internal/testkit/mailrepo"
 	"github.com/mailkeep/mailkeep/runtime/pack/faultbackend"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 )
 
-// faulty reopens h's repository with its packs (the same files) behind a
-// fault-injecting backend.
+// faulty reopens the repository with its packs behind a fault-injecting
+// backend.
 func (h *hist) faulty() *faultbackend.Backend {
 	h.t.Helper()
-	if err := h.r.Close(); err != nil {
-		h.t.Fatal(err)
-	}
-	local, err := pack.NewLocal(filepath.Join(h.dir, repo.PacksDir), pack.LocalOptions{})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	fb := faultbackend.New(local, 1)
-	if h.r, err = repo.Open(h.dir, repo.Options{Purpose: "test", PackBackend: fb}); err != nil {
-		h.t.Fatal(err)
-	}
+	var fb *faultbackend.Backend
+	h.r, fb = mailrepo.Faulty(h.t, h.r, 1, repo.Options{Purpose: "test"})
 	return fb
 }
 

@@ -4,35 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mailkeep/mailkeep/internal/testkit/mailrepo"
 	"github.com/mailkeep/mailkeep/runtime/catalog"
-	"github.com/mailkeep/mailkeep/runtime/pack"
 	"github.com/mailkeep/mailkeep/runtime/pack/faultbackend"
 	"github.com/mailkeep/mailkeep/runtime/repo"
 	"github.com/mailkeep/mailkeep/runtime/scan"
 )
 
-// faulty reopens the fixture's repository with its packs (the same files)
-// behind a fault-injecting backend.
+// faulty reopens the repository with its packs behind a fault-injecting
+// backend.
 func (f *fixture) faulty() *faultbackend.Backend {
 	f.t.Helper()
-	path := f.repo.Path
-	if err := f.repo.Close(); err != nil {
-		f.t.Fatal(err)
-	}
-	local, err := pack.NewLocal(filepath.Join(path, repo.PacksDir), pack.LocalOptions{})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	fb := faultbackend.New(local, 1)
-	if f.repo, err = repo.Open(path, repo.Options{PackBackend: fb}); err != nil {
-		f.t.Fatal(err)
-	}
+	var fb *faultbackend.Backend
+	f.repo, fb = mailrepo.Faulty(f.t, f.repo, 1, repo.Options{})
 	return fb
 }
 
