@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mailkeep/mailkeep/internal/dovecot"
+	"github.com/mailkeep/mailkeep/internal/testkit"
 )
 
 // TestRestoreRefusesSymlinkedFolderDirs is the probe of issue 11 against
@@ -65,7 +66,7 @@ func TestRestoreRefusesSymlinkedFolderDirs(t *testing.T) {
 	if err := os.Remove(inbox[0]); err != nil {
 		t.Fatal(err)
 	}
-	treeBefore := tree(t, outside)
+	treeBefore := testkit.Tree(t, outside)
 
 	cmd := exec.Command(mailkeepBinary(t), "restore", "account", "-agent", "unix://"+e.sock, "-wait", "-at", before, alice.Name)
 	var stdout, stderr bytes.Buffer
@@ -79,28 +80,10 @@ func TestRestoreRefusesSymlinkedFolderDirs(t *testing.T) {
 	if !strings.Contains(out, filepath.Join(root, ".Y")) || !strings.Contains(out, "symbolic link") {
 		t.Errorf("the output does not name the refused link below %s", filepath.Join(root, ".Y"))
 	}
-	if after := tree(t, outside); !slices.Equal(treeBefore, after) {
+	if after := testkit.Tree(t, outside); !slices.Equal(treeBefore, after) {
 		t.Errorf("the restore wrote through the links:\nbefore %v\nafter  %v", treeBefore, after)
 	}
 	if _, err := os.Stat(inbox[0]); err != nil {
 		t.Errorf("the deleted INBOX message was not restored: %v", err)
 	}
-}
-
-// tree lists every entry below dir with its mode.
-func tree(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		out = append(out, rel+" "+fi.Mode().String())
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailkeep/mailkeep/internal/testkit"
 	"github.com/mailkeep/mailkeep/runtime/maildir"
 	"github.com/mailkeep/mailkeep/runtime/restore"
 )
@@ -74,33 +75,15 @@ func (p *symlinkProbe) replaceWithLink(t *testing.T, path, dst string) {
 // written or changed below the outside directory.
 func (p *symlinkProbe) restoreRefused(t *testing.T, to, link string) *restore.Result {
 	t.Helper()
-	before := tree(t, p.outside)
+	before := testkit.Tree(t, p.outside)
 	res, err := restore.Run(context.Background(), p.f.repo, p.f.store, restore.Options{Account: p.account, To: to, At: p.at.Add(time.Minute)})
 	if err == nil || !strings.Contains(err.Error(), link) || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("restore through the link %s: %v; want a refusal naming it", link, err)
 	}
-	if after := tree(t, p.outside); !slices.Equal(before, after) {
+	if after := testkit.Tree(t, p.outside); !slices.Equal(before, after) {
 		t.Errorf("the restore wrote through the link into %s:\nbefore %v\nafter  %v", p.outside, before, after)
 	}
 	return res
-}
-
-// tree lists every entry below dir with its mode.
-func tree(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		out = append(out, rel+" "+fi.Mode().String())
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // TestRestoreRefusesSymlinkedCur is the probe of issue 11: with the
@@ -167,7 +150,7 @@ func TestRestoreReplacesPlantedLinks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := tree(t, p.outside)
+	before := testkit.Tree(t, p.outside)
 	res, err := restore.Run(context.Background(), p.f.repo, p.f.store, restore.Options{Account: p.account, To: to, At: p.at.Add(time.Minute)})
 	if err != nil || res.Mode != "full" {
 		t.Fatalf("full restore into the prepared account: %v (%+v)", err, res)
@@ -181,7 +164,7 @@ func TestRestoreReplacesPlantedLinks(t *testing.T) {
 			t.Errorf("%s after the restore: %v, %v; want a regular file", name, fi, err)
 		}
 	}
-	if data, _ := os.ReadFile(secret); string(data) != "root's\n" || !slices.Equal(before, tree(t, p.outside)) {
+	if data, _ := os.ReadFile(secret); string(data) != "root's\n" || !slices.Equal(before, testkit.Tree(t, p.outside)) {
 		t.Errorf("the link's target was changed: %q", data)
 	}
 
